@@ -1,0 +1,88 @@
+"""The connector interface: what every source app's connector offers the rest of rostersync.
+
+A connector knows one protocol and maps that source's shapes onto the canonical tables of
+:mod:`rostersync.model`; nothing outside its package knows the source exists. Connectors are found
+through the entry-point group ``rostersync.connectors`` (see :mod:`rostersync.connectors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from rostersync.model import Roster
+
+
+@dataclass(frozen=True)
+class SchoolInfo:
+    """A school as the source lists it, for the schools-mapping step."""
+
+    source_id: str
+    name: str
+    number: str | None = None
+    low_grade: str | None = None
+    high_grade: str | None = None
+
+
+@dataclass
+class ConnectionReport:
+    """The result of "Test connection": either what is wrong, or what we found."""
+
+    ok: bool
+    message: str
+    hint: str | None = None
+    district_name: str | None = None
+    school_count: int | None = None
+    page_sizes: dict[str, int] = field(default_factory=dict)
+    missing_fields: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "message": self.message,
+            "hint": self.hint,
+            "district_name": self.district_name,
+            "school_count": self.school_count,
+            "page_sizes": self.page_sizes,
+            "missing_fields": self.missing_fields,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of an extraction: a page of an entity arrived (or the entity finished)."""
+
+    entity: str
+    records: int
+    pages_done: int
+    pages_total: int | None
+    finished: bool = False
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class ExtractResult:
+    """Canonical tables of one source, with what it took to get them."""
+
+    roster: Roster
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class Connector(Protocol):
+    """What rostersync asks of a source app's connector."""
+
+    async def test_connection(self) -> ConnectionReport: ...
+
+    async def list_schools(self) -> list[SchoolInfo]: ...
+
+    async def extract(
+        self,
+        schools: Sequence[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> ExtractResult: ...
