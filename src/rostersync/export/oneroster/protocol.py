@@ -1,0 +1,90 @@
+"""OneRoster REST protocol pieces: status-info error bodies (1.1 and 1.2), paging headers.
+
+A failed request gets the spec's body: 1.2 a bare ``imsx_StatusInfo`` object, 1.1 the same
+object inside ``statusInfoSet``; the code minor sits in
+``imsx_CodeMinor.imsx_codeMinorField[0].imsx_codeMinorFieldValue``. Successful responses carry
+no status object.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from urllib.parse import urlencode
+
+#: HTTP status of each code minor.
+STATUS_OF: Final[dict[str, int]] = {
+    "invalid_filter_field": 400,
+    "invalid_selection_field": 400,
+    "invalid_sort_field": 400,
+    "invaliddata": 400,
+    "unauthorisedrequest": 401,
+    "forbidden": 403,
+    "unknownobject": 404,
+    "server_busy": 429,
+    "internal_server_error": 500,
+}
+MAX_LIMIT: Final = 10_000
+DEFAULT_LIMIT: Final = 100
+
+
+class OneRosterError(Exception):
+    """A request the provider refuses, with the spec's code minor and a description."""
+
+    def __init__(self, code_minor: str, description: str, *, status: int | None = None) -> None:
+        super().__init__(description)
+        self.code_minor = code_minor
+        self.description = description
+        self.status = status or STATUS_OF.get(code_minor, 400)
+
+
+def status_info(code_minor: str, description: str, *, major: str = "failure") -> dict[str, Any]:
+    return {
+        "imsx_codeMajor": major,
+        "imsx_severity": "error",
+        "imsx_description": description,
+        "imsx_CodeMinor": {
+            "imsx_codeMinorField": [
+                {
+                    "imsx_codeMinorFieldName": "TargetEndSystem",
+                    "imsx_codeMinorFieldValue": code_minor,
+                }
+            ]
+        },
+    }
+
+
+def error_body(version: str, code_minor: str, description: str) -> dict[str, Any]:
+    """The error body of a version: 1.2 ``imsx_StatusInfo``; 1.1 wrapped in ``statusInfoSet``."""
+    info = status_info(code_minor, description)
+    return info if version == "1.2" else {"statusInfoSet": [info]}
+
+
+def link_header(url: str, params: dict[str, str], total: int, limit: int, offset: int) -> str:
+    """RFC 5988 ``Link`` with first/prev/next/last pages (prev/next only when they exist)."""
+
+    def at(off: int) -> str:
+        query = dict(params, limit=str(limit), offset=str(off))
+        return f"<{url}?{urlencode(query)}>"
+
+    last = max(0, ((total - 1) // limit) * limit) if total else 0
+    links = [f'{at(0)}; rel="first"']
+    if offset > 0:
+        links.append(f'{at(max(0, min(offset - limit, last)))}; rel="prev"')
+    if offset + limit < total:
+        links.append(f'{at(offset + limit)}; rel="next"')
+    links.append(f'{at(last)}; rel="last"')
+    return ", ".join(links)
+
+
+def parse_paging(limit: str | None, offset: str | None) -> tuple[int, int]:
+    """``limit`` (1…MAX_LIMIT, default 100) and ``offset`` (≥ 0); anything else is invaliddata."""
+    try:
+        lim = DEFAULT_LIMIT if limit in (None, "") else int(limit)
+        off = 0 if offset in (None, "") else int(offset)
+    except ValueError as exc:
+        raise OneRosterError("invaliddata", "limit and offset must be whole numbers") from exc
+    if lim < 1:
+        raise OneRosterError("invaliddata", "limit must be at least 1")
+    if off < 0:
+        raise OneRosterError("invaliddata", "offset must not be negative")
+    return min(lim, MAX_LIMIT), off
