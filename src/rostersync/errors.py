@@ -14,6 +14,7 @@
     │   ├── VersionNotFound       a roster version or run that does not exist
     │   └── PublishConflict       the roster moved on since this change set was computed
     ├── RunHeld                   a sync stopped for approval (threshold or preview)
+    ├── RunInProgress             a sync of the same district is running: wait, or queue it
     └── FatalError                a bug or an impossible state: report it
 
 Every error keeps its inputs as attributes (``setting``, ``path``, ``hint``…) so the CLI, the web
@@ -137,6 +138,27 @@ class RunHeld(RostersyncError):
         super().__init__(message)
         self.run_id = run_id
         self.reasons = list(reasons)
+
+
+class RunInProgress(RostersyncError):
+    """A sync of the same district is already running; a second one may not start meanwhile."""
+
+    exit_code = 5
+    transient = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        district: str | None = None,
+        source: str | None = None,
+        run_id: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.district = district
+        self.source = source
+        self.run_id = run_id
 
 
 class FatalError(RostersyncError):
