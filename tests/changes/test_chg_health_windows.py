@@ -1,0 +1,81 @@
+"""Circuit breaker (a broken extract is never "everyone left") and rollover windows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from changes_data import make_roster, with_tweaks
+
+from rostersync.changes.diff import apply_changes, diff_rosters
+from rostersync.changes.health import check_source_health
+from rostersync.changes.threshold import RolloverWindow
+from rostersync.changes.windows import apply_windows, window_note
+from rostersync.model import empty_roster
+
+
+def test_healthy_day_passes() -> None:
+    day1 = make_roster(60)
+    assert check_source_health(day1, with_tweaks(day1, drop=3, add=2)) == []
+    assert check_source_health(empty_roster(), day1) == []
+
+
+def test_outage_empty_and_header_only_extracts_fail() -> None:
+    day1 = make_roster(60)
+    assert check_source_health(day1, empty_roster()) == [
+        "the extract has no records at all (an outage or a file with only headers)"
+    ]
+    assert check_source_health(empty_roster(), empty_roster())  # a first run with nothing, too
+    no_users = dict(day1)
+    no_users["users"] = day1["users"].clear()
+    reasons = check_source_health(day1, no_users)
+    assert reasons == [
+        "users: the source 'sis' returned no records where the last accepted version has 60 "
+        "(an outage or an empty file, not a mass deletion)"
+    ]
+    assert check_source_health(day1, day1, extract_error="HTTP 503") == [
+        "the extract failed: HTTP 503"
+    ]
+
+
+def test_lost_school_fails() -> None:
+    day1 = make_roster(60, n_schools=3)
+    day2 = dict(day1)
+    day2["users"] = day1["users"].filter(pl.col("primaryOrgSourcedId") != "sch-2")
+    day2["classes"] = day1["classes"].filter(pl.col("schoolSourcedId") != "sch-2")
+    reasons = check_source_health(day1, day2)
+    assert reasons == [
+        "classes: the source 'sis' lost the whole school 'sch-2' (2 records in the last "
+        "accepted version, none now)",
+        "users: the source 'sis' lost the whole school 'sch-2' (20 records in the last "
+        "accepted version, none now)",
+    ]
+
+
+def test_no_deletions_window_keeps_records_and_reports_them() -> None:
+    day1 = make_roster(50)
+    day2 = with_tweaks(day1, rename=2, drop=5, deactivate=3, add=1)
+    cs = diff_rosters(day1, day2)
+    windows = [RolloverWindow(kind="no_deletions", start=date(2026, 6, 1), end=date(2026, 8, 15))]
+    same, held = apply_windows(cs, windows, date(2026, 9, 1))
+    assert same is cs
+    assert held == {}
+    kept, held = apply_windows(cs, windows, date(2026, 6, 1))
+    assert held == {"users": {"updated": 3, "deleted": 5}}
+    assert window_note(held) == "rollover window held back users: 3 updates, 5 deletions"
+    users = apply_changes(day1, kept)["users"]
+    assert users.height == 51
+    assert users.filter(pl.col("status") == "tobedeleted").height == 0
+    assert users.filter(pl.col("givenName").str.ends_with("-renamed")).height == 2
+
+
+def test_additions_only_window() -> None:
+    day1 = make_roster(50)
+    day2 = with_tweaks(day1, rename=2, drop=5, add=4)
+    windows = [RolloverWindow(kind="additions_only", start=date(2026, 6, 1), end=date(2026, 6, 30))]
+    kept, held = apply_windows(diff_rosters(day1, day2), windows, date(2026, 6, 30))
+    assert held == {"users": {"updated": 2, "deleted": 5}}
+    users = apply_changes(day1, kept)["users"]
+    assert users.height == 54
+    assert users.filter(pl.col("givenName").str.ends_with("-renamed")).height == 0
+    assert kept.entities["users"].counts()["added"] == 4
