@@ -1,0 +1,220 @@
+"""Bulk movement of roster rows between Polars and the database, on each backend's fast path.
+
+Writes: SQLite gets ``executemany`` of tuples straight from Polars (the driver's fast path);
+PostgreSQL gets ``COPY … FROM STDIN`` fed with Polars-written CSV. Reads: SQLite is fetched in
+large batches into columns; PostgreSQL streams ``COPY (SELECT …) TO STDOUT`` CSV into
+``pl.read_csv``. Both go through one storage encoding: dates and timestamps as ISO text (UTC),
+booleans as integers/booleans, lists as JSON arrays, so the values read back equal the values
+written, bit for bit, and hash the same.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+
+from rostersync.model import ENTITIES, conform
+from rostersync.store.schema import roster_table_name
+
+_TS_FORMAT_OUT = "%Y-%m-%d %H:%M:%S%.6f"
+_TS_FORMAT_IN = "%Y-%m-%d %H:%M:%S%.f"
+_FETCH_BATCH = 100_000
+
+
+def q(name: str) -> str:
+    """Quote an identifier (canonical names are camelCase; one of them is ``primary``)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def placeholder(dialect: str) -> str:
+    return "?" if dialect == "sqlite" else "%s"
+
+
+def _json_list(column: str) -> pl.Expr:
+    """A List(Utf8) column as JSON array text, null kept null (columnar, correctly escaped)."""
+    wrapped = pl.struct(pl.col(column).alias("v")).struct.json_encode()
+    text = wrapped.str.strip_prefix('{"v":').str.strip_suffix("}")
+    return pl.when(pl.col(column).is_null()).then(None).otherwise(text).alias(column)
+
+
+def encode(
+    entity: str, table: pl.DataFrame, *, dialect: str, district_id: int, version: int
+) -> pl.DataFrame:
+    """Rows ready to insert: district_id, canonical columns (storage form), row_hash, valid_from.
+
+    ``table`` holds the conformed canonical columns plus ``row_hash``.
+    """
+    exprs: list[pl.Expr] = [pl.lit(district_id, pl.Int64).alias("district_id")]
+    for f in ENTITIES[entity].fields:
+        col = pl.col(f.name)
+        if isinstance(f.dtype, pl.List):
+            exprs.append(_json_list(f.name))
+        elif isinstance(f.dtype, pl.Datetime):
+            utc = col.dt.convert_time_zone("UTC").dt.strftime(_TS_FORMAT_OUT)
+            exprs.append((utc + "+00:00" if dialect != "sqlite" else utc).alias(f.name))
+        elif f.dtype == pl.Date and dialect == "sqlite":
+            exprs.append(col.dt.strftime("%Y-%m-%d").alias(f.name))
+        else:
+            exprs.append(col)
+    exprs += [pl.col("row_hash"), pl.lit(version, pl.Int64).alias("valid_from")]
+    return table.select(exprs)
+
+
+def insert_columns(entity: str) -> list[str]:
+    return ["district_id", *ENTITIES[entity].field_names, "row_hash", "valid_from"]
+
+
+def insert_rows(
+    dbapi_conn: Any,
+    dialect: str,
+    entity: str,
+    rows: pl.DataFrame,
+    *,
+    batch_size: int,
+    after_batch: Callable[[], None],
+) -> None:
+    """Insert encoded rows in batches; ``after_batch`` runs between batches (fault injection)."""
+    table = q(roster_table_name(entity))
+    cols = ", ".join(q(c) for c in insert_columns(entity))
+    cursor = dbapi_conn.cursor()
+    try:
+        if dialect == "sqlite":
+            marks = ", ".join("?" for _ in rows.columns)
+            sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+            for offset in range(0, rows.height, batch_size):
+                cursor.executemany(sql, rows.slice(offset, batch_size).iter_rows())
+                after_batch()
+        else:
+            sql = f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)"
+            for offset in range(0, rows.height, batch_size):
+                text = rows.slice(offset, batch_size).write_csv(
+                    include_header=False, quote_style="non_numeric"
+                )
+                with cursor.copy(sql) as copy:
+                    copy.write(text)
+                after_batch()
+    finally:
+        cursor.close()
+
+
+def execute_many(
+    dbapi_conn: Any,
+    sql: str,
+    params: pl.DataFrame,
+    *,
+    batch_size: int,
+    after_batch: Callable[[], None],
+) -> None:
+    """``executemany`` of a statement over the rows of ``params``, in batches."""
+    cursor = dbapi_conn.cursor()
+    try:
+        for offset in range(0, params.height, batch_size):
+            cursor.executemany(sql, list(params.slice(offset, batch_size).iter_rows()))
+            after_batch()
+    finally:
+        cursor.close()
+
+
+def version_filter(district_id: int, version: int | None) -> str:
+    """WHERE clause selecting a district's rows of ``version`` (None: the current rows).
+
+    The integers are inlined (after ``int()``) because PostgreSQL's COPY takes no parameters.
+    """
+    where = f"district_id = {int(district_id)} AND "
+    if version is None:
+        return where + "valid_to IS NULL"
+    v = int(version)
+    return where + f"valid_from <= {v} AND (valid_to IS NULL OR valid_to > {v})"
+
+
+def _storage_dtype(dtype: pl.DataType) -> pl.DataType:
+    return pl.Int64() if dtype == pl.Boolean else pl.Utf8()
+
+
+def _select_expr(dialect: str, name: str, dtype: pl.DataType) -> str:
+    if dialect == "sqlite":
+        return q(name)
+    if isinstance(dtype, pl.Datetime):
+        return f"to_char({q(name)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    if dtype == pl.Date:
+        return f"to_char({q(name)}, 'YYYY-MM-DD')"
+    if dtype == pl.Boolean:
+        return f"{q(name)}::int"
+    return q(name)
+
+
+def _decode(entity: str, frame: pl.DataFrame) -> pl.DataFrame:
+    exprs: list[pl.Expr] = []
+    for f in ENTITIES[entity].fields:
+        col = pl.col(f.name)
+        if isinstance(f.dtype, pl.List):
+            exprs.append(col.str.json_decode(f.dtype))
+        elif isinstance(f.dtype, pl.Datetime):
+            exprs.append(col.str.to_datetime(_TS_FORMAT_IN, time_unit="us", time_zone="UTC"))
+        elif f.dtype == pl.Date:
+            exprs.append(col.str.to_date("%Y-%m-%d"))
+        elif f.dtype == pl.Boolean:
+            exprs.append(col.cast(pl.Boolean))
+        else:
+            exprs.append(col)
+    # Sorted here, not in SQL, so the order never depends on the database's collation.
+    return conform(entity, frame.with_columns(exprs)).sort("sourcedId")
+
+
+def _fetch(dbapi_conn: Any, dialect: str, sql: str, schema: pl.Schema) -> pl.DataFrame:
+    """Run a SELECT and return its rows as a frame of ``schema`` (storage types)."""
+    cursor = dbapi_conn.cursor()
+    try:
+        if dialect == "sqlite":
+            cursor.execute(sql)
+            parts = []
+            while batch := cursor.fetchmany(_FETCH_BATCH):
+                parts.append(pl.DataFrame(batch, schema=schema, orient="row"))
+            return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+        buffer = io.BytesIO()
+        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        if buffer.tell() == 0:
+            return pl.DataFrame(schema=schema)
+        buffer.seek(0)
+        return pl.read_csv(
+            buffer,
+            has_header=False,
+            new_columns=list(schema.names()),
+            schema=schema,
+            # PostgreSQL writes NULL unquoted and '' quoted; only the former becomes null.
+            empty_string_is_null=True,
+        )
+    finally:
+        cursor.close()
+
+
+def read_rows(
+    dbapi_conn: Any, dialect: str, entity: str, district_id: int, version: int | None
+) -> pl.DataFrame:
+    """One entity's table as of ``version`` (None: current), conformed to the canonical schema."""
+    fields = ENTITIES[entity].fields
+    select = ", ".join(f"{_select_expr(dialect, f.name, f.dtype)} AS {q(f.name)}" for f in fields)
+    sql = (
+        f"SELECT {select} FROM {q(roster_table_name(entity))} "
+        f"WHERE {version_filter(district_id, version)}"
+    )
+    schema = pl.Schema({f.name: _storage_dtype(f.dtype) for f in fields})
+    frame = _fetch(dbapi_conn, dialect, sql, schema)
+    return _decode(entity, frame)
+
+
+def read_hashes(
+    dbapi_conn: Any, dialect: str, entity: str, district_id: int, version: int | None
+) -> pl.DataFrame:
+    """``sourcedId, row_hash`` of one entity's rows as of ``version`` (None: current)."""
+    sql = (
+        f"SELECT {q('sourcedId')}, row_hash FROM {q(roster_table_name(entity))} "
+        f"WHERE {version_filter(district_id, version)}"
+    )
+    schema = pl.Schema({"sourcedId": pl.Utf8(), "row_hash": pl.Int64()})
+    return _fetch(dbapi_conn, dialect, sql, schema)

@@ -1,0 +1,33 @@
+"""Row hashes for change detection: one int64 per record over its canonical columns.
+
+Polars' ``hash_rows`` is fast and columnar, but its values are only promised to be stable
+within one Polars release: an upgrade may hash the same row differently. Every roster version
+therefore records a ``hash_tag`` naming how its hashes were made; when the running tag differs
+from the current version's, the store re-hashes the current rows before diffing (a slow path,
+but correct) instead of reporting every record as updated.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from rostersync.model import ENTITIES
+
+#: Fixed seed so the same rows hash the same in every process.
+_SEED = 0x5EED
+
+
+def hash_tag() -> str:
+    """How this process makes row hashes."""
+    return f"polars-{pl.__version__}-seed{_SEED}"
+
+
+def row_hashes(entity: str, table: pl.DataFrame) -> pl.Series:
+    """Hash of each row over the entity's canonical columns, as a signed int64 Series.
+
+    Polars yields u64; SQL has signed 64-bit integers only, so the bits are reinterpreted
+    (not converted) into the int64 range — equal hashes stay equal, nothing overflows.
+    """
+    columns = ENTITIES[entity].field_names
+    hashed = table.select(columns).hash_rows(seed=_SEED)
+    return hashed.reinterpret(signed=True).alias("row_hash")

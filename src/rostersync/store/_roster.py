@@ -1,0 +1,340 @@
+"""The published roster and its versions: publish (one transaction), read back, diff, restore.
+
+A publish diffs the candidate roster against the current version column-wise (row hashes joined
+on ``sourcedId``), then in ONE transaction claims the next version number, closes the replaced
+and deleted rows (``valid_to = V``) and bulk-inserts the added and changed ones
+(``valid_from = V``). If anything fails before the commit, nothing of version V exists and the
+previous version keeps serving. History is never rewritten: a restore publishes an old version's
+content as a new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from rostersync.errors import FatalError, PublishConflict, SourceDataError, VersionNotFound
+from rostersync.model import ENTITIES, Roster, conform
+from rostersync.store import _bulk
+from rostersync.store._hashing import hash_tag, row_hashes
+from rostersync.store.engine import translate_errors
+from rostersync.store.records import (
+    EntityCounts,
+    RosterVersion,
+    VersionDiff,
+    dumps,
+    loads,
+    now_utc,
+    utc,
+)
+from rostersync.store.schema import roster_table_name, roster_versions
+
+#: Rows per executemany / COPY batch during a publish.
+DEFAULT_BATCH_SIZE = 50_000
+VERSION_STATUSES = ("published", "restored")
+
+
+def _version_record(row: Any) -> RosterVersion:
+    stored = loads(row.counts)
+    counts = {name: EntityCounts(**stored[name]) for name in ENTITIES if name in stored}
+    created = utc(row.created_at)
+    assert created is not None
+    return RosterVersion(
+        district_id=row.district_id,
+        version=row.version,
+        created_at=created,
+        run_id=row.run_id,
+        note=row.note,
+        status=row.status,
+        counts=counts,
+        hash_tag=row.hash_tag,
+    )
+
+
+def _prepare(roster: Roster) -> dict[str, pl.DataFrame]:
+    """Conform every table, check its IDs, and add row hashes. Missing tables count as empty."""
+    unknown = sorted(set(roster) - set(ENTITIES))
+    if unknown:
+        raise FatalError(f"Cannot publish: unknown roster tables {unknown}")
+    prepared: dict[str, pl.DataFrame] = {}
+    for name, entity in ENTITIES.items():
+        table = roster.get(name)
+        try:
+            table = entity.empty() if table is None else conform(entity, table)
+        except KeyError as exc:
+            raise FatalError(f"Cannot publish: {exc.args[0]}") from exc
+        missing = table["sourcedId"].null_count()
+        if missing:
+            raise SourceDataError(
+                f"{name}: {missing} record(s) have no sourcedId",
+                hint="every record needs an ID; check the attribute mapping of sourcedId",
+            )
+        dupes = table.filter(pl.col("sourcedId").is_duplicated())["sourcedId"]
+        if dupes.len():
+            raise SourceDataError(
+                f"{name}: {dupes.n_unique()} sourcedId value(s) occur more than once, "
+                f"e.g. {dupes.sort()[0]!r}",
+                hint="each record must have a unique sourcedId; check uniqueness_domains "
+                "and sis_prefix",
+            )
+        prepared[name] = table.with_columns(row_hashes(name, table))
+    return prepared
+
+
+def _diff(new: pl.DataFrame, old: pl.DataFrame) -> tuple[VersionDiff, pl.DataFrame]:
+    """Columnar diff of two ``sourcedId, row_hash`` frames; also returns the unchanged IDs."""
+    joined = new.select("sourcedId", "row_hash").join(
+        old.select("sourcedId", pl.col("row_hash").alias("old_hash")),
+        on="sourcedId",
+        how="full",
+        coalesce=True,
+    )
+    new_h, old_h = pl.col("row_hash"), pl.col("old_hash")
+
+    def ids(mask: pl.Expr) -> pl.Series:
+        return joined.filter(mask)["sourcedId"].sort()
+
+    diff = VersionDiff(
+        added=ids(old_h.is_null()),
+        updated=ids(new_h.is_not_null() & old_h.is_not_null() & (new_h != old_h)),
+        deleted=ids(new_h.is_null()),
+    )
+    unchanged = joined.filter(new_h == old_h).select("sourcedId", "row_hash")
+    return diff, unchanged
+
+
+class RosterVersions:
+    """Versioned roster operations of :class:`~rostersync.store.Store` (a mixin)."""
+
+    engine: Engine
+
+    @contextmanager
+    def _raw(self, *, write: bool) -> Iterator[tuple[sa.Connection, Any]]:
+        """A connection (in a transaction when writing) and its DBAPI connection."""
+        with translate_errors(self.engine):
+            ctx = self.engine.begin() if write else self.engine.connect()
+            with ctx as conn:
+                yield conn, conn.connection.driver_connection
+
+    # -- versions ---------------------------------------------------------------------------
+
+    def current_version(self, district_id: int) -> int | None:
+        """The newest published version of a district's roster, or None before the first."""
+        stmt = sa.select(sa.func.max(roster_versions.c.version)).where(
+            roster_versions.c.district_id == district_id
+        )
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            value = conn.execute(stmt).scalar()
+        return int(value) if value is not None else None
+
+    def list_versions(self, district_id: int) -> list[RosterVersion]:
+        """Every version of a district's roster, newest first."""
+        stmt = (
+            sa.select(roster_versions)
+            .where(roster_versions.c.district_id == district_id)
+            .order_by(roster_versions.c.version.desc())
+        )
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            return [_version_record(row) for row in conn.execute(stmt)]
+
+    def get_version(self, district_id: int, version: int | None = None) -> RosterVersion:
+        """One version (None: the current one); VersionNotFound if it does not exist."""
+        number = self.current_version(district_id) if version is None else version
+        if number is None:
+            raise VersionNotFound(
+                "This district has no published roster yet",
+                hint="run a sync first (`rostersync sync`)",
+            )
+        stmt = sa.select(roster_versions).where(
+            roster_versions.c.district_id == district_id, roster_versions.c.version == number
+        )
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            raise VersionNotFound(
+                f"Roster version {number} does not exist",
+                hint="see `rostersync versions list --district …`",
+            )
+        return _version_record(row)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def read_version(self, district_id: int, version: int | None = None) -> Roster:
+        """A whole version (None: current), each table in its canonical schema, by sourcedId."""
+        number = self.get_version(district_id, version).version
+        with self._raw(write=False) as (conn, dbapi):
+            dialect = conn.dialect.name
+            return {
+                name: _bulk.read_rows(dbapi, dialect, name, district_id, number)
+                for name in ENTITIES
+            }
+
+    def read_current_hashes(self, district_id: int, entity: str) -> pl.DataFrame:
+        """``sourcedId, row_hash`` of an entity's current rows, hashed the way this process
+        hashes (re-hashed when the stored hashes were made by another Polars release)."""
+        if entity not in ENTITIES:
+            raise FatalError(f"Unknown roster table {entity!r}")
+        current = self.current_version(district_id)
+        if current is None:
+            return pl.DataFrame(schema={"sourcedId": pl.Utf8, "row_hash": pl.Int64})
+        tag = self.get_version(district_id, current).hash_tag
+        with self._raw(write=False) as (conn, dbapi):
+            return self._hashes(dbapi, conn.dialect.name, entity, district_id, current, tag)
+
+    @staticmethod
+    def _hashes(
+        dbapi: Any, dialect: str, entity: str, district_id: int, version: int, tag: str
+    ) -> pl.DataFrame:
+        if tag == hash_tag():
+            return _bulk.read_hashes(dbapi, dialect, entity, district_id, version)
+        # Slow path: the stored hashes came from another Polars release and cannot be compared.
+        rows = _bulk.read_rows(dbapi, dialect, entity, district_id, version)
+        return rows.select("sourcedId", row_hashes(entity, rows))
+
+    # -- diff ---------------------------------------------------------------------------------
+
+    def diff_versions(self, district_id: int, a: int, b: int) -> dict[str, VersionDiff]:
+        """What changed from version ``a`` to version ``b``, per entity."""
+        self.get_version(district_id, a)
+        self.get_version(district_id, b)
+        tags = {v.hash_tag for v in self.list_versions(district_id)}
+        # Stored hashes are comparable only if every version's rows were hashed alike.
+        tag = hash_tag() if tags == {hash_tag()} else ""
+        with self._raw(write=False) as (conn, dbapi):
+            dialect = conn.dialect.name
+            out: dict[str, VersionDiff] = {}
+            for name in ENTITIES:
+                old = self._hashes(dbapi, dialect, name, district_id, a, tag)
+                new = self._hashes(dbapi, dialect, name, district_id, b, tag)
+                out[name] = _diff(new, old)[0]
+        return out
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def publish(
+        self,
+        district_id: int,
+        roster: Roster,
+        *,
+        run_id: int | None = None,
+        note: str | None = None,
+        status: str = "published",
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        _fail_after_batches: int | None = None,
+    ) -> RosterVersion:
+        """Publish ``roster`` as the district's next version, atomically.
+
+        ``_fail_after_batches`` is a test hook: raise after that many write batches, proving a
+        publish that dies half-way leaves the previous version intact.
+        """
+        if status not in VERSION_STATUSES:
+            raise FatalError(f"Unknown roster version status {status!r}")
+        tables = _prepare(roster)
+        tag = hash_tag()
+        base = self.current_version(district_id)
+        base_tag = self.get_version(district_id, base).hash_tag if base is not None else tag
+        version = (base or 0) + 1
+        batches = 0
+
+        def after_batch() -> None:
+            nonlocal batches
+            batches += 1
+            if _fail_after_batches is not None and batches >= _fail_after_batches:
+                raise FatalError(f"publish interrupted after {batches} batch(es) (test hook)")
+
+        with self._raw(write=False) as (conn, dbapi):
+            dialect = conn.dialect.name
+            plans = {}
+            for name, table in tables.items():
+                if base is None:
+                    old = pl.DataFrame(schema={"sourcedId": pl.Utf8, "row_hash": pl.Int64})
+                else:
+                    old = self._hashes(dbapi, dialect, name, district_id, base, base_tag)
+                plans[name] = _diff(table, old)
+
+        counts = {name: plans[name][0].counts(total=tables[name].height) for name in ENTITIES}
+        p = _bulk.placeholder(dialect)
+        try:
+            with self._raw(write=True) as (conn, dbapi):
+                # Claim the version number first: a concurrent publish of the same number
+                # fails here, before any roster row is written.
+                conn.execute(
+                    roster_versions.insert().values(
+                        district_id=district_id,
+                        version=version,
+                        created_at=now_utc(),
+                        run_id=run_id,
+                        note=note,
+                        status=status,
+                        counts=dumps({n: c.as_dict() for n, c in counts.items()}),
+                        hash_tag=tag,
+                    )
+                )
+                for name, table in tables.items():
+                    diff, unchanged = plans[name]
+                    qt = _bulk.q(roster_table_name(name))
+                    sid = _bulk.q("sourcedId")
+                    closing = pl.concat([diff.updated, diff.deleted]).sort()
+                    if closing.len():
+                        _bulk.execute_many(
+                            dbapi,
+                            f"UPDATE {qt} SET valid_to = {p} WHERE district_id = {p} "
+                            f"AND {sid} = {p} AND valid_to IS NULL",
+                            pl.DataFrame(
+                                {
+                                    "v": pl.repeat(version, closing.len(), eager=True),
+                                    "d": pl.repeat(district_id, closing.len(), eager=True),
+                                    "s": closing,
+                                }
+                            ),
+                            batch_size=batch_size,
+                            after_batch=after_batch,
+                        )
+                    writing = pl.concat([diff.added, diff.updated])
+                    if writing.len():
+                        rows = table.filter(pl.col("sourcedId").is_in(writing.implode()))
+                        _bulk.insert_rows(
+                            dbapi,
+                            dialect,
+                            name,
+                            _bulk.encode(
+                                name,
+                                rows.sort("sourcedId"),
+                                dialect=dialect,
+                                district_id=district_id,
+                                version=version,
+                            ),
+                            batch_size=batch_size,
+                            after_batch=after_batch,
+                        )
+                    if base_tag != tag and unchanged.height:
+                        # Keep the invariant "current rows carry the current version's tag".
+                        _bulk.execute_many(
+                            dbapi,
+                            f"UPDATE {qt} SET row_hash = {p} WHERE district_id = {p} "
+                            f"AND {sid} = {p} AND valid_to IS NULL",
+                            unchanged.select(
+                                "row_hash", pl.lit(district_id).alias("d"), "sourcedId"
+                            ),
+                            batch_size=batch_size,
+                            after_batch=after_batch,
+                        )
+        except IntegrityError as exc:
+            raise PublishConflict(
+                f"Roster version {version} was published by another run meanwhile",
+                hint="run the sync again to diff against the new version",
+            ) from exc
+        return self.get_version(district_id, version)
+
+    def restore(self, district_id: int, version: int, *, note: str | None = None) -> RosterVersion:
+        """Publish the content of an old version as a NEW version (status ``restored``)."""
+        roster = self.read_version(district_id, version)
+        return self.publish(
+            district_id, roster, note=note or f"restore of version {version}", status="restored"
+        )

@@ -1,0 +1,188 @@
+"""The store's tables: metadata (districts, sources, configs, runs, change sets, audit) and the
+versioned published roster, one table per canonical entity derived from ``model.ENTITIES``.
+
+Versioned roster ("valid-time" rows): each row of ``roster_<entity>`` carries ``valid_from`` (the
+roster version that introduced it) and ``valid_to`` (the version that replaced or deleted it; NULL
+while it is current). Version V of a table is the rows with ``valid_from <= V`` and
+``(valid_to IS NULL OR valid_to > V)``. A publish therefore writes rows in proportion to what
+changed, not to the roster's size, and every version stays readable.
+
+JSON-shaped columns (``body``, ``phases``, ``counts``…) are plain TEXT holding JSON written by the
+store itself, so SQLite and PostgreSQL store them identically.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import polars as pl
+import sqlalchemy as sa
+
+from rostersync.model import ENTITIES, Entity
+
+metadata = sa.MetaData()
+
+#: Tables that are not versioned roster tables.
+districts = sa.Table(
+    "districts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("slug", sa.Text, nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("app", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("district_id", "name", name="uq_sources_district_name"),
+)
+
+config_versions = sa.Table(
+    "config_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.UniqueConstraint("district_id", "version", name="uq_config_versions_district_version"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("source", sa.Text, nullable=True),
+    sa.Column("trigger", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("phases", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("counts", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("report", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("change_summary", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("roster_version", sa.Integer, nullable=True),
+    sa.Index("ix_runs_district_created", "district_id", "id"),
+)
+
+#: One row per (run, entity, kind); ``sourced_ids`` is the JSON array of every affected sourcedId
+#: (the rows themselves live in the versioned roster tables, so IDs are enough to explain a run).
+change_sets = sa.Table(
+    "change_sets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("sourced_ids", sa.Text, nullable=False),
+    sa.CheckConstraint("kind IN ('added', 'updated', 'deleted')", name="ck_change_sets_kind"),
+    sa.Index("ix_change_sets_run", "run_id"),
+)
+
+roster_versions = sa.Table(
+    "roster_versions",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("counts", sa.Text, nullable=False),
+    sa.Column("hash_tag", sa.Text, nullable=False),
+    sa.CheckConstraint("status IN ('published', 'restored')", name="ck_roster_versions_status"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_audit_log_district_at", "district_id", "at"),
+)
+
+
+def _sql_type(dtype: pl.DataType) -> sa.types.TypeEngine[Any]:
+    """SQL column type of a canonical Polars type (lists are JSON arrays in TEXT)."""
+    if dtype == pl.Utf8:
+        return sa.Text()
+    if dtype == pl.Date:
+        return sa.Date()
+    if isinstance(dtype, pl.Datetime):
+        return sa.DateTime(timezone=True)
+    if dtype == pl.Boolean:
+        return sa.Boolean()
+    if isinstance(dtype, pl.List):
+        return sa.Text()
+    raise TypeError(f"no SQL type for canonical dtype {dtype}")
+
+
+def roster_table_name(entity: str) -> str:
+    return f"roster_{entity}"
+
+
+#: Bookkeeping columns of every roster table, after the canonical fields.
+ROSTER_EXTRA_COLUMNS: Final = ("district_id", "row_hash", "valid_from", "valid_to")
+
+
+def _roster_table(entity: Entity) -> sa.Table:
+    name = roster_table_name(entity.name)
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(
+            "district_id",
+            sa.Integer,
+            sa.ForeignKey("districts.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        *(
+            sa.Column(f.name, _sql_type(f.dtype), nullable=f.name != "sourcedId")
+            for f in entity.fields
+        ),
+        # Polars' u64 row hash reinterpreted as a signed int64 (same bits), see _hashing.py.
+        sa.Column("row_hash", sa.BigInteger, nullable=False),
+        sa.Column("valid_from", sa.Integer, nullable=False),
+        sa.Column("valid_to", sa.Integer, nullable=True),
+        # Current row of a district by sourcedId (publish closes rows through this key), and
+        # every version of one record.
+        sa.PrimaryKeyConstraint("district_id", "sourcedId", "valid_from", name=f"pk_{name}"),
+        # Current rows of a district (valid_to IS NULL) and the rows closed at a version.
+        sa.Index(f"ix_{name}_valid_to", "district_id", "valid_to"),
+    )
+
+
+#: entity name → its versioned roster table, derived from the canonical model.
+roster_tables: Final[dict[str, sa.Table]] = {
+    name: _roster_table(entity) for name, entity in ENTITIES.items()
+}
