@@ -242,6 +242,14 @@ class SharingRules:
             out["demographics"] = out["demographics"].filter(
                 pl.col("sourcedId").is_in(users["sourcedId"].implode())
             )
+        if users is not None and (self.user_roles() is not None or self.schools is not None):
+            # A related user the client cannot see (a contact, say) is not named either.
+            visible = users["sourcedId"]
+            out["users"] = users.with_columns(
+                pl.col("agentSourcedIds").list.eval(
+                    pl.element().filter(pl.element().is_in(visible))
+                )
+            )
         if users is not None and "userContacts" in out:
             ids = users["sourcedId"].implode()
             out["userContacts"] = out["userContacts"].filter(
