@@ -6,6 +6,7 @@ rostersync can create and upgrade its database without an ``alembic.ini`` or a s
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -37,8 +38,15 @@ def known_revisions() -> set[str]:
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None for an empty database."""
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    # Looking is not migrating: keep Alembic's "Context impl …" chatter out of every command.
+    logger = logging.getLogger("alembic.runtime.migration")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        logger.setLevel(level)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
