@@ -77,7 +77,8 @@ class Serializer:
         if kind == "roles":
             return self._roles(row)
         if kind == "refs":
-            return [self.ref(field.ref_type or "", v) for v in as_list(raw)]
+            refs = [self.ref(field.ref_type or "", v) for v in as_list(raw)]
+            return refs if refs or field.required else None
         if kind == "list":
             return as_list(raw) or None
         if kind == "userIds":
@@ -125,6 +126,4 @@ class Serializer:
             value = self.value(field, row)
             if value is not None:
                 out[field.name] = value
-            elif field.kind == "refs" and field.required:
-                out[field.name] = []
         return out

@@ -1,0 +1,545 @@
+"""The OneRoster rostering REST provider: 1.2 under ``/ims/oneroster/rostering/v1p2`` and 1.1
+under ``/ims/oneroster/v1p1``, every rostering GET endpoint, plus the OAuth 2 token endpoint.
+
+Each endpoint is one row of a table (path, resource, how the path narrows the rows, which
+parents must exist); one handler serves them all, so authentication, scopes, sharing rules,
+paging, filters and error bodies are the same everywhere. Handlers are synchronous and run in
+the server's thread pool, each on its own database connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
+
+from rostersync.export.oneroster import oauth1
+from rostersync.export.oneroster.catalog import RESOURCES, Version
+from rostersync.export.oneroster.clients import SCOPE_PREFIXES, ApiClient, ApiClients, short_scope
+from rostersync.export.oneroster.protocol import (
+    OneRosterError,
+    error_body,
+    link_header,
+    parse_paging,
+)
+from rostersync.export.oneroster.query import ListParams, Query, Scope
+from rostersync.export.oneroster.serialize import Serializer
+from rostersync.store.schema import roster_tables
+
+BASE_PATHS: dict[Version, str] = {
+    "1.2": "/ims/oneroster/rostering/v1p2",
+    "1.1": "/ims/oneroster/v1p1",
+}
+ScopeKind = Literal["core", "nested", "demographics"]
+Cond = Callable[[Mapping[str, sa.Table], Mapping[str, str], "Provider", Scope], ColumnElement[bool]]
+
+
+@dataclass
+class Provider:
+    """What the endpoints need: the store's engine, the API clients, a nonce cache."""
+
+    engine: Engine
+    clients: ApiClients
+    tables: Mapping[str, sa.Table] = field(default_factory=lambda: roster_tables)
+    nonces: oauth1.NonceCache = field(default_factory=oauth1.NonceCache)
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A path parameter naming an object that must exist (and be visible) for the endpoint."""
+
+    param: str
+    entity: str
+    kind: Callable[[sa.Table], ColumnElement[bool]] | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    entity: str
+    scope: ScopeKind
+    single: bool = False
+    kind: Callable[[sa.Table], ColumnElement[bool]] | None = None
+    narrow: Cond | None = None
+    parents: tuple[Parent, ...] = ()
+
+
+# -- what each path narrows to ----------------------------------------------------------------
+
+
+def _type(value: str) -> Callable[[sa.Table], ColumnElement[bool]]:
+    return lambda t: t.c.type == value
+
+
+def _role(*values: str) -> Callable[[sa.Table], ColumnElement[bool]]:
+    return lambda t: t.c.role.in_(values)
+
+
+def _enrolled_users(role: str, class_param: str, school_param: str | None = None) -> Cond:
+    def cond(
+        tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
+    ) -> ColumnElement[bool]:
+        enr = Query(RESOURCES["1.2"]["enrollments"], tables, scope)
+        e = enr.table.c
+        where = [*enr.base_conditions(), e.classSourcedId == p[class_param], e.role == role]
+        if school_param:
+            where.append(e.schoolSourcedId == p[school_param])
+        users = tables["users"]
+        return users.c.sourcedId.in_(sa.select(e.userSourcedId).where(*where))
+
+    return cond
+
+
+def _classes_of_user(param: str) -> Cond:
+    def cond(
+        tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
+    ) -> ColumnElement[bool]:
+        enr = Query(RESOURCES["1.2"]["enrollments"], tables, scope)
+        e = enr.table.c
+        sub = sa.select(e.classSourcedId).where(*enr.base_conditions(), e.userSourcedId == p[param])
+        return tables["classes"].c.sourcedId.in_(sub)
+
+    return cond
+
+
+def _eq(column: str, param: str) -> Callable[[str], Cond]:
+    def bind(entity: str) -> Cond:
+        return lambda tables, p, prov, scope: tables[entity].c[column] == p[param]
+
+    return bind
+
+
+def _users_at_school(param: str) -> Cond:
+    def cond(
+        tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
+    ) -> ColumnElement[bool]:
+        c = tables["users"].c
+        sid = p[param]
+        pattern = '%"' + sid.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+        return sa.or_(c.primaryOrgSourcedId == sid, c.orgSourcedIds.like(pattern, escape="\\"))
+
+    return cond
+
+
+def _classes_in_term(param: str) -> Cond:
+    def cond(
+        tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
+    ) -> ColumnElement[bool]:
+        tid = p[param]
+        pattern = '%"' + tid.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+        return tables["classes"].c.termSourcedIds.like(pattern, escape="\\")
+
+    return cond
+
+
+def _terms_of_school(param: str) -> Cond:
+    def cond(
+        tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
+    ) -> ColumnElement[bool]:
+        c = tables["academicSessions"].c
+        return sa.and_(
+            c.type == "term", sa.or_(c.orgSourcedId == p[param], c.orgSourcedId.is_(None))
+        )
+
+    return cond
+
+
+def _all(*conds: Cond) -> Cond:
+    def cond(
+        tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
+    ) -> ColumnElement[bool]:
+        return sa.and_(*(c(tables, p, prov, scope) for c in conds))
+
+    return cond
+
+
+SCHOOL = _type("school")
+TERM = _type("term")
+GRADING_PERIOD = _type("gradingPeriod")
+STUDENT = _role("student")
+TEACHER = _role("teacher")
+school_parent = Parent("sid", "orgs", SCHOOL)
+class_parent = Parent("cid", "classes")
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    # collections and single objects
+    Endpoint("/academicSessions", "academicSessions", "core"),
+    Endpoint("/academicSessions/{id}", "academicSessions", "core", single=True),
+    Endpoint("/terms", "academicSessions", "core", kind=TERM),
+    Endpoint("/terms/{id}", "academicSessions", "core", single=True, kind=TERM),
+    Endpoint("/gradingPeriods", "academicSessions", "core", kind=GRADING_PERIOD),
+    Endpoint("/gradingPeriods/{id}", "academicSessions", "core", single=True, kind=GRADING_PERIOD),
+    Endpoint("/classes", "classes", "core"),
+    Endpoint("/classes/{id}", "classes", "core", single=True),
+    Endpoint("/courses", "courses", "core"),
+    Endpoint("/courses/{id}", "courses", "core", single=True),
+    Endpoint("/demographics", "demographics", "demographics"),
+    Endpoint("/demographics/{id}", "demographics", "demographics", single=True),
+    Endpoint("/enrollments", "enrollments", "core"),
+    Endpoint("/enrollments/{id}", "enrollments", "core", single=True),
+    Endpoint("/orgs", "orgs", "core"),
+    Endpoint("/orgs/{id}", "orgs", "core", single=True),
+    Endpoint("/schools", "orgs", "core", kind=SCHOOL),
+    Endpoint("/schools/{id}", "orgs", "core", single=True, kind=SCHOOL),
+    Endpoint("/users", "users", "core"),
+    Endpoint("/users/{id}", "users", "core", single=True),
+    Endpoint("/students", "users", "core", kind=STUDENT),
+    Endpoint("/students/{id}", "users", "core", single=True, kind=STUDENT),
+    Endpoint("/teachers", "users", "core", kind=TEACHER),
+    Endpoint("/teachers/{id}", "users", "core", single=True, kind=TEACHER),
+    # nested
+    Endpoint(
+        "/classes/{cid}/students",
+        "users",
+        "nested",
+        kind=STUDENT,
+        narrow=_enrolled_users("student", "cid"),
+        parents=(class_parent,),
+    ),
+    Endpoint(
+        "/classes/{cid}/teachers",
+        "users",
+        "nested",
+        kind=TEACHER,
+        narrow=_enrolled_users("teacher", "cid"),
+        parents=(class_parent,),
+    ),
+    Endpoint(
+        "/courses/{cid}/classes",
+        "classes",
+        "nested",
+        narrow=_eq("courseSourcedId", "cid")("classes"),
+        parents=(Parent("cid", "courses"),),
+    ),
+    Endpoint(
+        "/schools/{sid}/classes",
+        "classes",
+        "nested",
+        narrow=_eq("schoolSourcedId", "sid")("classes"),
+        parents=(school_parent,),
+    ),
+    Endpoint(
+        "/schools/{sid}/courses",
+        "courses",
+        "nested",
+        narrow=_eq("orgSourcedId", "sid")("courses"),
+        parents=(school_parent,),
+    ),
+    Endpoint(
+        "/schools/{sid}/enrollments",
+        "enrollments",
+        "nested",
+        narrow=_eq("schoolSourcedId", "sid")("enrollments"),
+        parents=(school_parent,),
+    ),
+    Endpoint(
+        "/schools/{sid}/students",
+        "users",
+        "nested",
+        kind=STUDENT,
+        narrow=_users_at_school("sid"),
+        parents=(school_parent,),
+    ),
+    Endpoint(
+        "/schools/{sid}/teachers",
+        "users",
+        "nested",
+        kind=TEACHER,
+        narrow=_users_at_school("sid"),
+        parents=(school_parent,),
+    ),
+    Endpoint(
+        "/schools/{sid}/terms",
+        "academicSessions",
+        "nested",
+        narrow=_terms_of_school("sid"),
+        parents=(school_parent,),
+    ),
+    Endpoint(
+        "/schools/{sid}/classes/{cid}/enrollments",
+        "enrollments",
+        "nested",
+        narrow=_all(
+            _eq("schoolSourcedId", "sid")("enrollments"),
+            _eq("classSourcedId", "cid")("enrollments"),
+        ),
+        parents=(school_parent, class_parent),
+    ),
+    Endpoint(
+        "/schools/{sid}/classes/{cid}/students",
+        "users",
+        "nested",
+        kind=STUDENT,
+        narrow=_enrolled_users("student", "cid", "sid"),
+        parents=(school_parent, class_parent),
+    ),
+    Endpoint(
+        "/schools/{sid}/classes/{cid}/teachers",
+        "users",
+        "nested",
+        kind=TEACHER,
+        narrow=_enrolled_users("teacher", "cid", "sid"),
+        parents=(school_parent, class_parent),
+    ),
+    Endpoint(
+        "/students/{uid}/classes",
+        "classes",
+        "nested",
+        narrow=_classes_of_user("uid"),
+        parents=(Parent("uid", "users", STUDENT),),
+    ),
+    Endpoint(
+        "/teachers/{uid}/classes",
+        "classes",
+        "nested",
+        narrow=_classes_of_user("uid"),
+        parents=(Parent("uid", "users", TEACHER),),
+    ),
+    Endpoint(
+        "/users/{uid}/classes",
+        "classes",
+        "nested",
+        narrow=_classes_of_user("uid"),
+        parents=(Parent("uid", "users"),),
+    ),
+    Endpoint(
+        "/terms/{tid}/classes",
+        "classes",
+        "nested",
+        narrow=_classes_in_term("tid"),
+        parents=(Parent("tid", "academicSessions", TERM),),
+    ),
+    Endpoint(
+        "/terms/{tid}/gradingPeriods",
+        "academicSessions",
+        "nested",
+        kind=GRADING_PERIOD,
+        narrow=_eq("parentSourcedId", "tid")("academicSessions"),
+        parents=(Parent("tid", "academicSessions", TERM),),
+    ),
+)
+
+
+# -- authentication ---------------------------------------------------------------------------
+
+SCOPE_NEEDS: dict[ScopeKind, tuple[str, ...]] = {
+    "core": ("roster-core.readonly", "roster.readonly"),
+    "nested": ("roster.readonly",),
+    "demographics": ("roster-demographics.readonly",),
+}
+
+
+def _authenticate(
+    request: Request, version: Version, prov: Provider
+) -> tuple[ApiClient, frozenset[str]]:
+    header = request.headers.get("authorization", "")
+    scheme = header.split(" ", 1)[0].lower()
+    if scheme == "bearer":
+        token = header[7:].strip()
+        found = prov.clients.read_token(token)
+        if found is None:
+            raise OneRosterError("unauthorisedrequest", "the access token is invalid or expired")
+        return found
+    query = list(request.query_params.multi_items())
+    if version == "1.1" and (scheme == "oauth" or any(k == "oauth_signature" for k, _ in query)):
+        if scheme == "oauth":
+            params = oauth1.parse_authorization(header)
+        else:
+            params = {k: v for k, v in query if k.startswith("oauth_")}
+            query = [(k, v) for k, v in query if not k.startswith("oauth_")]
+        found_secret = prov.clients.signing_secret(params.get("oauth_consumer_key", ""))
+        if found_secret is None:
+            raise OneRosterError("unauthorisedrequest", "unknown oauth_consumer_key")
+        client, secret = found_secret
+        problem = oauth1.check_signature(request.method, str(request.url), query, params, secret)
+        if problem is None and not prov.nonces.first_use(
+            client.client_id, params.get("oauth_nonce", ""), params.get("oauth_timestamp", "")
+        ):
+            problem = "oauth_nonce was already used"
+        if problem:
+            raise OneRosterError("unauthorisedrequest", f"OAuth 1.0a: {problem}")
+        return client, client.scopes
+    raise OneRosterError(
+        "unauthorisedrequest",
+        "authentication required: send Authorization: Bearer <token> from POST /oauth/token"
+        + (" or sign the request with OAuth 1.0a (HMAC-SHA256)" if version == "1.1" else ""),
+    )
+
+
+# -- the handler ------------------------------------------------------------------------------
+
+
+def _params(request: Request) -> ListParams:
+    q = request.query_params
+    limit, offset = parse_paging(q.get("limit"), q.get("offset"))
+    order = (q.get("orderBy") or "asc").lower()
+    if order not in ("asc", "desc"):
+        raise OneRosterError("invaliddata", "orderBy must be asc or desc")
+    return ListParams(
+        limit, offset, q.get("sort") or None, order == "desc", q.get("filter"), q.get("fields")
+    )
+
+
+def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> Response:
+    client, scopes = _authenticate(request, version, prov)
+    needs = SCOPE_NEEDS[ep.scope]
+    if not scopes & set(needs):
+        raise OneRosterError(
+            "forbidden",
+            f"this endpoint needs the scope {' or '.join(needs)}",
+        )
+    scope = Scope(client.district_id, client.sharing)
+    if not client.sharing.entity_visible(ep.entity):
+        raise OneRosterError("forbidden", f"this API client is not granted {ep.entity}")
+    resource = RESOURCES[version][ep.entity]
+    query = Query(resource, prov.tables, scope)
+    path = dict(request.path_params)
+    extra: list[ColumnElement[bool]] = []
+    if ep.kind is not None:
+        extra.append(ep.kind(query.table))
+    base = str(request.base_url).rstrip("/") + BASE_PATHS[version]
+    serializer = Serializer(resource, base, version)
+    with prov.engine.connect() as conn:
+        for parent in ep.parents:
+            pq = Query(RESOURCES[version][parent.entity], prov.tables, scope)
+            cond = [parent.kind(pq.table)] if parent.kind is not None else []
+            if not pq.exists(conn, path[parent.param], cond):
+                raise OneRosterError(
+                    "unknownobject", f"no {parent.entity} with sourcedId {path[parent.param]!r}"
+                )
+        if ep.single:
+            unexpected = set(request.query_params) - {"fields"}
+            if unexpected - {k for k in unexpected if k.startswith("oauth_")}:
+                raise OneRosterError(
+                    "invaliddata", "a single-object request accepts only the fields parameter"
+                )
+            row, fields = query.one(conn, path["id"], request.query_params.get("fields"), extra)
+            if row is None:
+                raise OneRosterError(
+                    "unknownobject", f"no {resource.single_key} with sourcedId {path['id']!r}"
+                )
+            return JSONResponse({resource.single_key: serializer.one(row, fields)})
+        if ep.narrow is not None:
+            extra.append(ep.narrow(prov.tables, path, prov, scope))
+        params = _params(request)
+        rows, total, fields = query.page(conn, params, extra)
+    body = {resource.collection_key: [serializer.one(r, fields) for r in rows]}
+    keep = {
+        k: v
+        for k, v in request.query_params.items()
+        if k not in ("limit", "offset") and not k.startswith("oauth_")
+    }
+    url = str(request.url).split("?", 1)[0]
+    headers = {
+        "X-Total-Count": str(total),
+        "Link": link_header(url, keep, total, params.limit, params.offset),
+    }
+    return JSONResponse(body, headers=headers)
+
+
+def _route(ep: Endpoint, version: Version, prov: Provider) -> Callable[[Request], Response]:
+    def handler(request: Request) -> Response:
+        return _serve(request, ep, version, prov)
+
+    handler.__name__ = f"oneroster_{version.replace('.', '')}_{ep.path}"
+    return handler
+
+
+def build_router(version: Version, prov: Provider) -> APIRouter:
+    """Every rostering GET endpoint of one OneRoster version."""
+    router = APIRouter(prefix=BASE_PATHS[version], tags=[f"OneRoster {version}"])
+    for ep in ENDPOINTS:
+        router.add_api_route(ep.path, _route(ep, version, prov), methods=["GET"])
+    return router
+
+
+# -- OAuth 2 token endpoint -------------------------------------------------------------------
+
+
+def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Basic realm="oneroster"'} if status == 401 else {}
+    headers["Cache-Control"] = "no-store"
+    return JSONResponse(
+        {"error": error, "error_description": description}, status_code=status, headers=headers
+    )
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+def build_token_router(prov: Provider) -> APIRouter:
+    """``POST /oauth/token``: OAuth 2 client credentials (client_secret_basic)."""
+    router = APIRouter(tags=["OAuth 2"])
+
+    @router.post("/oauth/token")
+    async def token(request: Request) -> Response:
+        form = await request.form()
+        creds = _basic_credentials(request.headers.get("authorization", ""))
+        if creds is None and "client_id" in form:
+            creds = (str(form.get("client_id", "")), str(form.get("client_secret", "")))
+        if creds is None:
+            return _oauth_error(401, "invalid_client", "authenticate with HTTP Basic")
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error(400, "unsupported_grant_type", "use grant_type=client_credentials")
+        client = prov.clients.verify_secret(*creds)
+        if client is None:
+            return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
+        requested = str(form.get("scope") or "").split()
+        if requested:
+            granted = [s for s in requested if short_scope(s) in client.scopes]
+            if not granted:
+                return _oauth_error(400, "invalid_scope", "none of the requested scopes is granted")
+        else:
+            granted = [SCOPE_PREFIXES[0] + s for s in sorted(client.scopes)]
+        access = prov.clients.issue_token(client, [short_scope(s) for s in granted])
+        return JSONResponse(
+            {
+                "access_token": access,
+                "token_type": "bearer",
+                "expires_in": 3600,
+                "scope": " ".join(granted),
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return router
+
+
+def install(app: FastAPI, prov: Provider) -> None:
+    """Mount the token endpoint and both OneRoster versions, and render their errors per spec."""
+    app.include_router(build_token_router(prov))
+    for version in ("1.2", "1.1"):
+        app.include_router(build_router(version, prov))
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OneRosterError)
+        version = "1.1" if request.url.path.startswith(BASE_PATHS["1.1"]) else "1.2"
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(
+            error_body(version, exc.code_minor, exc.description),
+            status_code=exc.status,
+            headers=headers,
+        )
+
+    app.add_exception_handler(OneRosterError, on_error)
+
+
+__all__: Sequence[str] = ("ENDPOINTS", "Provider", "build_router", "install")

@@ -1,0 +1,274 @@
+"""API clients of the OneRoster provider: credentials, scopes and sharing rules, stored hashed.
+
+``rostersync api-clients create`` issues a client ID and a secret that is shown once. The secret
+is derived from the installation's secret key and a per-client salt
+(``HMAC-SHA256(key, "oneroster-client:" + id + ":" + salt)``) and only its SHA-256 is stored:
+the database alone never reveals it, OAuth 2 checks the hash, and OAuth 1.0a (which signs
+with the secret itself) re-derives it from the key. Rotating the secret key therefore
+invalidates every API client's secret; issue new ones after a rotation.
+
+The ``api_clients`` table lives in the store's database (migration ``0002_api_clients``) and is
+declared here, on its own ``MetaData``, because only this package reads or writes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from rostersync.errors import ConfigurationError
+from rostersync.export.oneroster.sharing import SharingRules
+
+metadata = sa.MetaData()
+
+api_clients = sa.Table(
+    "api_clients",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("district_id", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("client_id", sa.Text, nullable=False, unique=True),
+    sa.Column("secret_salt", sa.Text, nullable=False),
+    sa.Column("secret_hash", sa.Text, nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("sharing", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("district_id", "name", name="uq_api_clients_district_name"),
+)
+
+SCOPE_PREFIXES = (
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/",
+    "https://purl.imsglobal.org/spec/or/v1p1/scope/",
+)
+#: Scopes a client may be granted (short names; tokens carry the full 1.2 or 1.1 URIs).
+SCOPES = ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly")
+TOKEN_TTL_SECONDS = 3600
+
+
+def short_scope(scope: str) -> str:
+    for prefix in SCOPE_PREFIXES:
+        if scope.startswith(prefix):
+            return scope[len(prefix) :]
+    return scope
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A downstream app allowed to read one district's roster."""
+
+    id: int
+    district_id: int
+    name: str
+    client_id: str
+    scopes: frozenset[str]
+    sharing: SharingRules
+    created_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    """A new client with its secret, which is never shown again."""
+
+    client: ApiClient
+    client_secret: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class ApiClients:
+    """Create, list, revoke and authenticate API clients over the store's engine."""
+
+    def __init__(self, engine: Engine, secret_key: str) -> None:
+        self.engine = engine
+        self._key = secret_key.encode("utf-8")
+
+    def derive_secret(self, client_id: str, salt: str) -> str:
+        digest = hmac.new(
+            self._key, f"oneroster-client:{client_id}:{salt}".encode(), hashlib.sha256
+        ).digest()
+        return _b64(digest)
+
+    @staticmethod
+    def _hash(secret: str) -> str:
+        return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+    def create(
+        self,
+        district_id: int,
+        name: str,
+        scopes: Iterable[str],
+        sharing: SharingRules,
+    ) -> IssuedClient:
+        granted = frozenset(short_scope(s.strip()) for s in scopes if s.strip())
+        unknown = sorted(granted - set(SCOPES))
+        if unknown or not granted:
+            raise ConfigurationError(
+                f"unknown or missing scope(s): {', '.join(unknown) or '(none given)'}",
+                setting="--scopes",
+                hint=f"grant one or more of {', '.join(SCOPES)}",
+            )
+        client_id = "or_" + secrets.token_hex(10)
+        salt = secrets.token_hex(16)
+        secret = self.derive_secret(client_id, salt)
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                sa.select(api_clients.c.id).where(
+                    api_clients.c.district_id == district_id, api_clients.c.name == name
+                )
+            ).first()
+            if exists:
+                raise ConfigurationError(
+                    f"the district already has an API client named {name!r}",
+                    setting="--name",
+                    hint="choose another name, or revoke the old client first",
+                )
+            new_id = conn.execute(
+                api_clients.insert().values(
+                    district_id=district_id,
+                    name=name,
+                    client_id=client_id,
+                    secret_salt=salt,
+                    secret_hash=self._hash(secret),
+                    scopes=json.dumps(sorted(granted)),
+                    sharing=json.dumps(sharing.to_json(), sort_keys=True),
+                    created_at=now,
+                )
+            ).inserted_primary_key
+        assert new_id is not None
+        client = ApiClient(
+            int(new_id[0]), district_id, name, client_id, granted, sharing, now, False
+        )
+        return IssuedClient(client, secret)
+
+    def _from_row(self, row: sa.Row[tuple[object, ...]]) -> ApiClient:
+        m = row._mapping
+        created = m["created_at"]
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        return ApiClient(
+            m["id"],
+            m["district_id"],
+            m["name"],
+            m["client_id"],
+            frozenset(json.loads(m["scopes"])),
+            SharingRules.from_json(json.loads(m["sharing"])),
+            created,
+            m["revoked_at"] is not None,
+        )
+
+    def list(self, district_id: int) -> list[ApiClient]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(api_clients)
+                .where(api_clients.c.district_id == district_id)
+                .order_by(api_clients.c.name)
+            ).all()
+        return [self._from_row(r) for r in rows]
+
+    def get(self, client_id: str) -> ApiClient | None:
+        """An active client by its client ID (``None`` if unknown or revoked)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(api_clients).where(api_clients.c.client_id == client_id)
+            ).first()
+        if row is None or row._mapping["revoked_at"] is not None:
+            return None
+        return self._from_row(row)
+
+    def find(self, district_id: int, name_or_id: str) -> ApiClient:
+        for client in self.list(district_id):
+            if name_or_id in (client.name, client.client_id):
+                return client
+        raise ConfigurationError(
+            f"no API client {name_or_id!r} in this district",
+            setting="--client",
+            hint="see `rostersync api-clients list --district …`",
+        )
+
+    def revoke(self, client_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                api_clients.update()
+                .where(api_clients.c.client_id == client_id)
+                .values(revoked_at=datetime.now(UTC))
+            )
+
+    def verify_secret(self, client_id: str, secret: str) -> ApiClient | None:
+        """The client if ``secret`` is its secret (constant-time comparison)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(api_clients).where(api_clients.c.client_id == client_id)
+            ).first()
+        if row is None or row._mapping["revoked_at"] is not None:
+            return None
+        if not hmac.compare_digest(self._hash(secret), row._mapping["secret_hash"]):
+            return None
+        return self._from_row(row)
+
+    def signing_secret(self, client_id: str) -> tuple[ApiClient, str] | None:
+        """For OAuth 1.0a: the client and its re-derived secret, if it still matches the hash."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(api_clients).where(api_clients.c.client_id == client_id)
+            ).first()
+        if row is None or row._mapping["revoked_at"] is not None:
+            return None
+        secret = self.derive_secret(client_id, row._mapping["secret_salt"])
+        if not hmac.compare_digest(self._hash(secret), row._mapping["secret_hash"]):
+            return None  # the installation's secret key changed since the client was issued
+        return self._from_row(row), secret
+
+    # -- bearer tokens (stateless, signed with the installation key) ------------------------
+
+    def issue_token(
+        self, client: ApiClient, scopes: Iterable[str], now: float | None = None
+    ) -> str:
+        issued = int(now if now is not None else time.time())
+        payload = {
+            "cid": client.client_id,
+            "scp": sorted(scopes),
+            "exp": issued + TOKEN_TTL_SECONDS,
+        }
+        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+        sig = _b64(hmac.new(self._key, f"token:{body}".encode(), hashlib.sha256).digest())
+        return f"{body}.{sig}"
+
+    def read_token(
+        self, token: str, now: float | None = None
+    ) -> tuple[ApiClient, frozenset[str]] | None:
+        """The client and granted scopes of a valid, unexpired token; ``None`` otherwise."""
+        body, sep, sig = token.partition(".")
+        if not sep:
+            return None
+        expected = _b64(hmac.new(self._key, f"token:{body}".encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, sig):
+            return None
+        try:
+            payload = json.loads(_unb64(body))
+        except ValueError:
+            return None
+        if payload.get("exp", 0) < (now if now is not None else time.time()):
+            return None
+        client = self.get(str(payload.get("cid")))
+        if client is None:
+            return None
+        return client, frozenset(short_scope(s) for s in payload.get("scp", ())) & client.scopes

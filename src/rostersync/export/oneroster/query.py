@@ -1,0 +1,206 @@
+"""Collection and single-object queries of the OneRoster provider, compiled to SQL.
+
+Every query reads the current version of a district's roster (``valid_to IS NULL``), so a
+publish in progress, which is one transaction, stays invisible until it commits. ``filter``,
+``sort``/``orderBy``, ``fields``, ``limit``/``offset`` and the client's sharing rules all
+become SQLAlchemy Core expressions with bound parameters; the count and the page are read in
+one transaction so ``X-Total-Count`` matches the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from rostersync.export.oneroster.catalog import DOTTED_ALIASES, JsonField, Resource
+from rostersync.export.oneroster.filtering import (
+    FilterError,
+    Target,
+    ValueKind,
+    compile_filter,
+    parse_filter,
+)
+from rostersync.export.oneroster.protocol import OneRosterError
+from rostersync.export.oneroster.serialize import as_list
+from rostersync.export.oneroster.sharing import SharingRules
+from rostersync.model import ENTITIES
+
+_KIND_OF: dict[str, ValueKind] = {
+    "text": "text",
+    "date": "date",
+    "datetime": "datetime",
+    "boolstr": "bool",
+    "list": "list",
+    "ref": "text",
+    "refs": "list",
+    "userIds": "list",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who asks and what they may see: the district and the client's sharing rules."""
+
+    district_id: int
+    sharing: SharingRules
+
+
+@dataclass(frozen=True)
+class ListParams:
+    limit: int
+    offset: int
+    sort: str | None
+    descending: bool
+    filter: str | None
+    fields: str | None
+
+
+class Query:
+    """Queries over one resource (a OneRoster object type) for one client."""
+
+    def __init__(self, resource: Resource, tables: Mapping[str, sa.Table], scope: Scope) -> None:
+        self.resource = resource
+        self.entity = resource.entity
+        self.tables = tables
+        self.table = tables[resource.entity]
+        self.scope = scope
+
+    # -- field resolution -----------------------------------------------------------------
+
+    def visible(self, field: JsonField) -> bool:
+        return all(self.scope.sharing.column_visible(self.entity, c) for c in field.columns)
+
+    def target(self, name: str) -> Target | None:
+        """Resolve a filter/sort field name (dotted names reach into refs) to a column."""
+        alias = DOTTED_ALIASES.get(self.entity, {}).get(name)
+        if alias is not None:
+            field = JsonField(name, alias, "list" if alias.endswith("Ids") else "text")
+        else:
+            base, _, rest = name.partition(".")
+            found = self.resource.field(base)
+            if found is None:
+                return None
+            if rest:
+                if found.kind not in ("ref", "refs") or rest != "sourcedId":
+                    return None
+            elif found.kind in ("roles", "metadata"):
+                return None
+            field = found
+        if not self.visible(field) or field.column not in ENTITIES[self.entity].schema:
+            return None
+        return Target(self.table.c[field.column], _KIND_OF[field.kind])
+
+    def selected_fields(self, fields: str | None) -> list[JsonField]:
+        visible = [f for f in self.resource.fields if self.visible(f)]
+        if not fields:
+            return visible
+        wanted = [f.strip() for f in fields.split(",") if f.strip()]
+        by_name = {f.name: f for f in visible}
+        unknown = [w for w in wanted if w not in by_name]
+        if unknown:
+            raise OneRosterError(
+                "invalid_selection_field",
+                f"unknown field(s) in fields: {', '.join(unknown)}",
+            )
+        return [by_name[w] for w in wanted]
+
+    # -- conditions -----------------------------------------------------------------------
+
+    def base_conditions(self) -> list[ColumnElement[bool]]:
+        t = self.table
+        return [
+            t.c.district_id == self.scope.district_id,
+            t.c.valid_to.is_(None),
+            self.scope.sharing.sql_condition(self.entity, self.tables, self.scope.district_id),
+        ]
+
+    def filter_condition(self, text: str) -> ColumnElement[bool]:
+        try:
+            return compile_filter(parse_filter(text), self.target)
+        except FilterError as exc:
+            where = f" at position {exc.position}" if exc.position is not None else ""
+            raise OneRosterError("invalid_filter_field", f"filter: {exc.message}{where}") from exc
+
+    def columns(self, fields: Sequence[JsonField]) -> list[sa.Column[Any]]:
+        names = {"sourcedId"} | {c for f in fields for c in f.columns}
+        return [self.table.c[n] for n in ENTITIES[self.entity].field_names if n in names]
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def page(
+        self, conn: sa.Connection, params: ListParams, extra: Sequence[ColumnElement[bool]] = ()
+    ) -> tuple[list[dict[str, Any]], int, list[JsonField]]:
+        """One page of rows, the total count, and the fields to serialize."""
+        fields = self.selected_fields(params.fields)
+        conds = [*self.base_conditions(), *extra]
+        if params.filter:
+            conds.append(self.filter_condition(params.filter))
+        order: list[Any] = []
+        if params.sort:
+            target = self.target(params.sort)
+            if target is None or target.kind == "list":
+                raise OneRosterError("invalid_sort_field", f"cannot sort on {params.sort!r}")
+            order.append(target.column.desc() if params.descending else target.column.asc())
+        key = self.table.c.sourcedId
+        order.append(key.desc() if params.descending and not params.sort else key.asc())
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(self.table).where(*conds)
+        ).scalar_one()
+        stmt = (
+            sa.select(*self.columns(fields))
+            .where(*conds)
+            .order_by(*order)
+            .limit(params.limit)
+            .offset(params.offset)
+        )
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        return self.hide_related(conn, rows), int(total), fields
+
+    def one(
+        self,
+        conn: sa.Connection,
+        sourced_id: str,
+        fields: str | None,
+        extra: Sequence[ColumnElement[bool]] = (),
+    ) -> tuple[dict[str, Any] | None, list[JsonField]]:
+        chosen = self.selected_fields(fields)
+        stmt = sa.select(*self.columns(chosen)).where(
+            *self.base_conditions(), self.table.c.sourcedId == sourced_id, *extra
+        )
+        row = conn.execute(stmt).mappings().first()
+        if row is None:
+            return None, chosen
+        return self.hide_related(conn, [dict(row)])[0], chosen
+
+    def exists(
+        self, conn: sa.Connection, sourced_id: str, extra: Sequence[ColumnElement[bool]] = ()
+    ) -> bool:
+        stmt = sa.select(self.table.c.sourcedId).where(
+            *self.base_conditions(), self.table.c.sourcedId == sourced_id, *extra
+        )
+        return conn.execute(stmt.limit(1)).first() is not None
+
+    def hide_related(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop related users (agents) the client may not see, so they are not even named."""
+        sharing = self.scope.sharing
+        if self.entity != "users" or (sharing.user_roles() is None and sharing.schools is None):
+            return rows
+        agents = {a for r in rows for a in as_list(r.get("agentSourcedIds"))}
+        if not agents:
+            return rows
+        users = Query(self.resource, self.tables, self.scope)
+        visible = set(
+            conn.scalars(
+                sa.select(users.table.c.sourcedId).where(
+                    *users.base_conditions(), users.table.c.sourcedId.in_(sorted(agents))
+                )
+            )
+        )
+        for r in rows:
+            if r.get("agentSourcedIds") is not None:
+                r["agentSourcedIds"] = [a for a in as_list(r["agentSourcedIds"]) if a in visible]
+        return rows

@@ -1,0 +1,52 @@
+"""The web application factory: ``create_app(settings)`` builds the FastAPI app, never a global.
+
+It opens the store once, then includes each area's routers. Today: the OAuth 2 token endpoint
+and the OneRoster 1.1 and 1.2 rostering providers. Admin routers are added to
+:data:`ROUTER_FACTORIES` (each a function ``(app, store, settings) -> None``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from rostersync import __version__
+from rostersync.export.oneroster.api import Provider, install
+from rostersync.export.oneroster.clients import ApiClients
+from rostersync.settings import Settings
+from rostersync.store import Store, open_store
+
+RouterFactory = Callable[[FastAPI, Store, Settings], None]
+
+
+def _oneroster(app: FastAPI, store: Store, settings: Settings) -> None:
+    install(app, Provider(store.engine, ApiClients(store.engine, settings.get_secret_key())))
+
+
+#: Every area's router installer, in mounting order.
+ROUTER_FACTORIES: list[RouterFactory] = [_oneroster]
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The rostersync web app over ``settings``' store (or the ``store`` given, for tests)."""
+    the_store = store if store is not None else open_store(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if store is None:
+            the_store.dispose()
+
+    app = FastAPI(title="rostersync", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = the_store
+    for install_routers in ROUTER_FACTORIES:
+        install_routers(app, the_store, settings)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,133 @@
+"""OneRoster provider test helpers: a SQLite store with the small roster published, API clients
+with different grants, and the web app over it served by uvicorn on 127.0.0.1 in a thread."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from or_sample_roster import small_roster
+
+from rostersync.export.oneroster.clients import ApiClients
+from rostersync.export.oneroster.sharing import SharingRules
+from rostersync.settings import Settings, load_settings
+from rostersync.store import Store, open_store
+from rostersync.web import create_app
+
+V12 = "/ims/oneroster/rostering/v1p2"
+V11 = "/ims/oneroster/v1p1"
+SCOPE = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
+ALL_SCOPES = ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly")
+
+
+@dataclass
+class Credentials:
+    client_id: str
+    secret: str
+
+
+@dataclass
+class Provider:
+    settings: Settings
+    store: Store
+    district_id: int
+    clients: dict[str, Credentials]
+    http: httpx.Client
+
+    def token(self, name: str, scopes: str | None = None) -> str:
+        creds = self.clients[name]
+        data = {"grant_type": "client_credentials"}
+        if scopes is not None:
+            data["scope"] = scopes
+        resp = self.http.post("/oauth/token", data=data, auth=(creds.client_id, creds.secret))
+        assert resp.status_code == 200, resp.text
+        return str(resp.json()["access_token"])
+
+    def get(self, path: str, client: str = "full", **params: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.bearer(client)}"}
+        return self.http.get(path, params=params, headers=headers)
+
+    _tokens: dict[str, str] | None = None
+
+    def bearer(self, name: str) -> str:
+        if self._tokens is None:
+            self._tokens = {}
+        if name not in self._tokens:
+            self._tokens[name] = self.token(name)
+        return self._tokens[name]
+
+
+GRANTS: dict[str, tuple[tuple[str, ...], SharingRules]] = {
+    "full": (ALL_SCOPES, SharingRules.everything()),
+    "core": (("roster-core.readonly",), SharingRules.everything()),
+    "lms": (
+        ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly"),
+        SharingRules.build(
+            entities=[
+                "orgs",
+                "academicSessions",
+                "courses",
+                "classes",
+                "enrollments",
+                "students",
+                "teachers",
+            ],
+            fields=["users.givenName", "users.familyName", "users.grades"],
+        ),
+    ),
+    "north": (ALL_SCOPES, SharingRules.build(schools=["org-s1"])),
+}
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yield its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+def start_provider(data_dir: Path) -> Iterator[Provider]:
+    """A store with the small roster published, API clients, and the app served over a socket."""
+    settings = load_settings(data_dir=data_dir)
+    store = open_store(settings, upgrade=True)
+    district = store.create_district("Springfield")
+    other = store.create_district("Shelbyville")
+    store.publish(district.id, small_roster())
+    clients = ApiClients(store.engine, settings.get_secret_key())
+    issued: dict[str, Credentials] = {}
+    for name, (scopes, rules) in GRANTS.items():
+        new = clients.create(district.id, name, scopes, rules)
+        issued[name] = Credentials(new.client.client_id, new.client_secret)
+    stranger = clients.create(other.id, "stranger", ALL_SCOPES, SharingRules.everything())
+    issued["stranger"] = Credentials(stranger.client.client_id, stranger.client_secret)
+    app = create_app(settings, store)
+    with serve(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        yield Provider(settings, store, district.id, issued, http)
+    store.dispose()
+
+
+def basic(creds: Credentials) -> str:
+    raw = f"{creds.client_id}:{creds.secret}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
