@@ -1,0 +1,214 @@
+"""The district configuration: one file per district, one entry per activated source app.
+
+Every step of the admin's journey has its section, named as the admin knows it: ``sync_mode``,
+``delivery``, ``advanced``, ``schools_mapping``, ``attribute_mapping``, ``data_requirements``,
+``filter_rules``, ``uniqueness_domains``, ``master_fields``, ``sync_schedule``,
+``notifications``. These models check shapes and types; :mod:`rostersync.config._validate` adds
+the checks that need the canonical model (attribute names, regexes, templates, sources).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rostersync.config._rules import Condition, FilterRule
+from rostersync.config._transforms import MappingRule
+
+EntityTypeName = Literal["student", "contact", "teacher", "admin", "course", "class", "calendar"]
+Requirement = Literal["report", "skip"]
+
+PEOPLE_TYPES: Final = ("student", "contact", "teacher", "admin")
+#: The domain of uniqueness people get when none is configured.
+DEFAULT_PEOPLE_DOMAIN: Final = ("givenName", "familyName", "email")
+
+SECRET_SCHEMES: Final = ("env", "file", "store")
+_SECRET_REF = re.compile(r"^(env|file|store):(.+)$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Delivery(_Section):
+    """Delivery config: where the source app's API is and the OAuth client to use."""
+
+    url: str = Field(description="Service URL of the source app, e.g. https://sis.example.org.")
+    client_id: str = Field(min_length=1, description="OAuth client ID.")
+    client_secret: str = Field(
+        description="OAuth client secret as a reference: env:NAME, file:PATH or store:NAME."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("client_secret")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        if not _SECRET_REF.match(value):
+            raise ValueError(
+                "plain-text secrets are refused: write a reference such as "
+                "env:PS_CLIENT_SECRET, file:/run/secrets/ps or store:NAME and keep the "
+                "secret there"
+            )
+        return value
+
+
+class ContactNameRule(_Section):
+    """How a legacy single-string contact name splits into first, middle and last names."""
+
+    pattern: str = Field(
+        "{last}{sep}{first}",
+        description="Placeholders {first} {middle} {last} joined by {sep}.",
+    )
+    separator: str = Field(",", min_length=1, description="The separator character.")
+
+
+class HoldThreshold(BaseModel):
+    """Sync hold threshold; its full shape is owned by change approval, extra keys are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    delete_percent: float = Field(10, ge=0, le=100, description="Hold above this % deleted.")
+    update_percent: float = Field(75, ge=0, le=100, description="Hold above this % updated.")
+
+
+class Advanced(_Section):
+    """Advanced settings of a source."""
+
+    contact_module: bool = Field(False, description="Use the PowerSchool Contacts module.")
+    contact_filter: Condition | None = Field(
+        None, description="With the contact module on: keep only contacts matching this."
+    )
+    contact_name_rule: ContactNameRule = Field(
+        default_factory=ContactNameRule,
+        description="With the contact module off: how to split legacy contact names.",
+    )
+    sync_co_teachers: bool = Field(True, description="Sync co-teachers of classes.")
+    bulk_upload: bool = Field(False, description="Detect deletions against the last upload.")
+    multiple_sources: bool = Field(False, description="Data comes from several sources.")
+    compare_by_uniqueness: bool = Field(True, description="Merge records equal on a domain.")
+    preview: bool = Field(False, description="Every sync waits for approval.")
+    hold_threshold: HoldThreshold = Field(
+        default_factory=HoldThreshold, description="Hold a sync whose changes exceed this."
+    )
+    sis_prefix: str = Field(
+        "", pattern=r"^[A-Za-z0-9_.:-]*$", description="Prefix of every ID of this source."
+    )
+
+
+class SchoolMapping(_Section):
+    """One mapped school: its ID in the source, optionally renamed or merged onto a target."""
+
+    source_id: str = Field(description="School ID in the source (sourceId or school number).")
+    target: str | None = Field(
+        None,
+        description="Another mapped school's ID to merge onto, or a new name for this school.",
+    )
+
+    @field_validator("source_id", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+class SourceConfig(_Section):
+    """One activated source app and every rule applied to its data."""
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]*$", description="Source name; the `source` of its records."
+    )
+    app: str = Field(min_length=1, description="Connector name, e.g. powerschool.")
+    sync_mode: Literal["import", "two_way"] = Field("import", description="import or two_way.")
+    delivery: Delivery = Field(description="Service URL and OAuth client.")
+    connector: dict[str, Any] = Field(
+        default_factory=dict, description="App-specific options, checked by the connector."
+    )
+    advanced: Advanced = Field(default_factory=Advanced, description="Advanced settings.")
+    schools_mapping: Literal["auto"] | list[SchoolMapping] = Field(
+        "auto", description="auto (all schools) or a list of schools."
+    )
+    attribute_mapping: dict[EntityTypeName, dict[str, MappingRule]] = Field(
+        default_factory=dict, description="Per entity type: attribute ← source field/transform."
+    )
+    data_requirements: dict[EntityTypeName, dict[str, Requirement]] = Field(
+        default_factory=dict, description="Per entity type: attribute → report or skip."
+    )
+    filter_rules: dict[EntityTypeName, list[FilterRule]] = Field(
+        default_factory=dict, description="Per entity type: templates and custom rules."
+    )
+    uniqueness_domains: dict[EntityTypeName, list[str]] = Field(
+        default_factory=dict, description="Per entity type: attributes identifying a record."
+    )
+
+    def effective_domains(self) -> dict[str, list[str]]:
+        """The domains dedup uses: configured ones, people default to name + email."""
+        if not self.advanced.compare_by_uniqueness:
+            return {}
+        out: dict[str, list[str]] = {t: list(DEFAULT_PEOPLE_DOMAIN) for t in PEOPLE_TYPES}
+        out.update({t: list(attrs) for t, attrs in self.uniqueness_domains.items()})
+        return {t: attrs for t, attrs in out.items() if attrs}
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class SyncSchedule(_Section):
+    """When syncs run (executed by the scheduler)."""
+
+    frequency: Literal["manual", "daily", "weekly"] = Field("manual", description="How often.")
+    time: str = Field("02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM.")
+    weekdays: list[Weekday] = Field(default_factory=list, description="Weekly: which days.")
+    timezone: str = Field("UTC", description="The district's IANA time zone.")
+    until: date | None = Field(None, description="No scheduled runs after this date.")
+    first_day_sync: bool = Field(
+        True, description="Sync at 00:00 on the first day of the school calendar."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. America/Chicago") from None
+        return value
+
+
+class Notifications(_Section):
+    """Who hears about runs (executed by the notification work)."""
+
+    emails: list[str] = Field(default_factory=list, description="Admins to email.")
+    on_new_data: bool = Field(True, description="When new data is published.")
+    on_held: bool = Field(True, description="When a sync is held for approval.")
+    on_failure: bool = Field(True, description="When a sync fails.")
+    webhook_url: str | None = Field(None, description="Also POST events here.")
+
+
+class DistrictConfig(_Section):
+    """The whole configuration of one district."""
+
+    district: str = Field(min_length=1, description="District name.")
+    sources: list[SourceConfig] = Field(min_length=1, description="Activated source apps.")
+    master_fields: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="Per entity (type or table), per attribute: sources in order of priority.",
+    )
+    sync_schedule: SyncSchedule = Field(default_factory=SyncSchedule, description="Schedule.")
+    notifications: Notifications = Field(
+        default_factory=Notifications, description="Notifications."
+    )
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)

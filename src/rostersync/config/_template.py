@@ -1,0 +1,103 @@
+"""The commented starter configuration printed by ``rostersync config template``.
+
+A test checks that this text validates and that every field of every configuration model appears
+in it, so an option cannot be added without being documented here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+TEMPLATE: Final = """\
+# rostersync district configuration. Validate with: rostersync config validate FILE
+district: Springfield Public Schools      # district name, as shown to admins
+
+sources:                                  # one entry per activated source app
+  - name: sis                             # source name: the `source` of every record (a-z 0-9 _ -)
+    app: powerschool                      # connector: powerschool (more to come)
+    sync_mode: import                     # import | two_way (also write grades back to the SIS)
+    delivery:                             # from the PowerSchool plugin's Data Configuration page
+      url: http://127.0.0.1:8765          # service URL
+      client_id: rostersync-demo          # OAuth client ID
+      client_secret: env:PS_CLIENT_SECRET # env:NAME | file:PATH | store:NAME (never plain text)
+    connector: {}                         # app-specific options, checked by the connector
+    advanced:
+      contact_module: false               # use the PowerSchool Contacts module (PS 12+)
+      contact_filter: null                # with contact_module on: keep contacts matching, e.g.
+                                          #   {attribute: role, op: in, value: [guardian, parent]}
+      contact_name_rule:                  # with contact_module off: split legacy contact names
+        pattern: "{last}{sep}{first}"     # {first} {middle} {last} joined by {sep}
+        separator: ","                    # the separator character
+      sync_co_teachers: true              # also sync co-teachers of classes
+      bulk_upload: false                  # detect deletions against the last accepted upload
+      multiple_sources: false             # data also comes from other sources (e.g. AD)
+      compare_by_uniqueness: true         # merge records equal on their domain of uniqueness
+      preview: false                      # every sync waits for an admin's approval
+      hold_threshold:                     # hold a sync whose changes exceed these
+        delete_percent: 10                # % of records deleted
+        update_percent: 75                # % of records updated
+      sis_prefix: ""                      # prefix of every ID of this source, e.g. "ps-"
+    schools_mapping: auto                 # auto = all schools, or a list:
+    #  - source_id: "100"                 # school ID (sourceId or school number) in the source
+    #    target: null                     # another mapped school's ID to merge onto, or a new name
+    attribute_mapping:                    # per entity type: attribute <- source field
+      student:
+        email: U_DEF_EXT_STUDENTS.school_email   # a custom field, TABLE.field
+        username:                         # or {field | constant, transforms: [...]}
+          field: email
+          transforms:                     # trim, lower, upper, title,
+            - lower                       # {replace: {old, new}}, {regex_replace: {pattern, new}},
+            - regex_extract: "^([^@]+)"   # {regex_extract: re}, {concat: {fields, separator}},
+            - default: unknown            # {format: "{value} {x}"}, {date_parse: fmt},
+                                          # {date_format: fmt}, {value_map: {}}, {default: v},
+                                          # {split: ","}
+      teacher:
+        sex:
+          field: metadata.gender
+          transforms: [upper, {value_map: {M: male, F: female}}]
+      course:
+        title:
+          constant: Untitled course
+    data_requirements:                    # per type, per attribute: report | skip if missing
+      student: {email: report, birthDate: skip}
+    filter_rules:                         # per type: student contact teacher admin course class
+      student:                            #   calendar. Templates:
+        - template: active_students_only  # active_students_only, exclude_pre_registered,
+        - template: grade_range           # current_school_year_only (school_year: "2026"),
+          min_grade: KG                   # teachers_with_class, contacts_of_synced_students,
+          max_grade: "12"                 # exclude_test_records (pattern, attributes),
+        - name: no test accounts          # grade_range (min_grade, max_grade)
+          exclude:                        # custom rules: include | exclude a condition;
+            all:                          # conditions: all / any / not, nestable; ops: equals,
+              - attribute: familyName     # not_equals, in, not_in, contains, starts_with,
+                op: matches               # ends_with, matches, greater_than, less_than,
+                value: "^TEST"            # greater_or_equal, less_or_equal, between,
+      calendar:                           # is_empty, is_not_empty
+        - template: current_school_year_only
+          school_year: null               # default: the latest school year in the data
+      contact:
+        - template: exclude_test_records
+          pattern: "(?i)^(test|zz)"
+          attributes: [givenName, familyName]
+    uniqueness_domains:                   # per type: attributes that identify one record
+      student: [givenName, familyName, email, birthDate]   # people default: name + email
+
+master_fields:                            # with several sources: who wins per attribute
+  users:                                  # an entity type or a table
+    email: [sis]                          # sources in priority order
+
+sync_schedule:
+  frequency: manual                       # manual | daily | weekly
+  time: "02:00"                           # HH:MM in the district's time zone
+  weekdays: []                            # weekly: [mon, tue, wed, thu, fri, sat, sun]
+  timezone: America/Chicago               # IANA time zone
+  until: null                             # no scheduled runs after this date (YYYY-MM-DD)
+  first_day_sync: true                    # sync at 00:00 on the first day of the calendar
+
+notifications:
+  emails: []                              # admins to tell
+  on_new_data: true                       # when a new roster version is published
+  on_held: true                           # when a sync is held for approval
+  on_failure: true                        # when a sync fails
+  webhook_url: null                       # also POST events here
+"""

@@ -1,0 +1,140 @@
+"""Loading and validating a district configuration, collecting every problem with its path.
+
+``validate_config`` runs pydantic over the whole document (shapes, types, enums) and then the
+model checks of :mod:`rostersync.config._check` over every section that has the right shape, so a
+file with a wrong type AND an unknown attribute reports both at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from rostersync.config._check import check_master_fields, check_source
+from rostersync.config._models import DistrictConfig
+from rostersync.errors import ConfigurationError, ConfigValidationError, Problem
+
+_TAG = re.compile(r"^(literal|list|dict|function-[a-z-]+|union|tagged-union)\[")
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for item in loc:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        elif item == "[key]" or _TAG.match(item):
+            continue
+        else:
+            out += f".{item}" if out else item
+    return out
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown setting (check the spelling; `rostersync config template` lists all)"
+    if kind == "missing":
+        return "required setting is missing"
+    msg = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if error["loc"] and error["loc"][-1] == "[key]":
+        return f"{error['input']!r} is not allowed here: {msg}"
+    return msg
+
+
+def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[Problem]:
+    """A pydantic error as problems with config paths (``sources[0].delivery.url``)."""
+    problems: list[Problem] = []
+    for error in exc.errors():
+        path = _path(error["loc"])
+        if prefix:
+            path = f"{prefix}.{path}" if path else prefix
+        problems.append(Problem(path, _message(error)))
+    return _merge_same_path(problems)
+
+
+def _merge_same_path(problems: list[Problem]) -> list[Problem]:
+    """Join alternatives of one union into one problem (e.g. `auto` or a list)."""
+    merged: dict[str, list[str]] = {}
+    for p in problems:
+        messages = merged.setdefault(p.path, [])
+        if p.message not in messages:
+            messages.append(p.message)
+    return [Problem(path, "; or ".join(messages)) for path, messages in merged.items()]
+
+
+def validate_config(data: Any, source_name: str) -> DistrictConfig:
+    """A district configuration from parsed YAML/JSON, or every problem in it at once.
+
+    Raises :class:`ConfigValidationError` whose ``problems`` carry paths such as
+    ``sources[0].filter_rules.student[2].value``.
+    """
+    problems: list[Problem] = []
+    config: DistrictConfig | None = None
+    if not isinstance(data, dict):
+        raise ConfigValidationError(
+            source_name, [Problem("", "the configuration must be a mapping (district: …)")]
+        )
+    try:
+        config = DistrictConfig.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(pydantic_problems(exc))
+    raw_sources = data.get("sources")
+    names: list[str] = []
+    if isinstance(raw_sources, list):
+        for i, raw in enumerate(raw_sources):
+            if not isinstance(raw, dict):
+                continue
+            name = raw.get("name")
+            if isinstance(name, str):
+                if name in names:
+                    problems.append(Problem(f"sources[{i}].name", f"source {name!r} is twice"))
+                names.append(name)
+            problems.extend(check_source(raw, f"sources[{i}]"))
+    problems.extend(check_master_fields(data.get("master_fields"), names))
+    if problems:
+        raise ConfigValidationError(source_name, _merge_same_path(problems))
+    assert config is not None
+    return config
+
+
+def load_config(path: str | Path) -> DistrictConfig:
+    """Read and validate a district configuration file (YAML)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot read the configuration file {path}: {exc.strerror or exc}",
+            setting=str(path),
+            hint="check the path and its permissions",
+        ) from exc
+    return parse_config_text(text, str(path))
+
+
+def parse_config_text(text: str, source_name: str) -> DistrictConfig:
+    """Validate configuration text (YAML or JSON); syntax errors name line and column."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = exc.problem or exc.context or "invalid YAML"
+        raise ConfigValidationError(source_name, [Problem(where, f"YAML syntax: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigValidationError(source_name, [Problem("", f"YAML: {exc}")]) from None
+    if data is None:
+        raise ConfigValidationError(source_name, [Problem("", "the file is empty")])
+    return validate_config(data, source_name)
+
+
+def dump_config(config: DistrictConfig) -> str:
+    """The configuration as YAML text (what the store keeps as a version)."""
+    data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,40 @@
+"""The configured rules as pure, columnar stages over canonical Polars tables.
+
+Stages (each ``(tables, config) -> (tables, StageReport)``, no I/O, no clock): schools mapping,
+attribute mapping, contact name parsing, data requirements, filter rules, SIS prefix, uniqueness
+domains; then the master-field merge across sources and the referential cleanup.
+:func:`run_pipeline` runs them all and returns the candidate roster and its :class:`RunReport`.
+"""
+
+from __future__ import annotations
+
+from rostersync.pipeline._report import REPORT_SCHEMA, RunReport, StageReport
+from rostersync.pipeline._run import SOURCE_STAGES, complete, run_pipeline, run_source
+from rostersync.pipeline.cleanup import referential_cleanup
+from rostersync.pipeline.contacts import contact_name_parsing
+from rostersync.pipeline.filters import filter_rules
+from rostersync.pipeline.mapping import attribute_mapping
+from rostersync.pipeline.merge import master_field_merge
+from rostersync.pipeline.prefix import sis_prefix
+from rostersync.pipeline.requirements import data_requirements
+from rostersync.pipeline.schools import schools_mapping
+from rostersync.pipeline.uniqueness import uniqueness_domains
+
+__all__ = [
+    "REPORT_SCHEMA",
+    "SOURCE_STAGES",
+    "RunReport",
+    "StageReport",
+    "attribute_mapping",
+    "complete",
+    "contact_name_parsing",
+    "data_requirements",
+    "filter_rules",
+    "master_field_merge",
+    "referential_cleanup",
+    "run_pipeline",
+    "run_source",
+    "schools_mapping",
+    "sis_prefix",
+    "uniqueness_domains",
+]

@@ -1,0 +1,175 @@
+"""Filter rules for the seven entity types: ready-made templates and custom include/exclude rules.
+
+A record is kept when it satisfies every include rule and no exclude rule of its type; the
+report names the first rule (in the configured order) that dropped it. Types are filtered in
+dependency order — calendar, course, class, student, admin, teacher, contact — so that
+``teachers_with_class`` sees the classes that survived and ``contacts_of_synced_students`` the
+students that did. With the contact module on, ``advanced.contact_filter`` is one more include
+rule for contacts; with ``sync_co_teachers`` off, co-teacher enrollments are filtered here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from rostersync.config import FilterRule, SourceConfig
+from rostersync.config import _fields as fields
+from rostersync.config._rules import GRADE_ORDER
+from rostersync.model import ENTITY_TYPES, Roster
+from rostersync.pipeline._exprs import (
+    compile_condition,
+    condition_attributes,
+    isin,
+    metadata_value,
+    with_demographics,
+)
+from rostersync.pipeline._report import StageReport, entries
+
+STAGE = "filter_rules"
+TYPE_ORDER: Final = ("calendar", "course", "class", "student", "admin", "teacher", "contact")
+DEFAULT_TEST_PATTERN: Final = "(?i)^(test|zz)"
+#: Where the SIS enrollment status may be found in a student's metadata.
+ENROLL_STATUS_KEYS: Final = (
+    "enroll_status",
+    "school_enrollment.enroll_status",
+    "STUDENTS.Enroll_Status",
+)
+
+
+def _enroll_status() -> pl.Expr:
+    return pl.coalesce([metadata_value(k) for k in ENROLL_STATUS_KEYS]).str.to_uppercase()
+
+
+def _template(rule: FilterRule, etype: str, tables: Roster) -> pl.Expr:
+    """True for records the template drops."""
+    name = rule.template
+    if name == "active_students_only":
+        status = _enroll_status()
+        active = (
+            (pl.col("status") == "active")
+            & pl.col("enabledUser").fill_null(True)
+            & (status.is_null() | status.is_in(["A", "0"]))
+        )
+        return ~active.fill_null(False)
+    if name == "exclude_pre_registered":
+        return _enroll_status().is_in(["P", "-1"]).fill_null(False)
+    if name == "current_school_year_only":
+        return _outside_year(rule, etype, tables)
+    if name == "teachers_with_class":
+        enr = tables["enrollments"]
+        teaching = enr.filter(
+            (pl.col("role") == "teacher")
+            & isin(pl.col("classSourcedId"), tables["classes"]["sourcedId"])
+        )["userSourcedId"]
+        return ~isin(pl.col("sourcedId"), teaching)
+    if name == "contacts_of_synced_students":
+        users = tables["users"]
+        students = users.filter(pl.col("role") == "student")
+        linked = pl.concat(
+            [
+                tables["userContacts"].filter(
+                    isin(pl.col("studentSourcedId"), students["sourcedId"])
+                )["contactSourcedId"],
+                students["agentSourcedIds"].explode(keep_nulls=False, empty_as_null=False),
+            ]
+        )
+        return ~isin(pl.col("sourcedId"), linked)
+    if name == "exclude_test_records":
+        pattern = rule.pattern or DEFAULT_TEST_PATTERN
+        attrs = rule.attributes or (
+            ["givenName", "familyName"] if fields.entity_of(etype) == "users" else ["title"]
+        )
+        return pl.any_horizontal(
+            [pl.col(a).cast(pl.Utf8).str.contains(pattern) for a in attrs]
+        ).fill_null(False)
+    if name == "grade_range":
+        lo = GRADE_ORDER.index(rule.min_grade) if rule.min_grade else 0
+        hi = GRADE_ORDER.index(rule.max_grade) if rule.max_grade else len(GRADE_ORDER)
+        rank = pl.element().replace_strict(
+            list(GRADE_ORDER), list(range(len(GRADE_ORDER))), default=None, return_dtype=pl.Int32
+        )
+        inside = pl.col("grades").list.eval((rank >= lo) & (rank <= hi)).list.any()
+        return ~inside.fill_null(False)
+    raise ValueError(f"unknown template {name}")  # validated before; unreachable
+
+
+def _outside_year(rule: FilterRule, etype: str, tables: Roster) -> pl.Expr:
+    sessions = tables["academicSessions"]
+    year = rule.school_year or sessions["schoolYear"].max()
+    if year is None:
+        return pl.lit(False)
+    if etype == "calendar":
+        return (pl.col("schoolYear") != str(year)).fill_null(True)
+    ids = sessions.filter(pl.col("schoolYear") == str(year))["sourcedId"]
+    if etype == "course":
+        return (~isin(pl.col("schoolYearSourcedId"), ids)).fill_null(False)
+    return ~pl.col("termSourcedIds").list.eval(
+        pl.element().is_in(ids.implode())
+    ).list.any().fill_null(False)
+
+
+def _rules_for(etype: str, config: SourceConfig) -> list[tuple[str, FilterRule]]:
+    configured: list[FilterRule] = config.filter_rules.get(etype) or []  # type: ignore[call-overload]
+    rules = [(r.label(i), r) for i, r in enumerate(configured)]
+    adv = config.advanced
+    if etype == "contact" and adv.contact_module and adv.contact_filter is not None:
+        rules.append(("advanced.contact_filter", FilterRule(include=adv.contact_filter)))
+    return rules
+
+
+def filter_rules(tables: Roster, config: SourceConfig) -> tuple[Roster, StageReport]:
+    """Apply every filter rule; report each dropped record with the rule that dropped it."""
+    out = dict(tables)
+    parts: list[pl.DataFrame] = []
+    for etype in TYPE_ORDER:
+        rules = _rules_for(etype, config)
+        if not rules:
+            continue
+        entity = fields.entity_of(etype)
+        base = out[entity]
+        view = base
+        if entity == "users":
+            wanted: set[str] = set()
+            for _, r in rules:
+                wanted |= condition_attributes(r.include) | condition_attributes(r.exclude)
+            view = with_demographics(base, out["demographics"], wanted)
+        dropped_by = []
+        for label, rule in rules:
+            if rule.template is not None:
+                drops = _template(rule, etype, out)
+            elif rule.include is not None:
+                drops = ~compile_condition(rule.include, etype, view.schema)
+            else:
+                assert rule.exclude is not None
+                drops = compile_condition(rule.exclude, etype, view.schema)
+            dropped_by.append(pl.when(drops).then(pl.lit(label)))
+        reason = pl.when(ENTITY_TYPES[etype].mask()).then(pl.coalesce(dropped_by))
+        flagged = view.with_columns(reason.alias("__reason"))
+        hit = pl.col("__reason").is_not_null()
+        parts.append(
+            entries(
+                flagged.filter(hit),
+                stage=STAGE,
+                entity=entity,
+                action="filtered",
+                reason=pl.col("__reason"),
+            )
+        )
+        out[entity] = base.filter(flagged["__reason"].is_null())
+    if not config.advanced.sync_co_teachers:
+        enr = out["enrollments"]
+        co = (pl.col("role") == "teacher") & (pl.col("primary") == False)  # noqa: E712
+        co = co.fill_null(False)
+        parts.append(
+            entries(
+                enr.filter(co),
+                stage=STAGE,
+                entity="enrollments",
+                action="filtered",
+                reason="sync_co_teachers is off",
+            )
+        )
+        out["enrollments"] = enr.filter(~co)
+    return out, StageReport.build(STAGE, config.name, tables, out, parts)

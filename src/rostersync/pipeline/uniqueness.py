@@ -1,0 +1,162 @@
+"""Domains of Uniqueness: records equal on the domain are one record, never duplicates.
+
+Per entity type, the domain's attributes are normalised into one key column — Unicode NFKD with
+the combining marks removed (é → e), case folded, surrounding and repeated whitespace collapsed;
+list attributes are compared as sorted sets — and records are grouped by the key, all columnar.
+
+- **Survivor**: the record with the lowest sourcedId of its group (stable from run to run, and
+  the same whichever order the rows arrive in).
+- **What is merged into it**: each empty field of the survivor takes the first non-empty value
+  of the others in sourcedId order; the ID lists (``agentSourcedIds``, ``orgSourcedIds``,
+  ``termSourcedIds``, ``userIds``) become the union of the group's.
+- **References follow**: enrollments, user–contact links and agents pointing at a merged record
+  are rewritten to the survivor; link rows made equal by that keep their lowest sourcedId.
+- A record with an empty attribute in the domain is never merged: two students without an email
+  are not the same student because both lack one.
+
+Records of different entity types (a teacher and a contact with the same name and email) are
+never merged with each other. Every merge is reported: which ID became which.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from rostersync.config import SourceConfig
+from rostersync.config import _fields as fields
+from rostersync.model import ENTITY_TYPES, Roster
+from rostersync.pipeline._exprs import attribute, is_empty, isin, with_demographics
+from rostersync.pipeline._refs import dedupe_links, rewrite_ids
+from rostersync.pipeline._report import StageReport, entries
+
+STAGE = "uniqueness_domains"
+_SEP = "\x1f"
+
+
+def normalise(expr: pl.Expr) -> pl.Expr:
+    """Text as compared by a domain: no accents, case-folded, single inner spaces."""
+    text = (
+        expr.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def key_part(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
+    """One attribute's contribution to the domain key (null when empty)."""
+    if isinstance(dtype, pl.List):
+        joined = expr.list.eval(normalise(pl.element().cast(pl.Utf8))).list.drop_nulls()
+        joined = joined.list.sort().list.join("|")
+        return pl.when(joined == "").then(None).otherwise(joined)
+    if dtype is None or dtype == pl.Utf8():
+        return normalise(expr)
+    return expr.cast(pl.Utf8)
+
+
+def _union_column(name: str, dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.List) and (name.endswith("SourcedIds") or name == "userIds")
+
+
+def merge_group_rows(rows: pl.DataFrame, group: str) -> pl.DataFrame:
+    """One row per ``group``: first non-empty value per column in row order, ID lists unioned."""
+    cleaned = rows.with_columns(
+        [
+            pl.when(is_empty(pl.col(c), dtype)).then(None).otherwise(pl.col(c)).alias(c)
+            for c, dtype in rows.schema.items()
+            if c != group and (dtype == pl.Utf8() or isinstance(dtype, pl.List))
+        ]
+    )
+    aggs = []
+    for c, dtype in rows.schema.items():
+        if c == group:
+            continue
+        if _union_column(c, dtype):
+            aggs.append(
+                pl.col(c)
+                .list.explode(keep_nulls=False, empty_as_null=False)
+                .drop_nulls()
+                .unique(maintain_order=True)
+            )
+        else:
+            aggs.append(pl.col(c).drop_nulls().first())
+    return cleaned.group_by(group, maintain_order=True).agg(aggs)
+
+
+def _dedup_type(
+    tables: Roster, etype: str, attrs: list[str], source: str | None
+) -> tuple[Roster, list[pl.DataFrame]]:
+    entity = fields.entity_of(etype)
+    base = tables[entity]
+    if base.height < 2:
+        return tables, []
+    view = base
+    if entity == "users":
+        view = with_demographics(base, tables["demographics"], set(attrs))
+    dtypes = fields.attribute_dtypes(etype)
+    key = pl.concat_str(
+        [key_part(attribute(a, view.schema), dtypes.get(a)) for a in attrs], separator=_SEP
+    )
+    keyed = view.select("sourcedId", pl.when(ENTITY_TYPES[etype].mask()).then(key).alias("__key"))
+    dups = (
+        keyed.filter(pl.col("__key").is_not_null())
+        .filter(pl.len().over("__key") > 1)
+        .with_columns(pl.col("sourcedId").min().over("__key").alias("__survivor"))
+    )
+    if dups.height == 0:
+        return tables, []
+    mapping = dups.filter(pl.col("sourcedId") != pl.col("__survivor")).select(
+        pl.col("sourcedId").alias("old"), pl.col("__survivor").alias("new")
+    )
+    in_groups = isin(pl.col("sourcedId"), dups["sourcedId"])
+    rows = (
+        base.filter(in_groups)
+        .join(dups.select("sourcedId", "__survivor"), on="sourcedId")
+        .sort("sourcedId")
+    )
+    merged = merge_group_rows(rows.drop("sourcedId"), "__survivor").rename(
+        {"__survivor": "sourcedId"}
+    )
+    parts = [
+        entries(
+            base.join(mapping, left_on="sourcedId", right_on="old"),
+            stage=STAGE,
+            entity=entity,
+            action="merged",
+            reason=f"same {', '.join(attrs)}",
+            detail=pl.col("new"),
+            source=source,
+        )
+    ]
+    out = dict(tables)
+    out[entity] = pl.concat([base.filter(~in_groups), merged.select(base.columns)])
+    out = rewrite_ids(out, entity, mapping)
+    if entity == "users":
+        demo = out["demographics"]
+        out["demographics"] = demo.filter(~isin(pl.col("sourcedId"), mapping["old"]))
+    out, dropped = dedupe_links(out)
+    for table, extra in dropped.items():
+        parts.append(
+            entries(
+                extra,
+                stage=STAGE,
+                entity=table,
+                action="merged",
+                reason="duplicate after merging " + entity,
+                detail=pl.col("__survivor"),
+                source=source,
+            )
+        )
+    return out, parts
+
+
+def uniqueness_domains(tables: Roster, config: SourceConfig) -> tuple[Roster, StageReport]:
+    """Merge records equal on their type's domain of uniqueness (see the module docstring)."""
+    out = dict(tables)
+    parts: list[pl.DataFrame] = []
+    for etype, attrs in config.effective_domains().items():
+        out, found = _dedup_type(out, etype, attrs, config.name)
+        parts.extend(found)
+    return out, StageReport.build(STAGE, config.name, tables, out, parts)
