@@ -92,6 +92,18 @@ class RequestStats:
     by_status: dict[int, int] = field(default_factory=dict)
 
 
+class FieldsNotGranted(SourceAuthError):
+    """The plugin's ``<access_request>`` lacks fields we read; ``fields`` lists ``TABLE.field``."""
+
+    def __init__(self, message: str, *, fields: list[str], source: str, hint: str) -> None:
+        super().__init__(message, source=source, hint=hint)
+        self.fields = fields
+
+
+class V1AccessDenied(SourceAuthError):
+    """The plugin may not call ``/ws/v1`` (``accessLevelV1Api`` is NONE or missing)."""
+
+
 class _Retry(Exception):
     """Internal: this attempt failed in a way worth trying again."""
 
@@ -259,10 +271,19 @@ class ApiSession:
             try:
                 return response.json()
             except ValueError as exc:
-                raise SourceDataError(
-                    f"PowerSchool sent a non-JSON answer for {path}: {response.text[:80]!r}",
+                # A page cut short in transit is worth fetching again; a server that keeps
+                # sending something else is not speaking the API.
+                bad = _Retry(f"unreadable JSON ({response.text[:60]!r}…)")
+                bad.__cause__ = SourceDataError(
+                    f"PowerSchool sent an unreadable answer for {path}: {response.text[:80]!r}",
                     source=self.source,
-                ) from exc
+                    hint="check that the delivery URL points at PowerSchool",
+                )
+                try:
+                    attempt = await self._backoff(attempt, bad, url)
+                except SourceDataError as final:
+                    raise final from exc
+                continue
 
     async def _send_token(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
@@ -336,12 +357,20 @@ class ApiSession:
         if status == 403:
             fields = denied_fields(response)
             if fields:
-                return SourceAuthError(
+                return FieldsNotGranted(
                     f"The PowerSchool plugin does not grant access to {', '.join(fields)} "
                     f"(needed by {path})",
+                    fields=fields,
                     source=self.source,
                     hint="regenerate the plugin with `rostersync powerschool plugin --config "
                     "FILE` and install it, or remove the field from the configuration",
+                )
+            if path.startswith("/ws/v1/"):
+                return V1AccessDenied(
+                    f"PowerSchool denied {path} (HTTP 403: {detail})",
+                    source=self.source,
+                    hint="set the plugin's v1 API access level to READ "
+                    '(<oauth accessLevelV1Api="READ"/>, or on Data Provider Configuration)',
                 )
             return SourceAuthError(
                 f"PowerSchool denied {path} (HTTP 403: {detail})",

@@ -44,8 +44,10 @@ class PageRequest:
 class Paginator(Protocol):
     """How one kind of collection is counted, paged and unwrapped."""
 
-    #: The ``/ws/v1/metadata`` key holding the plugin's maximum page size for this collection.
-    size_key: str
+    @property
+    def size_key(self) -> str:
+        """The ``/ws/v1/metadata`` key holding the plugin's maximum page size for this one."""
+        ...
 
     def count_request(self) -> PageRequest | None: ...
 
