@@ -2,7 +2,12 @@
 
 An extract is failed when the source could not be read, when it came back empty for an entity
 that had records (an outage, a file with only its header line), or when it lost a whole school
-(a school whose records all vanished). Such a run fails with the reason and publishes nothing.
+(a school whose org is still sent but whose records of an entity all vanished). Such a run fails
+with the reason and publishes nothing.
+
+A school whose org record itself is gone is not a health failure (the admin may have taken it out
+of the schools mapping); its records become deletions, which the hold threshold judges — with
+``per_school: true`` a whole school's deletions always exceed the limit.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ def check_source_health(
     if extract_error:
         return [f"the extract failed: {extract_error}"]
     reasons: list[str] = []
+    orgs = candidate.get("orgs", ENTITIES["orgs"].empty())
+    schools = orgs.filter(pl.col("type") == "school").select(pl.col("sourcedId").alias("__s"))
     if all(candidate.get(name, ent.empty()).height == 0 for name, ent in ENTITIES.items()):
         reasons.append("the extract has no records at all (an outage or a file with only headers)")
         return reasons
@@ -54,6 +61,7 @@ def check_source_health(
         gone = (
             bs.join(as_, on=keys, how="anti")
             .join(lost.select("source"), on="source", how="anti")
+            .join(schools, left_on=school, right_on="__s", how="semi")
             .sort(keys)
         )
         for src, sch, n in gone.select("source", school, "n").iter_rows():

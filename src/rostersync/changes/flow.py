@@ -1,0 +1,326 @@
+"""The approval flow a sync run calls after the pipeline: check, diff, decide, publish or hold.
+
+Seam for the sync run (``rostersync.sync``)::
+
+    outcome = process_candidate(store, district_id, run_id, candidate, options, today=...)
+    # outcome.status: "succeeded" (published), "held" (waits for approval) or "failed"
+
+then, later, from the CLI or the web UI: :func:`approve` publishes a held run's change set,
+:func:`reject` discards it. A run whose process died mid-publish is found by
+:func:`recover_interrupted_runs` and marked failed; the store's one-transaction publish has left
+the last accepted version serving.
+
+Run statuses written here: ``publishing``, ``succeeded``, ``held``, ``rejected``, ``failed``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from rostersync.changes import _frames
+from rostersync.changes.diff import ChangeSet, apply_changes, diff_rosters
+from rostersync.changes.health import check_source_health
+from rostersync.changes.threshold import HoldThreshold, Trip, evaluate
+from rostersync.changes.windows import apply_windows, window_note
+from rostersync.errors import PublishConflict
+from rostersync.logs import get_logger
+from rostersync.model import Roster, empty_roster
+from rostersync.notify import Event, Notifier
+from rostersync.store import RosterVersion, Store
+
+log = get_logger("changes")
+
+Status = Literal["succeeded", "held", "failed"]
+
+
+class RunNotHeld(PublishConflict):
+    """Approve/reject asked for a run that is not waiting for approval."""
+
+
+@dataclass(frozen=True)
+class ChangeOptions:
+    """What the flow needs from a source's ``advanced`` settings."""
+
+    bulk_upload: bool = False
+    preview: bool = False
+    hold_threshold: HoldThreshold = field(default_factory=HoldThreshold)
+
+    @classmethod
+    def from_advanced(cls, advanced: Any) -> ChangeOptions:
+        """From the config's ``advanced`` section (any object with those attributes)."""
+        raw = getattr(advanced, "hold_threshold", None)
+        if raw is None or isinstance(raw, HoldThreshold):
+            threshold = raw or HoldThreshold()
+        else:
+            data = raw.model_dump() if hasattr(raw, "model_dump") else dict(raw)
+            threshold = HoldThreshold.model_validate(data)
+        return cls(
+            bulk_upload=bool(getattr(advanced, "bulk_upload", False)),
+            preview=bool(getattr(advanced, "preview", False)),
+            hold_threshold=threshold,
+        )
+
+
+@dataclass
+class Outcome:
+    """What the flow did with a run's candidate roster."""
+
+    status: Status
+    run_id: int
+    version: RosterVersion | None = None
+    changes: ChangeSet | None = None
+    reasons: list[str] = field(default_factory=list)
+    trips: list[Trip] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def _phase(phases: dict[str, Any], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        phases[name] = {"seconds": round(time.perf_counter() - start, 3)}
+
+
+def _notify(notifier: Notifier | None, event: Event) -> None:
+    if notifier is not None:
+        notifier.notify(event)
+
+
+def _district_name(store: Store, district_id: int) -> str:
+    return store.get_district(district_id).name
+
+
+def fail_run(
+    store: Store,
+    run_id: int,
+    reasons: list[str],
+    *,
+    notifier: Notifier | None = None,
+    summary: Mapping[str, Any] | None = None,
+) -> None:
+    """Mark a run failed with its reasons (and tell the admins)."""
+    fields: dict[str, Any] = {
+        "status": "failed",
+        "error": "; ".join(reasons),
+        "finished_at": _now(),
+    }
+    if summary is not None:
+        fields["change_summary"] = dict(summary)
+    store.update_run(run_id, **fields)
+    run = store.get_run(run_id)
+    log.warning("run failed", run_id=run_id, reason=fields["error"])
+    _notify(
+        notifier, Event("failed", _district_name(store, run.district_id), run_id, None, reasons)
+    )
+
+
+def process_candidate(
+    store: Store,
+    district_id: int,
+    run_id: int,
+    candidate: Roster,
+    options: ChangeOptions,
+    *,
+    today: date,
+    extract_error: str | None = None,
+    notifier: Notifier | None = None,
+    allow_over_threshold_until: date | None = None,
+    phases: dict[str, Any] | None = None,
+) -> Outcome:
+    """Check the source's health, diff against the last accepted version, then publish or hold.
+
+    Never publishes a failed extract, a held run, or anything partial. ``phases`` (the run's
+    phase timings so far) is extended with ``changes`` and ``publish`` and saved on the run.
+    """
+    phases = dict(phases or {})
+    name = _district_name(store, district_id)
+    with _phase(phases, "changes"):
+        base_version = store.current_version(district_id)
+        base = store.read_version(district_id) if base_version is not None else empty_roster()
+        reasons = check_source_health(base, candidate, extract_error=extract_error)
+    if reasons:
+        store.update_run(run_id, phases=phases)
+        fail_run(store, run_id, reasons, notifier=notifier)
+        return Outcome("failed", run_id, reasons=reasons)
+
+    threshold = options.hold_threshold
+    with _phase(phases, "diff"):
+        changes = diff_rosters(
+            base, candidate, bulk_upload=options.bulk_upload, base_version=base_version
+        )
+        changes, held_back = apply_windows(changes, threshold.rollover_windows, today)
+        override = max(
+            [
+                d
+                for d in (allow_over_threshold_until, _frames.override_until(store, district_id))
+                if d is not None
+            ],
+            default=None,
+        )
+        overridden = threshold.override_active(today) or (
+            override is not None and today <= override
+        )
+        trips = evaluate(changes, threshold)
+        _frames.save_changes(store, run_id, changes)
+    summary: dict[str, Any] = {
+        **changes.summary(),
+        "trips": [t.to_dict() for t in trips],
+        "preview": options.preview,
+        "over_threshold_allowed": bool(trips) and overridden,
+        "rollover_held_back": held_back,
+    }
+    if options.preview or (trips and not overridden):
+        why = [str(t) for t in trips] if trips and not overridden else []
+        if options.preview:
+            why.append("preview is on: every sync waits for approval")
+        summary["hold_reasons"] = why
+        store.update_run(
+            run_id, status="held", change_summary=summary, phases=phases, finished_at=_now()
+        )
+        log.info("run held", run_id=run_id, reasons=why)
+        _notify(notifier, Event("held", name, run_id, None, why, summary))
+        return Outcome("held", run_id, None, changes, why, trips, summary)
+
+    roster = apply_changes(base, changes)
+    note = window_note(held_back) or None
+    version = _publish(store, district_id, run_id, roster, summary, phases, note, notifier)
+    _notify(notifier, Event("published", name, run_id, version.version, [], summary))
+    return Outcome("succeeded", run_id, version, changes, [], trips, summary)
+
+
+def _publish(
+    store: Store,
+    district_id: int,
+    run_id: int,
+    roster: Roster,
+    summary: dict[str, Any],
+    phases: dict[str, Any],
+    note: str | None,
+    notifier: Notifier | None,
+) -> RosterVersion:
+    store.update_run(
+        run_id, status="publishing", change_summary=summary, phases=phases, heartbeat_at=_now()
+    )
+    try:
+        with _phase(phases, "publish"):
+            version = store.publish(district_id, roster, run_id=run_id, note=note)
+    except Exception as exc:
+        reason = f"publish failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        store.update_run(run_id, phases=phases)
+        fail_run(store, run_id, [reason], notifier=notifier)
+        raise
+    store.update_run(
+        run_id,
+        status="succeeded",
+        roster_version=version.version,
+        phases=phases,
+        finished_at=_now(),
+    )
+    log.info("run published", run_id=run_id, version=version.version)
+    return version
+
+
+def _held_run(store: Store, run_id: int, verb: str) -> Any:
+    run = store.get_run(run_id)
+    if run.status != "held":
+        raise RunNotHeld(
+            f"Run {run_id} is {run.status}, not held: there is nothing to {verb}",
+            hint=f"see `rostersync runs show {run_id}`",
+        )
+    return run
+
+
+def approve(
+    store: Store, run_id: int, *, actor: str = "cli", notifier: Notifier | None = None
+) -> RosterVersion:
+    """Publish a held run's change set on top of the version it was computed against.
+
+    Refused (``PublishConflict``) when a newer version was published since: its change set would
+    silently undo that version's changes.
+    """
+    run = _held_run(store, run_id, "approve")
+    summary = dict(run.change_summary)
+    base_version = summary.get("base_version")
+    current = store.current_version(run.district_id)
+    if current != base_version:
+        raise PublishConflict(
+            f"Run {run_id} was computed against roster version {base_version}, but version "
+            f"{current} was published since; approving it would undo newer changes",
+            hint=f"reject it (`rostersync changes reject {run_id} --reason superseded`) "
+            "and run a new sync",
+        )
+    base = store.read_version(run.district_id) if current is not None else empty_roster()
+    roster = apply_changes(base, _frames.load_changes(store, run_id, base_version))
+    summary["approved_by"] = actor
+    summary["approved_at"] = _now().isoformat()
+    version = _publish(
+        store,
+        run.district_id,
+        run_id,
+        roster,
+        summary,
+        dict(run.phases),
+        f"run {run_id} approved by {actor}",
+        notifier,
+    )
+    store.audit(actor, "approve_run", run.district_id, run_id=run_id, version=version.version)
+    name = _district_name(store, run.district_id)
+    _notify(notifier, Event("published", name, run_id, version.version, [], summary))
+    return version
+
+
+def reject(store: Store, run_id: int, *, reason: str, actor: str = "cli") -> None:
+    """Discard a held run: nothing is published; the change set is kept for the record."""
+    run = _held_run(store, run_id, "reject")
+    summary = dict(run.change_summary)
+    summary.update(rejected_by=actor, rejected_at=_now().isoformat(), reject_reason=reason)
+    store.update_run(run_id, status="rejected", error=f"rejected: {reason}", change_summary=summary)
+    store.audit(actor, "reject_run", run.district_id, run_id=run_id, reason=reason)
+
+
+def recover_interrupted_runs(
+    store: Store,
+    district_id: int,
+    *,
+    stale_after: timedelta = timedelta(minutes=10),
+    now: datetime | None = None,
+) -> list[int]:
+    """Mark failed the district's runs stuck in ``publishing`` whose heartbeat is older than
+    ``stale_after`` (their process died); the published roster is the last accepted version."""
+    now = now or _now()
+    failed = []
+    for run in store.list_runs(district_id, limit=1000):
+        beat = run.heartbeat_at or run.started_at or run.created_at
+        if run.status == "publishing" and now - beat >= stale_after:
+            store.update_run(
+                run.id,
+                status="failed",
+                error="interrupted during publish (the process died); nothing was published, "
+                "the last accepted version is still serving",
+                finished_at=now,
+            )
+            failed.append(run.id)
+    return failed
+
+
+__all__ = [
+    "ChangeOptions",
+    "Outcome",
+    "RunNotHeld",
+    "approve",
+    "fail_run",
+    "process_candidate",
+    "recover_interrupted_runs",
+    "reject",
+]
