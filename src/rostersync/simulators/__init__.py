@@ -1,0 +1,1 @@
+"""Faithful local servers of the source apps rostersync syncs from (PowerSchool SIS first)."""
