@@ -330,3 +330,26 @@ def test_no_run_before_starts_or_after_expires(
     after = slots[-1].at
     assert next_slot(s, after) is None
     assert is_expired(s, last_allowed + timedelta(days=1))
+
+
+def test_earlier_template_spellings_are_accepted() -> None:
+    s = SyncSchedule.model_validate(
+        {
+            "frequency": "weekly",
+            "time": "06:15",
+            "weekdays": ["mon"],
+            "timezone": "America/Chicago",
+            "until": "2027-06-30",
+            "first_day_sync": True,
+        }
+    )
+    assert (s.every, s.at, s.days, s.expires, s.first_day_of_school) == (
+        "weekly",
+        "06:15",
+        ("mon",),
+        date(2027, 6, 30),
+        True,
+    )
+    assert SyncSchedule.model_validate({"frequency": "manual"}).every is None
+    with pytest.raises(ValidationError, match="repeats"):
+        SyncSchedule.model_validate({"time": "01:00", "at": "02:00"})

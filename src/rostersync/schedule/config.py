@@ -31,6 +31,16 @@ _DAY_ALIASES = {
 }
 
 
+#: Other spellings accepted for compatibility with earlier configuration templates.
+_ALIASES = {
+    "frequency": "every",
+    "time": "at",
+    "weekdays": "days",
+    "until": "expires",
+    "first_day_sync": "first_day_of_school",
+}
+
+
 class SyncSchedule(BaseModel):
     """When a source syncs by itself. All fields are optional: the default is "never"."""
 
@@ -71,6 +81,21 @@ class SyncSchedule(BaseModel):
             "run failed."
         ),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_aliases(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        out = {}
+        for key, value in data.items():
+            name = _ALIASES.get(key, key) if isinstance(key, str) else key
+            if name in out:
+                raise ValueError(f"`{key}` repeats `{name}`: give only one of them")
+            out[name] = value
+        if out.get("every") == "manual":
+            out["every"] = None
+        return out
 
     @field_validator("days", mode="before")
     @classmethod
