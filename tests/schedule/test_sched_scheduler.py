@@ -118,9 +118,7 @@ def test_missed_runs_run_once_after_downtime(store: Store, clock: FakeClock) -> 
 
 def test_first_day_of_school_sync_at_local_midnight(store: Store) -> None:
     clock = FakeClock(datetime(2026, 9, 6, 12, tzinfo=UTC))
-    d = configure(
-        store, "School", {"first_day_of_school": True, "timezone": "America/New_York"}
-    )
+    d = configure(store, "School", {"first_day_of_school": True, "timezone": "America/New_York"})
     roster = tiny_roster("School")
     roster["academicSessions"] = conform(
         ENTITIES["academicSessions"],
@@ -205,7 +203,7 @@ def test_interrupted_run_is_marked_failed_and_retried_when_configured(
     result = scheduler.tick()
     assert sorted(i.district_id for i in result.reaped) == sorted((d, other))
     assert [(r.district_id, r.trigger) for r in result.retried] == [(d, "retry")]
-    for district, run_id in dead_runs.items():
+    for run_id in dead_runs.values():
         assert store.get_run(run_id).status == "failed"
     assert runs_of(store, d)[-1] == ("retry", "published", "sis")
     assert len(store.list_runs(other)) == 1
