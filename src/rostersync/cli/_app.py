@@ -78,7 +78,16 @@ def show_settings(
 
 
 #: Sub-command modules; each defines `register(app)`. Add a line here for a new area.
-COMMAND_MODULES: tuple[str, ...] = ("db", "districts", "versions", "generate", "simulate")
+COMMAND_MODULES: tuple[str, ...] = (
+    "db",
+    "districts",
+    "versions",
+    "generate",
+    "simulate",
+    "serve",
+    "export",
+    "api_clients",
+)
 
 for _module in COMMAND_MODULES:
     importlib.import_module(f"rostersync.cli.{_module}").register(app)

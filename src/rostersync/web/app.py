@@ -50,3 +50,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app over the settings in the environment (uvicorn ``--factory`` for worker processes)."""
+    from rostersync.settings import load_settings
+
+    return create_app(load_settings())
