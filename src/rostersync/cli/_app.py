@@ -84,6 +84,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "versions",
     "generate",
     "simulate",
+    "config",
     "serve",
     "export",
     "api_clients",

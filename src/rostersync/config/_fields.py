@@ -8,6 +8,7 @@ Attribute names are canonical field names (see :mod:`rostersync.model`). The fou
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Final
 
@@ -61,16 +62,20 @@ def attribute_dtype(entity_type: str, name: str) -> pl.DataType | None:
     return attribute_dtypes(entity_type).get(name)
 
 
-def known_attributes(entity_type: str) -> str:
-    """A short list of the attribute names of a type, for error messages."""
-    return ", ".join(sorted(attribute_dtypes(entity_type))) + ", metadata.<key>"
+def known_attributes(entity_type: str, name: str = "") -> str:
+    """A hint for a misspelt attribute: the closest names, or all of them."""
+    names = sorted(attribute_dtypes(entity_type))
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6) if name else []
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return "known: " + ", ".join(names) + ", metadata.<key>"
 
 
 def check_attribute(entity_type: str, name: str) -> str | None:
     """None when ``name`` is an attribute of the type, else what is wrong with it."""
     if attribute_dtype(entity_type, name) is not None:
         return None
-    return f"unknown attribute {name!r} for {entity_type}; known: {known_attributes(entity_type)}"
+    return f"unknown attribute {name!r} for {entity_type}; {known_attributes(entity_type, name)}"
 
 
 def check_target(entity_type: str, name: str) -> str | None:
@@ -93,6 +98,6 @@ def check_source_field(entity_type: str, name: str) -> str | None:
     if _TABLE_FIELD.match(name):
         return None
     return (
-        f"unknown source field {name!r} for {entity_type}; use a canonical attribute "
-        f"({known_attributes(entity_type)}) or a custom field as TABLE.field"
+        f"unknown source field {name!r} for {entity_type}: use a canonical attribute, "
+        f"metadata.<key> or a custom field as TABLE.field; {known_attributes(entity_type, name)}"
     )

@@ -72,7 +72,11 @@ sources:                                  # one entry per activated source app
               - attribute: familyName     # not_equals, in, not_in, contains, starts_with,
                 op: matches               # ends_with, matches, greater_than, less_than,
                 value: "^TEST"            # greater_or_equal, less_or_equal, between,
-      calendar:                           # is_empty, is_not_empty
+        - include:                        # is_empty, is_not_empty
+            any:
+              - {attribute: grades, op: in, value: ["09", "10", "11", "12"]}
+              - not: {attribute: metadata.enroll_status, op: equals, value: P}
+      calendar:
         - template: current_school_year_only
           school_year: null               # default: the latest school year in the data
       contact:

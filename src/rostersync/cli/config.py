@@ -1,0 +1,60 @@
+"""`rostersync config …`: validate a district configuration file, print a commented starter."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rostersync.config import TEMPLATE, dump_config, load_config
+from rostersync.errors import ConfigValidationError
+
+config_app = typer.Typer(help="District configuration files: validate, template, show.")
+
+
+@config_app.command("validate")
+def validate(
+    file: Annotated[Path, typer.Argument(help="The district configuration file (YAML).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
+) -> None:
+    """Check a configuration file; list every problem with its path, exit non-zero if any."""
+    try:
+        config = load_config(file)
+    except ConfigValidationError as exc:
+        if as_json:
+            problems = [{"path": p.path, "message": p.message} for p in exc.problems]
+            print(json.dumps({"file": str(file), "valid": False, "problems": problems}))
+        else:
+            noun = "problem" if len(exc.problems) == 1 else "problems"
+            print(f"{file}: {len(exc.problems)} {noun}", file=sys.stderr)
+            for p in exc.problems:
+                print(f"  {p}", file=sys.stderr)
+        # sys.exit, not typer.Exit: the exit code must survive standalone_mode=False.
+        sys.exit(exc.exit_code)
+    if as_json:
+        print(json.dumps({"file": str(file), "valid": True, "problems": []}))
+        return
+    names = ", ".join(s.name for s in config.sources)
+    print(f"{file}: valid — district {config.district!r}, sources: {names}")
+
+
+@config_app.command("template")
+def template() -> None:
+    """Print a commented starter configuration with every option."""
+    sys.stdout.write(TEMPLATE)
+
+
+@config_app.command("show")
+def show(
+    file: Annotated[Path, typer.Argument(help="The district configuration file (YAML).")],
+) -> None:
+    """Print a configuration with every default filled in."""
+    sys.stdout.write(dump_config(load_config(file)))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `config` command group."""
+    app.add_typer(config_app, name="config")

@@ -1,0 +1,75 @@
+"""`rostersync config validate|template|show` as an admin runs them: no tracebacks, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rostersync.cli import main
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    old = sys.argv
+    sys.argv = ["rostersync", *argv]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_template_then_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["config", "template"], capsys)
+    assert code == 0
+    path = tmp_path / "district.yaml"
+    path.write_text(out, encoding="utf-8")
+    code, out, err = run(["config", "validate", str(path)], capsys)
+    assert code == 0, err
+    assert "valid" in out
+    code, out, _ = run(["config", "show", str(path)], capsys)
+    assert code == 0
+    assert "hold_threshold" in out
+
+
+def test_bad_file_lists_problems_and_exits_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "district: x\nsources:\n  - name: sis\n    app: powerschool\n"
+        "    delivery: {url: 'http://x', client_id: a, client_secret: plain}\n"
+        "    filter_rules: {student: [{exclude: {attribute: nope, op: equals, value: 1}}]}\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["config", "validate", str(path)], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert "sources[0].delivery.client_secret" in err
+    assert "sources[0].filter_rules.student[0].exclude.attribute" in err
+    code, out, _ = run(["config", "validate", "--json", str(path)], capsys)
+    assert code == 2
+    assert len(json.loads(out)["problems"]) == 2
+
+
+def test_yaml_error_and_missing_file_in_a_real_process(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("district: [\n", encoding="utf-8")
+    for target in (path, tmp_path / "absent.yaml"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "rostersync", "config", "validate", str(target)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 2
+        assert "Traceback" not in proc.stderr
+        assert str(target.name) in proc.stderr
