@@ -85,9 +85,14 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generate",
     "simulate",
     "config",
+    "changes",
+    "runs",
     "serve",
     "export",
     "api_clients",
+    "powerschool",
+    "sync",
+    "demo",
 )
 
 for _module in COMMAND_MODULES:

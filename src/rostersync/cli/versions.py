@@ -1,4 +1,4 @@
-"""`rostersync versions …`: list, show, diff and restore a district's published roster versions."""
+"""`rostersync versions …`: list, show, diff, restore and roll back a district's roster versions."""
 
 from __future__ import annotations
 
@@ -108,4 +108,20 @@ def register(app: typer.Typer) -> None:
         store.audit("cli", "roster.restore", d.id, restored=version, new_version=v.version)
         store.dispose()
         console.print(f"restored version {version} as version {v.version}")
+        console.print(_counts_table(v))
+
+    @versions.command("rollback")
+    def rollback(
+        district: DistrictOpt,
+        version: Annotated[int, typer.Argument(help="The version to roll back to.")],
+    ) -> None:
+        """Roll the roster back to version V: its content is published as a NEW version, so
+        history is never rewritten and the rollback itself can be undone the same way."""
+        store = cli_store()
+        d = store.get_district(district)
+        current = store.current_version(d.id)
+        v = store.restore(d.id, version, note=f"rollback to version {version}")
+        store.audit("cli", "roster.rollback", d.id, to=version, was=current, new_version=v.version)
+        store.dispose()
+        console.print(f"rolled back to version {version}: published as version {v.version}")
         console.print(_counts_table(v))
