@@ -44,7 +44,9 @@ def register(app: typer.Typer) -> None:
         """Write manifest.csv and every file with data, bulk or delta, 1.1 or 1.2."""
         if version not in ("1.1", "1.2"):
             raise ConfigurationError(
-                f"unknown OneRoster version {version!r}", setting="--version", hint="use 1.1 or 1.2"
+                f"--version: unknown OneRoster version {version!r}",
+                setting="--version",
+                hint="use 1.1 or 1.2",
             )
         store = cli_store()
         try:
@@ -52,7 +54,7 @@ def register(app: typer.Typer) -> None:
                 districts = store.list_districts()
                 if len(districts) != 1:
                     raise ConfigurationError(
-                        "name the district to export",
+                        "--district: name the district to export",
                         setting="--district",
                         hint="see `rostersync districts list`",
                     )

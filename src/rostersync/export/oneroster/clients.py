@@ -121,7 +121,7 @@ class ApiClients:
         unknown = sorted(granted - set(SCOPES))
         if unknown or not granted:
             raise ConfigurationError(
-                f"unknown or missing scope(s): {', '.join(unknown) or '(none given)'}",
+                f"--scopes: unknown or missing scope(s): {', '.join(unknown) or '(none given)'}",
                 setting="--scopes",
                 hint=f"grant one or more of {', '.join(SCOPES)}",
             )
@@ -137,7 +137,7 @@ class ApiClients:
             ).first()
             if exists:
                 raise ConfigurationError(
-                    f"the district already has an API client named {name!r}",
+                    f"--name: the district already has an API client named {name!r}",
                     setting="--name",
                     hint="choose another name, or revoke the old client first",
                 )
@@ -199,7 +199,7 @@ class ApiClients:
             if name_or_id in (client.name, client.client_id):
                 return client
         raise ConfigurationError(
-            f"no API client {name_or_id!r} in this district",
+            f"--client: no API client {name_or_id!r} in this district",
             setting="--client",
             hint="see `rostersync api-clients list --district …`",
         )

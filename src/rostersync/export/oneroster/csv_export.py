@@ -144,7 +144,9 @@ def file_tables(roster: Mapping[str, pl.DataFrame], version: str) -> dict[str, p
     """The CSV tables (text columns in header order, plus hidden columns) of a roster."""
     if version not in HEADERS:
         raise ConfigurationError(
-            f"unknown OneRoster version {version!r}", setting="--version", hint="use 1.1 or 1.2"
+            f"--version: unknown OneRoster version {version!r}",
+            setting="--version",
+            hint="use 1.1 or 1.2",
         )
     out: dict[str, pl.DataFrame] = {}
     for name, headers in HEADERS[version].items():
@@ -250,7 +252,7 @@ def write_package(
                 (out / name).write_bytes(data)
     except OSError as exc:
         raise ConfigurationError(
-            f"cannot write the export to {out}: {exc.strerror or exc}",
+            f"--out: cannot write the export to {out}: {exc.strerror or exc}",
             setting="--out",
             hint="choose a writable FILE.zip or directory",
         ) from exc

@@ -97,7 +97,7 @@ class SharingRules:
             unknown = sorted(ents - set(GRANTS))
             if unknown:
                 raise ConfigurationError(
-                    f"unknown entity grant(s) {', '.join(unknown)}",
+                    f"--entities: unknown entity grant(s) {', '.join(unknown)}",
                     setting="--entities",
                     hint=f"choose from {', '.join(GRANTS)}",
                 )
@@ -106,7 +106,7 @@ class SharingRules:
             entity, sep, name = item.strip().partition(".")
             if not sep or entity not in ENTITIES or name not in ENTITIES[entity].schema:
                 raise ConfigurationError(
-                    f"unknown field grant {item!r}",
+                    f"--fields: unknown field grant {item!r}",
                     setting="--fields",
                     hint="write entity.field with canonical names, e.g. users.email",
                 )
