@@ -44,7 +44,7 @@ from rostersync.connectors.powerschool._paging import (
     count_records,
     fetch_pages,
 )
-from rostersync.connectors.powerschool.config import PowerSchoolOptions
+from rostersync.connectors.powerschool.config import PowerSchoolOptions, parse_options
 from rostersync.errors import SourceAuthError, SourceDataError, SourceError
 
 T = TypeVar("T")
@@ -188,6 +188,27 @@ class PowerSchoolConnector:
             source=plan.source,
         )
         return cls(session, plan, opts)
+
+    @classmethod
+    def from_source(
+        cls, source: Any, client_secret: str, *, client: httpx.AsyncClient | None = None
+    ) -> tuple[PowerSchoolConnector, httpx.AsyncClient]:
+        """A connector for a configured source (``rostersync.config.SourceConfig``).
+
+        Returns the connector and its client; the caller closes the client.
+        """
+        options = parse_options(source.connector, f"sources.{source.name}.connector")
+        http = client or cls.http_client(options)
+        plan = ExtractPlan.from_source(source)
+        conn = cls.create(
+            http,
+            source.delivery.url,
+            source.delivery.client_id,
+            client_secret,
+            plan=plan,
+            options=options,
+        )
+        return conn, http
 
     @staticmethod
     def http_client(options: PowerSchoolOptions | None = None) -> httpx.AsyncClient:

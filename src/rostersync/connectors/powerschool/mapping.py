@@ -674,12 +674,14 @@ def build_legacy_contacts(source: str, students: pl.DataFrame) -> tuple[pl.DataF
         .alias("role"),
         pl.concat_list(pl.col("school_dcid")).alias("orgSourcedIds"),
         pl.col("school_dcid").alias("primaryOrgSourcedId"),
-        pl.when(pl.col("relation") != "Emergency Contact")
-        .then(pl.col("guardian_email").str.split(",").list.first().str.strip_chars())
-        .alias("email"),
         pl.col("phone"),
         pl.concat_list(student_ids(pl.col("student_dcid"))).alias("agentSourcedIds"),
-        *meta(legacyContactName=pl.col("raw_name"), legacySlot=pl.col("slot")),
+        # Students.GuardianEmail is one comma list per student, not per contact: kept as is.
+        *meta(
+            legacyContactName=pl.col("raw_name"),
+            legacySlot=pl.col("slot"),
+            guardianEmail=pl.col("guardian_email"),
+        ),
     )
     links = grouped.select(
         *_common(

@@ -1,0 +1,154 @@
+"""`rostersync demo`: a simulated PowerSchool district synced end to end, in one command.
+
+It starts the PowerSchool simulator on a small district in a background thread, writes a ready
+configuration (``demo.yaml`` in the data directory, reusable with ``sync run --config``),
+creates or migrates the store, runs the sync with its progress display, prints what was
+published and where to look next. ``--once`` exits when done (scripts, tests, ``make demo``);
+without it the simulator keeps serving until Ctrl-C so the admin can sync again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from rostersync.cli._app import console, get_settings
+from rostersync.cli.sync import ProgressView, print_outcome, quiet_http_logs
+from rostersync.config import load_config
+from rostersync.errors import ConfigurationError
+from rostersync.store import open_store
+from rostersync.sync import sync_config
+
+DEMO_PORT = 8765
+DEMO_CONFIG = "demo.yaml"
+DEMO_SECRET = "demo-client-secret"  # noqa: S105 - a file name, not a secret
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def demo_config(url: str, client_id: str, district: str) -> dict[str, object]:
+    """The demo district's configuration: one PowerSchool source, the defaults, one custom field."""
+    return {
+        "district": district,
+        "sources": [
+            {
+                "name": "sis",
+                "app": "powerschool",
+                "sync_mode": "import",
+                "delivery": {
+                    "url": url,
+                    "client_id": client_id,
+                    "client_secret": f"file:{DEMO_SECRET}",
+                },
+                "connector": {"concurrency": 8},
+                "advanced": {
+                    "contact_module": False,
+                    "contact_name_rule": {"pattern": "{last}{sep}{first}", "separator": ","},
+                    "sync_co_teachers": True,
+                },
+                "schools_mapping": "auto",
+                "attribute_mapping": {
+                    "student": {"email": "U_DEF_EXT_STUDENTS.school_email"},
+                },
+            }
+        ],
+    }
+
+
+def write_demo_files(data_dir: Path, url: str, client_id: str, secret: str, district: str) -> Path:
+    """Write ``demo.yaml`` and the secret file it references; returns the config path."""
+    secret_path = data_dir / DEMO_SECRET
+    fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secret + "\n")
+    path = data_dir / DEMO_CONFIG
+    header = (
+        "# Written by `rostersync demo`. Sync again while the simulator serves on the same URL:\n"
+        "#   rostersync simulate powerschool --size small --port PORT   (another terminal)\n"
+        f"#   rostersync sync run --config {path}\n"
+    )
+    body = yaml.safe_dump(demo_config(url, client_id, district), sort_keys=False)
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        once: Annotated[
+            bool, typer.Option("--once", help="Exit after the sync (for scripts and tests).")
+        ] = False,
+        size: Annotated[str, typer.Option(help="Simulated district size.")] = "small",
+        seed: Annotated[int, typer.Option(help="Seed of the simulated district.")] = 1,
+        port: Annotated[
+            int, typer.Option(help="Simulator port (default 8765, or any free port if taken).")
+        ] = DEMO_PORT,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    ) -> None:
+        """Sync a simulated PowerSchool district end to end and show what was published."""
+        from rostersync.simulators.powerschool import (
+            SimulatorConfig,
+            generate_district,
+            run_simulator,
+        )
+
+        settings = get_settings()
+        quiet_http_logs()
+        data_dir = settings.ensure_data_dir()
+        console.print(f"Generating a {size} PowerSchool district (seed {seed})…")
+        district = generate_district(size, seed=seed)
+        sim_config = SimulatorConfig()
+        chosen = port if port and _port_free("127.0.0.1", port) else 0
+        with run_simulator(district, sim_config, port=chosen) as sim:
+            console.print(f"PowerSchool simulator serving on {sim.url}")
+            config_path = write_demo_files(
+                data_dir, sim.url, sim_config.client_id, sim_config.client_secret, district.name
+            )
+            config = load_config(config_path)
+            store = open_store(settings, upgrade=True)
+            try:
+                if quiet:
+                    outcome = sync_config(store, config, settings, trigger="manual")
+                else:
+                    with ProgressView(console) as view:
+                        outcome = sync_config(store, config, settings, progress=view)
+            finally:
+                store.dispose()
+            print_outcome(console, outcome)
+            console.print()
+            d = f"-d {district.name!r}"
+            port_used = sim.url.rsplit(":", 1)[-1]
+            console.print("[bold]Where to look next[/bold]")
+            for line in (
+                f"configuration:  {config_path}",
+                f"versions:       rostersync versions list {d}",
+                f"this version:   rostersync versions show {d} {outcome.version}",
+                f"runs:           rostersync runs list {d}",
+                f"sync again:     rostersync simulate powerschool --size {size} --port {port_used}",
+                f"                rostersync sync run --config {config_path}",
+                "web UI:         rostersync serve",
+            ):
+                console.print("  " + line, soft_wrap=True, highlight=False)
+            if once:
+                return
+            console.print(f"\nThe simulator keeps serving on {sim.url}; Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                console.print("stopped")
+        if not outcome.version:
+            raise ConfigurationError("the demo sync published nothing")

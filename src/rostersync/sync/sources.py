@@ -1,0 +1,39 @@
+"""From a source's configuration to a working connector: registry lookup, secret, options.
+
+The sync never names PowerSchool: it asks the connector registry for the source's ``app`` and
+hands it the source configuration, the resolved secret and an ``httpx`` client it owns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from rostersync.config import SourceConfig, resolve_secret
+from rostersync.connectors import get_connector_class
+from rostersync.settings import Settings
+
+
+def resolve_client_secret(source: SourceConfig, settings: Settings, index: int = 0) -> str:
+    """The source's OAuth client secret, read from where its reference points."""
+    secret = resolve_secret(
+        source.delivery.client_secret,
+        settings,
+        path=f"sources[{index}].delivery.client_secret",
+    )
+    return secret.get_secret_value()
+
+
+def connector_for(
+    source: SourceConfig,
+    settings: Settings,
+    client: httpx.AsyncClient | None = None,
+    *,
+    index: int = 0,
+) -> tuple[Any, httpx.AsyncClient]:
+    """(connector, the client it uses). The caller closes the client."""
+    cls = get_connector_class(source.app)
+    secret = resolve_client_secret(source, settings, index)
+    connector, http = cls.from_source(source, secret, client=client)
+    return connector, http
