@@ -1,0 +1,43 @@
+"""Child process of the kill -9 test: runs the approval flow on a big candidate roster.
+
+Prints ``claimed`` the moment the publish transaction has claimed its version number (the first
+statement of the one publish transaction), then ``published`` when it is done — unless killed.
+Usage: python chg_publisher.py DATABASE_URL DISTRICT_ID RUN_ID USERS
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from changes_data import make_roster
+
+from rostersync.changes.flow import ChangeOptions, process_candidate
+from rostersync.store import Store, make_engine
+
+
+def main() -> None:
+    url, district, run_id, users = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _claimed(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO ROSTER_VERSIONS"):
+            print("claimed", flush=True)
+
+    store = Store(engine)
+    roster = make_roster(users)
+    outcome = process_candidate(
+        store, district, run_id, roster, ChangeOptions(bulk_upload=True), today=date(2026, 10, 5)
+    )
+    print("published", outcome.status, flush=True)
+
+
+if __name__ == "__main__":
+    main()
