@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -54,3 +55,44 @@ def api(server: RunningSimulator) -> Iterator[httpx.Client]:
 def token_for() -> object:
     """A function: base URL (and credentials) → a fresh access token."""
     return _token_for
+
+
+class Api:
+    """A started simulator plus an authenticated client (for tests that need their own config)."""
+
+    def __init__(self, running: RunningSimulator) -> None:
+        self.server = running
+        self.client = httpx.Client(base_url=running.url, headers={"Accept": "application/json"})
+        self.token = _token_for(running.url, running.config.client_id, running.config.client_secret)
+
+    def get(self, path: str, **kwargs: object) -> httpx.Response:
+        return self.client.get(path, headers={"Authorization": f"Bearer {self.token}"}, **kwargs)  # type: ignore[arg-type]
+
+    def post(self, path: str, **kwargs: object) -> httpx.Response:
+        return self.client.post(path, headers={"Authorization": f"Bearer {self.token}"}, **kwargs)  # type: ignore[arg-type]
+
+    def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        return self.client.request(
+            method, path, headers={"Authorization": f"Bearer {self.token}"}, **kwargs
+        )  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def start(tiny: District) -> Iterator[Callable[..., Api]]:
+    """Start a simulator with its own config: `start(SimulatorConfig(...), district=None)`."""
+    stack = ExitStack()
+
+    def _start(config: SimulatorConfig | None = None, district: District | None = None) -> Api:
+        running = stack.enter_context(run_simulator(district or tiny, config or SimulatorConfig()))
+        api = Api(running)
+        stack.callback(api.client.close)
+        return api
+
+    with stack:
+        yield _start
+
+
+@pytest.fixture(scope="session")
+def tiny_small() -> District:
+    """A 400-student district: big enough that every planted messy case occurs."""
+    return generate_district("small", seed=11, students=400)

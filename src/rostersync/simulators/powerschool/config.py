@@ -79,6 +79,8 @@ class SimulatorConfig:
     fiql_value_lists: bool = True
     #: [S] asking for a token again before expiry returns the same token.
     reuse_tokens: bool = True
+    #: [U] data-version subscriptions: application name → tables; None = any name, every table.
+    dataversion_subscriptions: dict[str, tuple[str, ...]] | None = None
     #: Serve the test-only control endpoints under /_sim (off unless enabled).
     enable_control: bool = False
     faults: Faults = field(default_factory=Faults)

@@ -29,6 +29,7 @@ class QueryArg:
     required: bool = False
     type: str = "primitive"
     default: str | None = None
+    casing: str = "none"
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def parse_named_queries(text: bytes, where: str) -> list[NamedQuery]:
                         a.get("required", "false") == "true",
                         a.get("type", "primitive"),
                         a.get("default"),
+                        a.get("casing", "none"),
                     )
                     for a in part
                 ]
