@@ -289,7 +289,10 @@ class PowerSchoolConnector:
                     probe.page_request(1, 1).path, probe.page_request(1, 1).params
                 )
             except FieldsNotGranted as exc:
-                missing += [f for f in exc.fields if f not in missing]
+                for denied in exc.fields:
+                    shown = self._field_name(denied)
+                    if shown not in missing:
+                        missing.append(shown)
             except SourceAuthError as exc:
                 problems.append(f"{read.table}: {exc.message}")
             except SourceDataError as exc:
@@ -330,6 +333,15 @@ class PowerSchoolConnector:
             },
             **base,
         )
+
+    def _field_name(self, name: str) -> str:
+        """A denied ``table.column`` as the configuration spells it, else ``TABLE.column``."""
+        for names in self.plan.custom_fields.values():
+            for configured in names:
+                if configured.lower() == name.lower():
+                    return configured
+        table, _, column = name.partition(".")
+        return f"{table.upper()}.{column}" if column else name
 
     # ------------------------------------------------------------------ schools
 
