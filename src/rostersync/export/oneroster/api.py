@@ -24,13 +24,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from rostersync.export.oneroster import oauth1
 from rostersync.export.oneroster.catalog import RESOURCES, Version
 from rostersync.export.oneroster.clients import SCOPE_PREFIXES, ApiClient, ApiClients, short_scope
+from rostersync.export.oneroster.pagecache import VersionCache
 from rostersync.export.oneroster.protocol import (
     OneRosterError,
     error_body,
     link_header,
     parse_paging,
 )
-from rostersync.export.oneroster.query import ListParams, Query, Scope
+from rostersync.export.oneroster.query import ListParams, Query, Scope, begin_read
 from rostersync.export.oneroster.serialize import Serializer
 from rostersync.store.schema import roster_tables
 
@@ -50,6 +51,7 @@ class Provider:
     clients: ApiClients
     tables: Mapping[str, sa.Table] = field(default_factory=lambda: roster_tables)
     nonces: oauth1.NonceCache = field(default_factory=oauth1.NonceCache)
+    cache: VersionCache = field(default_factory=VersionCache)
 
 
 @dataclass(frozen=True)
@@ -401,14 +403,15 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
     if not client.sharing.entity_visible(ep.entity):
         raise OneRosterError("forbidden", f"this API client is not granted {ep.entity}")
     resource = RESOURCES[version][ep.entity]
-    query = Query(resource, prov.tables, scope)
     path = dict(request.path_params)
-    extra: list[ColumnElement[bool]] = []
-    if ep.kind is not None:
-        extra.append(ep.kind(query.table))
     base = str(request.base_url).rstrip("/") + BASE_PATHS[version]
     serializer = Serializer(resource, base, version)
     with prov.engine.connect() as conn:
+        roster_version = begin_read(conn, client.district_id)
+        query = Query(resource, prov.tables, scope, prov.cache, roster_version)
+        extra: list[ColumnElement[bool]] = []
+        if ep.kind is not None:
+            extra.append(ep.kind(query.table))
         for parent in ep.parents:
             pq = Query(RESOURCES[version][parent.entity], prov.tables, scope)
             cond = [parent.kind(pq.table)] if parent.kind is not None else []

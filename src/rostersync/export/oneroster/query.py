@@ -24,10 +24,12 @@ from rostersync.export.oneroster.filtering import (
     compile_filter,
     parse_filter,
 )
+from rostersync.export.oneroster.pagecache import ANCHOR_STEP, VersionCache, statement_key
 from rostersync.export.oneroster.protocol import OneRosterError
 from rostersync.export.oneroster.serialize import as_list
 from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.model import ENTITIES
+from rostersync.store.schema import roster_versions
 
 _KIND_OF: dict[str, ValueKind] = {
     "text": "text",
@@ -49,6 +51,22 @@ class Scope:
     sharing: SharingRules
 
 
+def begin_read(conn: sa.Connection, district_id: int) -> int | None:
+    """Start a consistent read and return the district's current roster version.
+
+    PostgreSQL reads run REPEATABLE READ so the version number, the count and the page all
+    come from one snapshot; SQLite's explicit BEGIN (see the store's engine) already does so.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="REPEATABLE READ")
+    value = conn.execute(
+        sa.select(sa.func.max(roster_versions.c.version)).where(
+            roster_versions.c.district_id == district_id
+        )
+    ).scalar()
+    return int(value) if value is not None else None
+
+
 @dataclass(frozen=True)
 class ListParams:
     limit: int
@@ -62,12 +80,21 @@ class ListParams:
 class Query:
     """Queries over one resource (a OneRoster object type) for one client."""
 
-    def __init__(self, resource: Resource, tables: Mapping[str, sa.Table], scope: Scope) -> None:
+    def __init__(
+        self,
+        resource: Resource,
+        tables: Mapping[str, sa.Table],
+        scope: Scope,
+        cache: VersionCache | None = None,
+        version: int | None = None,
+    ) -> None:
         self.resource = resource
         self.entity = resource.entity
         self.tables = tables
         self.table = tables[resource.entity]
         self.scope = scope
+        self.cache = cache
+        self.version = version
 
     # -- field resolution -----------------------------------------------------------------
 
@@ -147,18 +174,52 @@ class Query:
             order.append(target.column.desc() if params.descending else target.column.asc())
         key = self.table.c.sourcedId
         order.append(key.desc() if params.descending and not params.sort else key.asc())
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(self.table).where(*conds)
-        ).scalar_one()
-        stmt = (
-            sa.select(*self.columns(fields))
-            .where(*conds)
-            .order_by(*order)
-            .limit(params.limit)
-            .offset(params.offset)
-        )
+        total = self._count(conn, conds)
+        stmt = sa.select(*self.columns(fields)).where(*conds).order_by(*order).limit(params.limit)
+        offset = params.offset
+        if not params.sort and not params.descending and offset >= ANCHOR_STEP:
+            if offset >= total:
+                return [], total, fields
+            anchors = self._anchors(conn, conds)
+            index = min(offset // ANCHOR_STEP, len(anchors) - 1)
+            stmt = stmt.where(key >= anchors[index])
+            offset -= index * ANCHOR_STEP
+        stmt = stmt.offset(offset)
         rows = [dict(r) for r in conn.execute(stmt).mappings()]
         return self.hide_related(conn, rows), int(total), fields
+
+    def _count(self, conn: sa.Connection, conds: Sequence[ColumnElement[bool]]) -> int:
+        stmt = sa.select(sa.func.count()).select_from(self.table).where(*conds)
+        if self.cache is None or self.version is None:
+            return int(conn.execute(stmt).scalar_one())
+        key = ("count", self.version, *statement_key(conn, stmt))
+        return self.cache.get_or_compute(key, lambda: int(conn.execute(stmt).scalar_one()))
+
+    def _anchors(self, conn: sa.Connection, conds: Sequence[ColumnElement[bool]]) -> list[str]:
+        """The sourcedId at every ANCHOR_STEP-th position of the rows matching ``conds``."""
+        key_col = self.table.c.sourcedId
+        numbered = (
+            sa.select(
+                key_col.label("sid"),
+                sa.func.row_number().over(order_by=key_col.asc()).label("rn"),
+            )
+            .where(*conds)
+            .subquery()
+        )
+        stmt = (
+            sa.select(numbered.c.sid)
+            .where((numbered.c.rn - 1) % ANCHOR_STEP == 0)
+            .order_by(numbered.c.rn)
+        )
+
+        def compute() -> list[str]:
+            return [str(v) for v in conn.scalars(stmt)]
+
+        if self.cache is None or self.version is None:
+            return compute()
+        return self.cache.get_or_compute(
+            ("anchors", self.version, *statement_key(conn, stmt)), compute
+        )
 
     def one(
         self,
