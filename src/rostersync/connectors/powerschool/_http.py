@@ -197,6 +197,9 @@ def _message(response: httpx.Response) -> str:
 class ApiSession:
     """Sends PowerSchool API requests through one shared client, auth, throttle and retry policy."""
 
+    #: Token renewals one request may cause (tokens that expire after N uses need a few).
+    MAX_RENEWALS = 5
+
     def __init__(
         self,
         client: httpx.AsyncClient,
@@ -242,7 +245,7 @@ class ApiSession:
     ) -> Any:
         """One API call with auth, throttle, retries; the decoded JSON (``None`` for 204)."""
         url = self.base_url + path
-        renewed = False
+        rejected: set[str] = set()
         attempt = 0
         while True:
             token = await self.auth.token(self._send_token)
@@ -253,13 +256,15 @@ class ApiSession:
                 attempt = await self._backoff(attempt, exc, url)
                 continue
             if response.status_code == 401:
-                if renewed:
+                # Renew and try again; the same token refused twice, or too many renewals for
+                # one request, means the credentials themselves stopped working.
+                if token in rejected or len(rejected) >= self.MAX_RENEWALS:
                     raise SourceAuthError(
                         f"PowerSchool rejected a freshly issued token for {path} (HTTP 401)",
                         source=self.source,
                         hint="the plugin may have been disabled or its secret regenerated",
                     )
-                renewed = True
+                rejected.add(token)
                 self.stats.renewals += 1
                 await self.auth.renew(self._send_token, token)
                 continue
