@@ -4,14 +4,18 @@ with different grants, and the web app over it served by uvicorn on 127.0.0.1 in
 from __future__ import annotations
 
 import base64
+import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
+import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 from or_sample_roster import small_roster
@@ -21,6 +25,26 @@ from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.settings import Settings, load_settings
 from rostersync.store import Store, open_store
 from rostersync.web import create_app
+
+PG_URL = os.environ.get("ROSTERSYNC_TEST_POSTGRES_URL")
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A throwaway PostgreSQL schema; yields a store URL with it first on the search path."""
+    assert PG_URL
+    schema = f"or_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
 
 V12 = "/ims/oneroster/rostering/v1p2"
 V11 = "/ims/oneroster/v1p1"
@@ -108,9 +132,9 @@ def serve(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def start_provider(data_dir: Path) -> Iterator[Provider]:
+def start_provider(data_dir: Path, database_url: str | None = None) -> Iterator[Provider]:
     """A store with the small roster published, API clients, and the app served over a socket."""
-    settings = load_settings(data_dir=data_dir)
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
     store = open_store(settings, upgrade=True)
     district = store.create_district("Springfield")
     other = store.create_district("Shelbyville")

@@ -1,0 +1,71 @@
+"""The provider on PostgreSQL (when ROSTERSYNC_TEST_POSTGRES_URL is set): every endpoint of both
+versions, typed filters, deep paging and sharing, in a throwaway schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from or_provider import PG_URL, V11, V12, Provider, postgres_schema, start_provider
+from test_or_rest_deep_paging import big_roster
+from test_or_rest_endpoints import COLLECTIONS, EXPECTED, fill
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not PG_URL, reason="needs ROSTERSYNC_TEST_POSTGRES_URL"),
+]
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    with postgres_schema() as url:
+        yield from start_provider(tmp_path_factory.mktemp("or_pg") / "var", url)
+
+
+@pytest.mark.parametrize("base", [V12, V11])
+def test_every_collection(pg: Provider, base: str) -> None:
+    for endpoint in COLLECTIONS:
+        resp = pg.get(base + fill(endpoint.path))
+        assert resp.status_code == 200, (endpoint.path, resp.text)
+        (objects,) = resp.json().values()
+        assert {o["sourcedId"] for o in objects} == EXPECTED[endpoint.path], endpoint.path
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        ("familyName~'SMITH'", {"u-g1", "u-s1", "u-s3"}),
+        ("enabledUser='false'", {"u-g1", "u-s3"}),
+        ("grades='09'", {"u-s1"}),
+        (
+            "dateLastModified>='2025-08-01T12:00:00.123Z'",
+            {"u-a1", "u-g1", "u-s1", "u-s2", "u-s3", "u-t1", "u-t2"},
+        ),
+        ("dateLastModified>'2025-08-01T12:00:00.124Z'", set()),
+        ("familyName='O''Brien' OR givenName='Tom'", {"u-s2", "u-t2"}),
+    ],
+)
+def test_typed_filters(pg: Provider, flt: str, expected: set[str]) -> None:
+    resp = pg.get(f"{V12}/users", filter=flt)
+    assert resp.status_code == 200, resp.text
+    assert {u["sourcedId"] for u in resp.json()["users"]} == expected
+
+
+def test_dates_and_sharing(pg: Provider) -> None:
+    session = pg.get(f"{V12}/academicSessions", filter="startDate>'2025-12-31'").json()
+    assert [s["sourcedId"] for s in session["academicSessions"]] == ["as-t2"]
+    users = pg.get(f"{V12}/users", client="lms").json()["users"]
+    assert {u["sourcedId"] for u in users} == {"u-s1", "u-s2", "u-s3", "u-t1", "u-t2"}
+    assert all("email" not in u for u in users)
+    classes = pg.get(f"{V12}/classes", client="north").json()["classes"]
+    assert {c["sourcedId"] for c in classes} == {"k-alg1", "k-bio1"}
+
+
+def test_deep_paging(pg: Provider) -> None:
+    roster = big_roster(2300)
+    pg.store.publish(pg.district_id, roster)
+    ids = sorted(roster["users"]["sourcedId"].to_list())
+    for offset in (0, 1000, 1999, 2250):
+        resp = pg.get(f"{V12}/users", limit="50", offset=str(offset))
+        assert resp.headers["X-Total-Count"] == str(len(ids))
+        assert [u["sourcedId"] for u in resp.json()["users"]] == ids[offset : offset + 50]
