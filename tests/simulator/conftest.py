@@ -62,19 +62,14 @@ class Api:
 
     def __init__(self, running: RunningSimulator) -> None:
         self.server = running
-        self.client = httpx.Client(base_url=running.url, headers={"Accept": "application/json"})
         self.token = _token_for(running.url, running.config.client_id, running.config.client_secret)
-
-    def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.get(path, headers={"Authorization": f"Bearer {self.token}"}, **kwargs)  # type: ignore[arg-type]
-
-    def post(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.post(path, headers={"Authorization": f"Bearer {self.token}"}, **kwargs)  # type: ignore[arg-type]
-
-    def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.request(
-            method, path, headers={"Authorization": f"Bearer {self.token}"}, **kwargs
-        )  # type: ignore[arg-type]
+        self.client = httpx.Client(
+            base_url=running.url,
+            headers={"Accept": "application/json", "Authorization": f"Bearer {self.token}"},
+        )
+        self.get = self.client.get
+        self.post = self.client.post
+        self.request = self.client.request
 
 
 @pytest.fixture
