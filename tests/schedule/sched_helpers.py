@@ -51,8 +51,7 @@ def tiny_roster(district: str, schools: int = 3, tag: str = "") -> dict[str, pl.
 def publishing_run(store: Store, request: RunRequest) -> None:
     """A real run: publishes a small roster (changed each run) and records the outcome.
 
-    ``SCHED_TEST_RUN_SECONDS`` makes it take that long first (so tests can kill it mid-run);
-    ``SCHED_TEST_SLEEP_BEFORE_PUBLISH`` pauses inside, between batches of the publish.
+    ``SCHED_TEST_RUN_SECONDS`` makes it take that long first (so runs overlap in time).
     """
     pause = float(os.environ.get("SCHED_TEST_RUN_SECONDS", "0"))
     if pause:
