@@ -6,6 +6,7 @@ fresh PostgreSQL database when ROSTERSYNC_TEST_POSTGRES_URL is set, else a SQLit
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -164,7 +165,7 @@ def cluster(
 
 def _intervals_overlap(runs: list[Any]) -> bool:
     spans = sorted((r.started_at, r.finished_at) for r in runs)
-    return any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
+    return any(b[0] < a[1] for a, b in itertools.pairwise(spans))
 
 
 @pytest.fixture
@@ -192,9 +193,7 @@ def test_twenty_districts_due_at_once_each_sync_once_never_overlapping(
     assert sorted(r.district_id for r in result.dispatched) == ids
     # an admin presses "Run import" on five districts at the same moment
     for d in ids[:5]:
-        executor.submit(
-            DueRun(d, f"District {d}", "sis", "manual", clock.now, "manual")
-        )
+        executor.submit(DueRun(d, f"District {d}", "sis", "manual", clock.now, "manual"))
 
     def finished() -> bool:
         runs = [r for d in ids for r in store.list_runs(d)]
