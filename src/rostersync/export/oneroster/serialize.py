@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -54,13 +54,20 @@ def role_1p2(role: str) -> str:
     return "siteAdministrator" if role == "administrator" else role
 
 
+Getter = Callable[[Mapping[str, Any]], Any]
+
+
 class Serializer:
-    """Turns canonical rows into JSON objects of one resource, with hrefs under ``base_url``."""
+    """Turns canonical rows into JSON objects of one resource, with hrefs under ``base_url``.
+
+    Each field is compiled once into a small function, so serializing a page is a tight loop.
+    """
 
     def __init__(self, resource: Resource, base_url: str, version: str) -> None:
         self.resource = resource
         self.base_url = base_url.rstrip("/")
         self.version = version
+        self._getters: dict[str, Getter] = {f.name: self._getter(f) for f in resource.fields}
 
     def ref(self, ref_type: str, sourced_id: str) -> dict[str, str]:
         collection = REF_COLLECTIONS[ref_type]
@@ -70,32 +77,40 @@ class Serializer:
             "type": ref_type,
         }
 
+    def _getter(self, field: JsonField) -> Getter:
+        """A function ``row -> JSON value`` for ``field``; ``None`` means "leave it out"."""
+        col, kind, ref_type = field.column, field.kind, field.ref_type or ""
+        if kind == "roles":
+            return self._roles
+        if kind == "refs":
+            required = field.required
+
+            def refs(row: Mapping[str, Any]) -> Any:
+                out = [self.ref(ref_type, v) for v in as_list(row.get(col))]
+                return out if out or required else None
+
+            return refs
+        if kind == "list":
+            return lambda row: as_list(row.get(col)) or None
+        if kind == "userIds":
+            return lambda row: [split_user_id(v) for v in as_list(row.get(col))] or None
+        if kind == "metadata":
+            return lambda row: as_metadata(row.get(col))
+        if kind == "ref":
+            return lambda row: None if (v := row.get(col)) is None else self.ref(ref_type, str(v))
+        if kind == "boolstr":
+            return lambda row: None if (v := row.get(col)) is None else ("true" if v else "false")
+        if kind == "date":
+            return lambda row: None if (v := row.get(col)) is None else _date_text(v)
+        if kind == "datetime":
+            return lambda row: None if (v := row.get(col)) is None else _datetime_text(v)
+        if field.required:
+            return lambda row: "" if (v := row.get(col)) is None else str(v)
+        return lambda row: None if (v := row.get(col)) is None else str(v)
+
     def value(self, field: JsonField, row: Mapping[str, Any]) -> Any:
         """The JSON value of ``field`` for ``row``; ``None`` means "leave the field out"."""
-        raw = row.get(field.column)
-        kind = field.kind
-        if kind == "roles":
-            return self._roles(row)
-        if kind == "refs":
-            refs = [self.ref(field.ref_type or "", v) for v in as_list(raw)]
-            return refs if refs or field.required else None
-        if kind == "list":
-            return as_list(raw) or None
-        if kind == "userIds":
-            return [split_user_id(v) for v in as_list(raw)] or None
-        if kind == "metadata":
-            return as_metadata(raw)
-        if raw is None:
-            return "" if field.required and kind == "text" else None
-        if kind == "ref":
-            return self.ref(field.ref_type or "", str(raw))
-        if kind == "boolstr":
-            return "true" if raw else "false"
-        if kind == "date":
-            return raw.isoformat() if isinstance(raw, dt.date) else str(raw)[:10]
-        if kind == "datetime":
-            return iso_datetime(raw) if isinstance(raw, dt.datetime) else str(raw)
-        return str(raw)
+        return self._getters[field.name](row)
 
     def _roles(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
         role = row.get("role")
@@ -121,9 +136,28 @@ class Serializer:
         fields: Iterable[JsonField] | None = None,
     ) -> dict[str, Any]:
         """Serialize one row, limited to ``fields`` (default: every field of the resource)."""
-        out: dict[str, Any] = {}
-        for field in fields if fields is not None else self.resource.fields:
-            value = self.value(field, row)
-            if value is not None:
-                out[field.name] = value
+        chosen = self.resource.fields if fields is None else fields
+        return self.many([row], chosen)[0]
+
+    def many(
+        self, rows: Iterable[Mapping[str, Any]], fields: Iterable[JsonField]
+    ) -> list[dict[str, Any]]:
+        """Serialize a page of rows with the same field selection."""
+        getters = [(f.name, self._getters[f.name]) for f in fields]
+        out = []
+        for row in rows:
+            obj = {}
+            for name, get in getters:
+                value = get(row)
+                if value is not None:
+                    obj[name] = value
+            out.append(obj)
         return out
+
+
+def _date_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)[:10]
+
+
+def _datetime_text(value: Any) -> str:
+    return iso_datetime(value) if isinstance(value, dt.datetime) else str(value)

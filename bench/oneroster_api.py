@@ -1,0 +1,350 @@
+"""Benchmark of the OneRoster provider and the CSV export on a synthetic district of any size.
+
+Generates a canonical district (columnar), publishes it into a store (a throwaway PostgreSQL
+schema with ``--pg URL`` or ROSTERSYNC_TEST_POSTGRES_URL, else a SQLite file), issues an API
+client, starts ``rostersync serve`` in a second process, and drives load from this process with
+concurrent HTTP clients:
+
+- ``GET /users?limit=100`` at random shallow offsets and at deep offsets (last 10 %, including
+  offset 900,000 when the district is that big),
+- ``GET /classes/{id}/students`` for random classes,
+- ``GET /users?filter=familyName='…'`` for random family names,
+
+then times ``export oneroster-csv`` (1.2 bulk). Prints JSON: requests/s, p50/p99 latency per
+scenario, the deep/shallow latency ratio, and the export time.
+
+    .venv/bin/python bench/oneroster_api.py --students 1000000 --pg postgresql+psycopg://…/db
+    .venv/bin/python bench/oneroster_api.py --students 20000          # quick, SQLite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+import polars as pl
+import sqlalchemy as sa
+
+from rostersync.export.oneroster.clients import ApiClients
+from rostersync.export.oneroster.csv_export import write_package
+from rostersync.export.oneroster.sharing import SharingRules
+from rostersync.model import Roster, conform, empty_roster
+from rostersync.settings import load_settings
+from rostersync.store import open_store
+
+V12 = "/ims/oneroster/rostering/v1p2"
+SCOPES = ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly")
+
+
+def generate(students: int, seed: int = 11) -> Roster:
+    """A district: schools of ~800 students, 6 classes per student, 25 students per class."""
+    rng = np.random.default_rng(seed)
+    schools = max(1, students // 800)
+    classes = max(1, students // 25 * 6 // 6)
+    teachers = max(1, classes // 5)
+    per_school_classes = max(1, classes // schools)
+    roster = empty_roster()
+
+    def base(prefix: str, n: int) -> dict[str, Any]:
+        ids = pl.Series([f"{prefix}{i:07d}" for i in range(n)])
+        return {"sourcedId": ids, "status": "active", "source": "sis", "sourceId": ids}
+
+    roster["orgs"] = conform(
+        "orgs",
+        pl.DataFrame(
+            {
+                **base("org-", schools + 1),
+                "name": [f"School {i}" for i in range(schools + 1)],
+                "type": ["district"] + ["school"] * schools,
+                "parentSourcedId": [None] + ["org-0000000"] * schools,
+            }
+        ),
+    )
+    school_ids = [f"org-{i + 1:07d}" for i in range(schools)]
+    roster["academicSessions"] = conform(
+        "academicSessions",
+        pl.DataFrame(
+            {
+                **base("as-", 3),
+                "title": ["2025-2026", "Fall", "Spring"],
+                "type": ["schoolYear", "term", "term"],
+                "startDate": pl.Series(["2025-08-20", "2025-08-20", "2026-01-05"]).str.to_date(),
+                "endDate": pl.Series(["2026-06-10", "2025-12-20", "2026-06-10"]).str.to_date(),
+                "parentSourcedId": [None, "as-0000000", "as-0000000"],
+                "schoolYear": ["2026"] * 3,
+            }
+        ),
+    )
+    course_school = [school_ids[i % schools] for i in range(schools * 20)]
+    roster["courses"] = conform(
+        "courses",
+        pl.DataFrame(
+            {
+                **base("c-", schools * 20),
+                "title": [f"Course {i}" for i in range(schools * 20)],
+                "orgSourcedId": course_school,
+            }
+        ),
+    )
+    class_school_idx = np.arange(classes) % schools
+    roster["classes"] = conform(
+        "classes",
+        pl.DataFrame(
+            {
+                **base("k-", classes),
+                "title": [f"Class {i}" for i in range(classes)],
+                "courseSourcedId": [f"c-{(i % (schools * 20)):07d}" for i in range(classes)],
+                "classType": "scheduled",
+                "schoolSourcedId": [school_ids[i] for i in class_school_idx],
+                "termSourcedIds": [["as-0000001"]] * classes,
+            }
+        ),
+    )
+    names = np.array([f"Family{i:04d}" for i in range(2000)])
+    student_school = rng.integers(0, schools, students)
+    people = students + teachers
+    roles = np.array(["student"] * students + ["teacher"] * teachers)
+    user_school = np.concatenate([student_school, np.arange(teachers) % schools])
+    roster["users"] = conform(
+        "users",
+        pl.DataFrame(
+            {
+                **base("u-", people),
+                "enabledUser": True,
+                "username": [f"user{i}" for i in range(people)],
+                "givenName": [f"Given{i % 500}" for i in range(people)],
+                "familyName": names[rng.integers(0, len(names), people)],
+                "role": roles,
+                "orgSourcedIds": [[school_ids[s]] for s in user_school],
+                "primaryOrgSourcedId": [school_ids[s] for s in user_school],
+                "email": [f"user{i}@example.org" for i in range(people)],
+            }
+        ),
+    )
+    # each student: 6 classes of their school; each class: one teacher
+    picks = rng.integers(0, per_school_classes, (students, 6))
+    class_of = (picks * schools + student_school[:, None]) % classes
+    n_enr = students * 6
+    roster["enrollments"] = conform(
+        "enrollments",
+        pl.concat(
+            [
+                pl.DataFrame(
+                    {
+                        **base("e-", n_enr),
+                        "classSourcedId": [f"k-{c:07d}" for c in class_of.ravel()],
+                        "schoolSourcedId": [school_ids[s] for s in np.repeat(student_school, 6)],
+                        "userSourcedId": [f"u-{u:07d}" for u in np.repeat(np.arange(students), 6)],
+                        "role": "student",
+                    }
+                ),
+                pl.DataFrame(
+                    {
+                        "sourcedId": [f"et-{i:07d}" for i in range(classes)],
+                        "status": "active",
+                        "source": "sis",
+                        "sourceId": [f"et-{i:07d}" for i in range(classes)],
+                        "classSourcedId": [f"k-{i:07d}" for i in range(classes)],
+                        "schoolSourcedId": [school_ids[i] for i in class_school_idx],
+                        "userSourcedId": [
+                            f"u-{students + i % teachers:07d}" for i in range(classes)
+                        ],
+                        "role": "teacher",
+                        "primary": True,
+                    }
+                ),
+            ],
+            how="diagonal_relaxed",
+        ),
+    )
+    return roster
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def drive(
+    base: str, token: str, paths: list[str], concurrency: int, seconds: float
+) -> dict[str, Any]:
+    """Send requests for ``seconds`` from ``concurrency`` clients; latency percentiles."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30
+    ) as client:
+
+        async def worker(seed: int) -> None:
+            nonlocal errors
+            rnd = random.Random(seed)
+            while time.perf_counter() < deadline:
+                path = rnd.choice(paths)
+                t0 = time.perf_counter()
+                resp = await client.get(path)
+                latencies.append(time.perf_counter() - t0)
+                if resp.status_code != 200:
+                    errors += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    ms = np.array(latencies) * 1000
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=20_000)
+    parser.add_argument("--pg", default=os.environ.get("ROSTERSYNC_TEST_POSTGRES_URL"))
+    parser.add_argument("--seconds", type=float, default=10.0, help="Load per scenario.")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="Server worker processes.")
+    args = parser.parse_args()
+
+    out: dict[str, Any] = {
+        "students": args.students,
+        "backend": "postgresql" if args.pg else "sqlite",
+    }
+    work = Path(tempfile.mkdtemp(prefix="or_bench_"))
+    schema = None
+    url = None
+    admin = None
+    if args.pg:
+        schema = f"orbench_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(args.pg)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in args.pg else "?"
+        url = f"{args.pg}{sep}options={quote(f'-csearch_path={schema}')}"
+    server = None
+    try:
+        settings = load_settings(data_dir=work / "var", database_url=url)
+        t0 = time.perf_counter()
+        roster = generate(args.students)
+        out["generate_s"] = round(time.perf_counter() - t0, 2)
+        out["rows"] = {k: v.height for k, v in roster.items() if v.height}
+        store = open_store(settings, upgrade=True)
+        district = store.create_district("Bench")
+        t0 = time.perf_counter()
+        store.publish(district.id, roster)
+        out["publish_s"] = round(time.perf_counter() - t0, 2)
+        issued = ApiClients(store.engine, settings.get_secret_key()).create(
+            district.id, "bench", SCOPES, SharingRules.everything()
+        )
+        t0 = time.perf_counter()
+        current = store.read_version(district.id)
+        result = write_package(work / "export.zip", current, "1.2")
+        out["csv_export_s"] = round(time.perf_counter() - t0, 2)
+        out["csv_rows"] = result.files
+        store.dispose()
+
+        port = free_port()
+        env = {
+            **os.environ,
+            "ROSTERSYNC_DATA_DIR": str(work / "var"),
+            "ROSTERSYNC_LOG_LEVEL": "WARNING",
+        }
+        if url:
+            env["ROSTERSYNC_DATABASE_URL"] = url
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rostersync",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        token = httpx.post(
+            f"{base}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(issued.client.client_id, issued.client_secret),
+        ).json()["access_token"]
+
+        users = roster["users"].height
+        rnd = random.Random(5)
+        shallow = [
+            f"{V12}/users?limit=100&offset={rnd.randrange(0, min(users, 10_000))}"
+            for _ in range(500)
+        ]
+        deep_lo = max(0, int(users * 0.9) - 100)
+        deep = [
+            f"{V12}/users?limit=100&offset={rnd.randrange(deep_lo, max(deep_lo + 1, users - 100))}"
+            for _ in range(500)
+        ]
+        if users > 900_100:
+            deep.append(f"{V12}/users?limit=100&offset=900000")
+        whole = [
+            f"{V12}/users?limit=100&offset={rnd.randrange(0, max(1, users - 100))}"
+            for _ in range(500)
+        ]
+        classes = roster["classes"]["sourcedId"].to_list()
+        nested = [f"{V12}/classes/{rnd.choice(classes)}/students" for _ in range(500)]
+        families = roster["users"]["familyName"].unique().to_list()
+        filtered = [
+            f"{V12}/users?filter={quote(f'familyName={chr(39)}{rnd.choice(families)}{chr(39)}')}"
+            for _ in range(500)
+        ]
+
+        def run(paths: list[str]) -> dict[str, Any]:
+            asyncio.run(drive(base, token, paths[:20], 4, 1.0))  # warm up
+            return asyncio.run(drive(base, token, paths, args.concurrency, args.seconds))
+
+        out["users_paged_whole_range"] = run(whole)
+        out["users_paged_shallow"] = run(shallow)
+        out["users_paged_deep"] = run(deep)
+        out["deep_over_shallow_p50"] = round(
+            out["users_paged_deep"]["p50_ms"] / out["users_paged_shallow"]["p50_ms"], 2
+        )
+        out["class_students"] = run(nested)
+        out["users_filter_familyName"] = run(filtered)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+        if admin is not None and schema is not None:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
