@@ -182,3 +182,10 @@ def test_fields_projection(provider: Provider) -> None:
         assert set(obj) == {"sourcedId", "title", "school"}
     v11 = provider.get(f"{V11}/users", fields="role,orgs", limit="1").json()["users"][0]
     assert set(v11) == {"role", "orgs"}
+
+
+@pytest.mark.parametrize(("base", "version"), [(V12, "1.2"), (V11, "1.1")])
+def test_unknown_endpoint_gets_the_spec_body(provider: Provider, base: str, version: str) -> None:
+    resp = provider.get(f"{base}/pets")
+    assert resp.status_code == 404
+    assert code_minor(resp, version) == "unknownobject"

@@ -470,6 +470,13 @@ def build_router(version: Version, prov: Provider) -> APIRouter:
     router = APIRouter(prefix=BASE_PATHS[version], tags=[f"OneRoster {version}"])
     for ep in ENDPOINTS:
         router.add_api_route(ep.path, _route(ep, version, prov), methods=["GET"])
+
+    def unknown(request: Request) -> Response:
+        raise OneRosterError(
+            "unknownobject", f"no such OneRoster {version} endpoint: {request.url.path}"
+        )
+
+    router.add_api_route("/{rest:path}", unknown, methods=["GET"], include_in_schema=False)
     return router
 
 
