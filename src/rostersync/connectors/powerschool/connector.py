@@ -421,13 +421,17 @@ class PowerSchoolConnector:
             spec: m.Spec,
             params: dict[str, Any] | None = None,
             convert: Callable[[list[JSONDict], str], pl.DataFrame] | None = None,
+            *,
+            count: bool = False,
         ) -> pl.DataFrame:
+            # Lists of a school that usually fit one page are walked (one request); long
+            # ones (students) are counted first so all their pages can be asked for at once.
             tr = tracker(name)
 
             async def one(sid: str) -> list[pl.DataFrame]:
                 pag = V1Pages(path.format(sid=sid), plural, singular, key, params or {})
                 conv = convert or (lambda recs, s: m.convert_page(recs, spec, school_dcid=s))
-                return await self._fetch(pag, lambda recs: conv(recs, sid), tr)
+                return await self._fetch(pag, lambda recs: conv(recs, sid), tr, count=count)
 
             results = await asyncio.gather(*(one(s) for s in school_ids))
             tr.finish()
@@ -438,17 +442,11 @@ class PowerSchoolConnector:
             student_params["q"] = self.options.student_filter
 
         async def sections_and_enrollments() -> tuple[pl.DataFrame, pl.DataFrame]:
-            sections = await per_school(
-                "classes",
-                "/ws/v1/school/{sid}/section",
-                "sections",
-                "section",
-                "section_max_page_size",
-                m.SECTION_SPEC,
-            )
-            tr = tracker("enrollments")
+            # Per school, a section's enrollments are asked for as soon as that school's
+            # sections are in, so the slow schools do not hold the others' enrollments back.
+            tr_sections, tr_cc = tracker("classes"), tracker("enrollments")
 
-            async def one(section: str) -> list[pl.DataFrame]:
+            async def enrollments_of(section: str) -> list[pl.DataFrame]:
                 pag = V1Pages(
                     f"/ws/v1/section/{section}/section_enrollment",
                     "section_enrollments",
@@ -457,12 +455,30 @@ class PowerSchoolConnector:
                 )
                 # Most sections fit one page: skip the count, walk until a short page.
                 return await self._fetch(
-                    pag, lambda recs: m.convert_page(recs, m.ENROLLMENT_SPEC), tr, count=False
+                    pag, lambda recs: m.convert_page(recs, m.ENROLLMENT_SPEC), tr_cc, count=False
                 )
 
-            results = await asyncio.gather(*(one(s) for s in sections["section_dcid"].to_list()))
-            tr.finish()
-            cc = m.concat([f for pages in results for f in pages], m.ENROLLMENT_SPEC)
+            async def school(sid: str) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
+                pag = V1Pages(
+                    f"/ws/v1/school/{sid}/section", "sections", "section", "section_max_page_size"
+                )
+                pages = await self._fetch(
+                    pag,
+                    lambda recs: m.convert_page(recs, m.SECTION_SPEC, school_dcid=sid),
+                    tr_sections,
+                    count=False,
+                )
+                ids = [i for p in pages for i in p["section_dcid"].to_list()]
+                cc = await asyncio.gather(*(enrollments_of(i) for i in ids))
+                return pages, [f for part in cc for f in part]
+
+            results = await asyncio.gather(*(school(s) for s in school_ids))
+            tr_sections.finish()
+            tr_cc.finish()
+            sections = m.concat(
+                [f for pages, _ in results for f in pages], m.SECTION_SPEC, "school_dcid"
+            )
+            cc = m.concat([f for _, parts in results for f in parts], m.ENROLLMENT_SPEC)
             return sections, cc
 
         async def table(read: tables.TableRead, name: str) -> pl.DataFrame:
@@ -531,6 +547,7 @@ class PowerSchoolConnector:
                 m.STUDENT_SPEC,
                 student_params,
                 convert=m.student_page,
+                count=True,
             )
         )
         t_calendar = asyncio.create_task(tables_of([tables.CALENDAR_DAYS], "calendar"))
