@@ -16,7 +16,7 @@ import polars as pl
 from rostersync.config import _fields as fields
 from rostersync.config._rules import Condition
 from rostersync.config._transforms import MappingRule, format_parts
-from rostersync.model import DEMOGRAPHICS
+from rostersync.model import DEMOGRAPHICS, ENTITY_TYPES
 
 TEXT = pl.Utf8()
 
@@ -40,6 +40,15 @@ def attribute(name: str, schema: pl.Schema) -> pl.Expr:
     if name in schema:
         return pl.col(name)
     return metadata_value(name)
+
+
+def split_by_type(frame: pl.DataFrame, etype: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of an entity type and the other rows (people types share ``users``)."""
+    roles = ENTITY_TYPES[etype].roles
+    if roles is None:
+        return frame, frame.clear()
+    mask = pl.col("role").is_in(list(roles))
+    return frame.filter(mask), frame.filter(~mask)
 
 
 def is_empty(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:

@@ -11,6 +11,7 @@ from typing import Final
 import polars as pl
 
 from rostersync.model import Roster
+from rostersync.pipeline._lists import replace_in_list
 
 #: target entity → (table, column) pairs holding its sourcedId (a list column when it ends in s).
 REFERENCES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -56,31 +57,35 @@ def rewrite_ids(tables: Roster, entity: str, mapping: pl.DataFrame) -> Roster:
         if frame is None or frame.height == 0:
             continue
         if isinstance(frame.schema[column], pl.List):
-            expr = (
-                pl.col(column)
-                .list.eval(pl.element().replace(old, new))
-                .list.unique(maintain_order=True)
-            )
+            out[table] = replace_in_list(frame, column, old, new)
         else:
-            expr = pl.col(column).replace(old, new)
-        out[table] = frame.with_columns(expr)
+            out[table] = frame.with_columns(pl.col(column).replace(old, new))
     return out
 
 
-def dedupe_links(tables: Roster) -> tuple[Roster, dict[str, pl.DataFrame]]:
-    """Link rows made equal by a rewrite: keep the lowest sourcedId, return the others' mapping."""
+def dedupe_links(
+    tables: Roster, entity: str, survivors: pl.Series
+) -> tuple[Roster, dict[str, pl.DataFrame]]:
+    """Link rows made equal by rewriting ``entity`` IDs onto ``survivors``.
+
+    Only links that point at a survivor can have become equal, so only those are compared;
+    of equal links the lowest sourcedId stays. Returns the dropped rows (with ``__survivor``).
+    """
     out = dict(tables)
     dropped: dict[str, pl.DataFrame] = {}
+    columns = {(t, c) for t, c in REFERENCES.get(entity, ())}
     for table, keys in LINK_KEYS.items():
         frame = out.get(table)
-        if frame is None or frame.height == 0:
+        touched = [c for c in keys if (table, c) in columns]
+        if frame is None or frame.height == 0 or not touched:
             continue
-        survivor = pl.col("sourcedId").min().over(keys)
-        flagged = frame.with_columns(survivor.alias("__survivor"))
-        extra = flagged.filter(pl.col("sourcedId") != pl.col("__survivor"))
+        near = pl.any_horizontal([pl.col(c).is_in(survivors.implode()) for c in touched])
+        candidates = frame.filter(near).with_columns(
+            pl.col("sourcedId").min().over(keys).alias("__survivor")
+        )
+        extra = candidates.filter(pl.col("sourcedId") != pl.col("__survivor"))
         if extra.height:
             dropped[table] = extra
-            out[table] = flagged.filter(pl.col("sourcedId") == pl.col("__survivor")).drop(
-                "__survivor"
-            )
+            gone = extra["sourcedId"].implode()
+            out[table] = frame.filter(~pl.col("sourcedId").is_in(gone))
     return out, dropped

@@ -12,6 +12,7 @@ import polars as pl
 
 from rostersync.model import Roster
 from rostersync.pipeline._exprs import isin
+from rostersync.pipeline._lists import keep_in_list
 from rostersync.pipeline._report import StageReport, entries
 
 STAGE = "referential_cleanup"
@@ -70,11 +71,7 @@ def referential_cleanup(tables: Roster) -> tuple[Roster, StageReport]:
         ],
     )
     remove("demographics", [(_missing("sourcedId", users), "user not synced")])
-    out["users"] = out["users"].with_columns(
-        pl.col("agentSourcedIds").list.eval(
-            pl.element().filter(pl.element().is_in(users.implode()))
-        )
-    )
+    out["users"] = keep_in_list(out["users"], "agentSourcedIds", users)
     report(
         "classes",
         [

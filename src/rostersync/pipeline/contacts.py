@@ -27,53 +27,74 @@ LEGACY_KEY = "legacyContactName"
 
 
 def _clean(expr: pl.Expr) -> pl.Expr:
-    text = expr.str.replace_all(r"\s+", " ").str.strip_chars(" ,")
-    return pl.when(text == "").then(None).otherwise(text)
+    return expr.str.replace_all(r"\s+", " ").str.strip_chars(" ,").replace("", None)
 
 
-def _first_rest(part: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    words = part.str.splitn(" ", 2)
-    return _clean(words.struct.field("field_0")), _clean(words.struct.field("field_1"))
+_SUFFIX = r"(?i)(?:^|[\s,])(jr|sr|ii|iii|iv)\.?(?:[\s,]|$)"
+_SUFFIX_DROP = r"(?i)(?:^|[\s,])(?:jr|sr|ii|iii|iv)\.?([\s,]|$)"
 
 
-def split_names(raw: pl.Expr, pattern: str, separator: str) -> dict[str, pl.Expr]:
-    """Expressions for givenName, middleName and familyName parsed from ``raw``."""
+def parse_names(frame: pl.DataFrame, raw: str, pattern: str, separator: str) -> pl.DataFrame:
+    """``frame`` with givenName, middleName and familyName parsed from its column ``raw``.
+
+    Computed in steps (each a ``with_columns``) so no intermediate is evaluated twice.
+    """
     slots = pattern.split("{sep}")
-    suffix = raw.str.extract(r"(?i)(?:^|[\s,])(jr|sr|ii|iii|iv)\.?(?:[\s,]|$)", 1)
-    body = raw.str.replace(r"(?i)(?:^|[\s,])(?:jr|sr|ii|iii|iv)\.?([\s,]|$)", "$1")
-    body = (
-        body.str.replace_all(r"\s+", " ")
+    col = pl.col
+    frame = frame.with_columns(
+        col(raw).str.extract(_SUFFIX, 1).alias("__suffix"),
+        col(raw)
+        .str.replace(_SUFFIX_DROP, "$1")
+        .str.replace_all(r"\s+", " ")
         .str.replace_all(r"\s*,\s*(,\s*)*", ", ")
         .str.strip_chars(" ,")
+        .alias("__body"),
     )
-    given: pl.Expr
-    middle: pl.Expr
-    family: pl.Expr
     if separator.strip():
-        parts = body.str.splitn(separator, len(slots))
-        by_slot = {s: _clean(parts.struct.field(f"field_{i}")) for i, s in enumerate(slots)}
-        given, middle = _first_rest(by_slot["{first}"])
-        if "{middle}" in by_slot:
-            middle = pl.concat_str([middle, by_slot["{middle}"]], separator=" ", ignore_nulls=True)
-            middle = _clean(middle)
-        family = by_slot["{last}"]
+        parts = col("__body").str.splitn(separator, len(slots))
+        frame = frame.with_columns(
+            *[_clean(parts.struct.field(f"field_{i}")).alias(s) for i, s in enumerate(slots)]
+        )
+        words = col("{first}").str.splitn(" ", 2)
+        frame = frame.with_columns(
+            _clean(words.struct.field("field_0")).alias("__given"),
+            _clean(words.struct.field("field_1")).alias("__middle"),
+            col("{last}").alias("__family"),
+        )
+        if "{middle}" in slots:
+            frame = frame.with_columns(
+                _clean(
+                    pl.concat_str(
+                        [col("__middle"), col("{middle}")], separator=" ", ignore_nulls=True
+                    )
+                ).alias("__middle")
+            )
+        frame = frame.drop(slots)
     else:
-        words = body.str.split(" ")
-        n = words.list.len()
-        head, tail = words.list.first(), words.list.last()
-        between = _clean(words.list.slice(1, n - 2).list.join(" "))
-        ends = {slots[0]: head, slots[-1]: tail}
-        given, family = ends.get("{first}", between), ends.get("{last}", between)
-        middle = ends.get("{middle}", between)
+        frame = frame.with_columns(col("__body").str.split(" ").alias("__words"))
+        n = col("__words").list.len()
+        ends = {slots[0]: col("__words").list.first(), slots[-1]: col("__words").list.last()}
+        between = _clean(col("__words").list.slice(1, n - 2).list.join(" "))
         single = n < 2
-        given = pl.when(single).then(None).otherwise(given)
-        middle = pl.when(single).then(None).otherwise(middle)
-        family = pl.when(single).then(head).otherwise(family)
-    family = pl.concat_str([family, suffix], separator=" ", ignore_nulls=True)
-    unsplit = given.is_null() | family.is_null()
-    given_out = pl.when(unsplit).then(None).otherwise(given)
-    family_out = pl.when(unsplit).then(_clean(raw)).otherwise(family)
-    return {"givenName": given_out, "middleName": middle, "familyName": family_out}
+        frame = frame.with_columns(
+            pl.when(single).then(None).otherwise(ends.get("{first}", between)).alias("__given"),
+            pl.when(single).then(None).otherwise(ends.get("{middle}", between)).alias("__middle"),
+            pl.when(single)
+            .then(ends[slots[0]])
+            .otherwise(ends.get("{last}", between))
+            .alias("__family"),
+        ).drop("__words")
+    frame = frame.with_columns(
+        pl.concat_str([col("__family"), col("__suffix")], separator=" ", ignore_nulls=True)
+    ).with_columns((col("__given").is_null() | col("__family").is_null()).alias("__unsplit"))
+    return frame.with_columns(
+        pl.when(col("__unsplit")).then(None).otherwise(col("__given")).alias("givenName"),
+        col("__middle").alias("middleName"),
+        pl.when(col("__unsplit"))
+        .then(_clean(col(raw)))
+        .otherwise(col("__family"))
+        .alias("familyName"),
+    ).drop("__suffix", "__body", "__given", "__middle", "__family", "__unsplit")
 
 
 def contact_name_parsing(tables: Roster, config: SourceConfig) -> tuple[Roster, StageReport]:
@@ -83,27 +104,27 @@ def contact_name_parsing(tables: Roster, config: SourceConfig) -> tuple[Roster, 
         return tables, StageReport.build(STAGE, config.name, tables, tables)
     rule = config.advanced.contact_name_rule
     raw = metadata_value(LEGACY_KEY).str.strip_chars()
-    todo = (
-        pl.col("role").is_in(CONTACT_ROLES)
-        & pl.col("givenName").is_null()
-        & pl.col("familyName").is_null()
-        & raw.is_not_null()
-        & (raw != "")
+    flagged = users.with_columns(raw.alias("__raw")).with_columns(
+        (
+            pl.col("role").is_in(CONTACT_ROLES)
+            & pl.col("givenName").is_null()
+            & pl.col("familyName").is_null()
+            & (pl.col("__raw") != "")
+        )
+        .fill_null(False)
+        .alias("__todo")
     )
-    names = split_names(raw, rule.pattern, rule.separator)
-    parsed = users.with_columns(
-        todo.alias("__todo"),
-        *[pl.when(todo).then(expr).otherwise(pl.col(c)).alias(c) for c, expr in names.items()],
-    )
-    failed = parsed.filter(pl.col("__todo") & pl.col("givenName").is_null())
+    todo = flagged.filter(pl.col("__todo"))
+    parsed = parse_names(todo, "__raw", rule.pattern, rule.separator)
+    failed = parsed.filter(pl.col("givenName").is_null())
     out = dict(tables)
-    out["users"] = parsed.drop("__todo")
+    out["users"] = pl.concat([users.filter(~flagged["__todo"]), parsed.select(users.columns)])
     part = entries(
         failed,
         stage=STAGE,
         entity="users",
         action="reported",
         reason="legacy contact name does not split with contact_name_rule",
-        detail=raw,
+        detail=pl.col("__raw"),
     )
     return out, StageReport.build(STAGE, config.name, tables, out, [part])

@@ -17,12 +17,13 @@ import polars as pl
 from rostersync.config import FilterRule, SourceConfig
 from rostersync.config import _fields as fields
 from rostersync.config._rules import GRADE_ORDER
-from rostersync.model import ENTITY_TYPES, Roster
+from rostersync.model import Roster
 from rostersync.pipeline._exprs import (
     compile_condition,
     condition_attributes,
     isin,
     metadata_value,
+    split_by_type,
     with_demographics,
 )
 from rostersync.pipeline._report import StageReport, entries
@@ -128,7 +129,7 @@ def filter_rules(tables: Roster, config: SourceConfig) -> tuple[Roster, StageRep
         if not rules:
             continue
         entity = fields.entity_of(etype)
-        base = out[entity]
+        base, rest = split_by_type(out[entity], etype)
         view = base
         if entity == "users":
             wanted: set[str] = set()
@@ -145,7 +146,7 @@ def filter_rules(tables: Roster, config: SourceConfig) -> tuple[Roster, StageRep
                 assert rule.exclude is not None
                 drops = compile_condition(rule.exclude, etype, view.schema)
             dropped_by.append(pl.when(drops).then(pl.lit(label)))
-        reason = pl.when(ENTITY_TYPES[etype].mask()).then(pl.coalesce(dropped_by))
+        reason = pl.coalesce(dropped_by)
         flagged = view.with_columns(reason.alias("__reason"))
         hit = pl.col("__reason").is_not_null()
         parts.append(
@@ -157,7 +158,10 @@ def filter_rules(tables: Roster, config: SourceConfig) -> tuple[Roster, StageRep
                 reason=pl.col("__reason"),
             )
         )
-        out[entity] = base.filter(flagged["__reason"].is_null())
+        dropped = flagged["__reason"].is_not_null()
+        if dropped.any():  # an untouched table keeps its row order
+            kept = base.filter(~dropped)
+            out[entity] = pl.concat([kept, rest]) if rest.height else kept
     if not config.advanced.sync_co_teachers:
         enr = out["enrollments"]
         co = (pl.col("role") == "teacher") & (pl.col("primary") == False)  # noqa: E712

@@ -13,8 +13,13 @@ import polars as pl
 
 from rostersync.config import SourceConfig
 from rostersync.config import _fields as fields
-from rostersync.model import ENTITY_TYPES, Roster
-from rostersync.pipeline._exprs import compile_mapping, with_demographics, write_demographics
+from rostersync.model import Roster
+from rostersync.pipeline._exprs import (
+    compile_mapping,
+    split_by_type,
+    with_demographics,
+    write_demographics,
+)
 from rostersync.pipeline._report import StageReport
 
 STAGE = "attribute_mapping"
@@ -27,7 +32,7 @@ def attribute_mapping(tables: Roster, config: SourceConfig) -> tuple[Roster, Sta
         if not mapping:
             continue
         entity = fields.entity_of(etype)
-        frame = out[entity]
+        frame, rest = split_by_type(out[entity], etype)
         demo_cols: list[str] = []
         if entity == "users":
             wanted = set(mapping)
@@ -36,17 +41,13 @@ def attribute_mapping(tables: Roster, config: SourceConfig) -> tuple[Roster, Sta
             demo_cols = [c for c in fields.DEMOGRAPHIC_EXTRAS if c in wanted]
             frame = with_demographics(frame, out["demographics"], set(demo_cols))
         dtypes = fields.attribute_dtypes(etype)
-        mask = ENTITY_TYPES[etype].mask()
         exprs = [
-            pl.when(mask)
-            .then(compile_mapping(rule, dtypes[attr], frame.schema))
-            .otherwise(pl.col(attr))
-            .alias(attr)
+            compile_mapping(rule, dtypes[attr], frame.schema).alias(attr)
             for attr, rule in mapping.items()
         ]
         frame = frame.with_columns(exprs)
         if entity == "users" and demo_cols:
             out["demographics"] = write_demographics(frame, out["demographics"], demo_cols)
             frame = frame.drop(demo_cols)
-        out[entity] = frame
+        out[entity] = pl.concat([frame, rest]) if rest.height else frame
     return out, StageReport.build(STAGE, config.name, tables, out)

@@ -66,7 +66,11 @@ def master_field_merge(
     out: Roster = {}
     parts: list[pl.DataFrame] = []
     for name in ENTITIES:
-        frames = [roster_by_source[s][name].with_columns(pl.lit(s).alias("__src")) for s in default]
+        having = [s for s in default if roster_by_source[s][name].height]
+        if len(having) <= 1:  # nothing to merge: one source has this table, or none
+            out[name] = roster_by_source[having[0] if having else default[0]][name]
+            continue
+        frames = [roster_by_source[s][name].with_columns(pl.lit(s).alias("__src")) for s in having]
         allrows = pl.concat(frames)
         shared = pl.len().over("sourcedId") > 1
         single = allrows.filter(~shared).drop("__src")

@@ -11,8 +11,8 @@ import polars as pl
 
 from rostersync.config import SourceConfig
 from rostersync.config import _fields as fields
-from rostersync.model import ENTITY_TYPES, Roster
-from rostersync.pipeline._exprs import attribute, is_empty, with_demographics
+from rostersync.model import Roster
+from rostersync.pipeline._exprs import attribute, is_empty, split_by_type, with_demographics
 from rostersync.pipeline._report import StageReport, entries
 
 STAGE = "data_requirements"
@@ -26,15 +26,12 @@ def data_requirements(tables: Roster, config: SourceConfig) -> tuple[Roster, Sta
         if not reqs:
             continue
         entity = fields.entity_of(etype)
-        base = out[entity]
+        base, rest = split_by_type(out[entity], etype)
         view = base
         if entity == "users":
             view = with_demographics(base, out["demographics"], set(reqs))
-        mask = ENTITY_TYPES[etype].mask()
         dtypes = fields.attribute_dtypes(etype)
-        missing = {
-            attr: mask & is_empty(attribute(attr, view.schema), dtypes.get(attr)) for attr in reqs
-        }
+        missing = {attr: is_empty(attribute(attr, view.schema), dtypes.get(attr)) for attr in reqs}
         flags = view.select("sourcedId", *[m.alias(f"__missing_{a}") for a, m in missing.items()])
         skip_attrs = [a for a, r in reqs.items() if r == "skip"]
         skip = (
@@ -56,5 +53,7 @@ def data_requirements(tables: Roster, config: SourceConfig) -> tuple[Roster, Sta
                     reason=f"missing {attr}",
                 )
             )
-        out[entity] = base.filter(~flagged["__skip"])
+        if flagged["__skip"].any():  # an untouched table keeps its row order
+            kept = base.filter(~flagged["__skip"])
+            out[entity] = pl.concat([kept, rest]) if rest.height else kept
     return out, StageReport.build(STAGE, config.name, tables, out, parts)

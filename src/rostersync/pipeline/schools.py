@@ -14,6 +14,7 @@ import polars as pl
 from rostersync.config import SourceConfig
 from rostersync.model import CONTACT_ROLES, Roster
 from rostersync.pipeline._exprs import isin
+from rostersync.pipeline._lists import drop_from_list
 from rostersync.pipeline._refs import rewrite_ids
 from rostersync.pipeline._report import StageReport, entries
 
@@ -93,11 +94,10 @@ def schools_mapping(tables: Roster, config: SourceConfig) -> tuple[Roster, Stage
         )
         out[table] = frame.filter(~hit)
     users = out["users"]
-    remaining = pl.col("orgSourcedIds").list.eval(
-        pl.element().filter(~pl.element().is_in(gone.implode()))
-    )
-    had_orgs = pl.col("orgSourcedIds").list.len().fill_null(0) > 0
-    lost_all = had_orgs & (remaining.list.len() == 0) & ~pl.col("role").is_in(CONTACT_ROLES)
+    had_orgs = users["orgSourcedIds"].list.len().fill_null(0) > 0
+    users = drop_from_list(users, "orgSourcedIds", gone)
+    lost_all = pl.lit(had_orgs) & (pl.col("orgSourcedIds").list.len() == 0)
+    lost_all = lost_all & ~pl.col("role").is_in(CONTACT_ROLES)
     parts.append(
         entries(
             users.filter(lost_all),
@@ -107,7 +107,7 @@ def schools_mapping(tables: Roster, config: SourceConfig) -> tuple[Roster, Stage
             reason="none of the user's schools is in schools_mapping",
         )
     )
-    out["users"] = users.filter(~lost_all).with_columns(remaining.alias("orgSourcedIds"))
+    out["users"] = users.filter(~lost_all)
     if renames:
         out["orgs"] = out["orgs"].with_columns(
             pl.col("sourcedId")

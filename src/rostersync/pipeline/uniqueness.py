@@ -24,9 +24,9 @@ import polars as pl
 
 from rostersync.config import SourceConfig
 from rostersync.config import _fields as fields
-from rostersync.model import ENTITY_TYPES, Roster
-from rostersync.pipeline._exprs import attribute, is_empty, isin, with_demographics
-from rostersync.pipeline._refs import dedupe_links, rewrite_ids
+from rostersync.model import Roster
+from rostersync.pipeline._exprs import attribute, is_empty, isin, split_by_type, with_demographics
+from rostersync.pipeline._refs import LINK_KEYS, dedupe_links, rewrite_ids
 from rostersync.pipeline._report import StageReport, entries
 
 STAGE = "uniqueness_domains"
@@ -35,25 +35,42 @@ _SEP = "\x1f"
 
 def normalise(expr: pl.Expr) -> pl.Expr:
     """Text as compared by a domain: no accents, case-folded, single inner spaces."""
-    text = (
+    return (
         expr.str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
         .str.to_lowercase()
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
+        .replace("", None)
     )
-    return pl.when(text == "").then(None).otherwise(text)
 
 
 def key_part(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
     """One attribute's contribution to the domain key (null when empty)."""
     if isinstance(dtype, pl.List):
         joined = expr.list.eval(normalise(pl.element().cast(pl.Utf8))).list.drop_nulls()
-        joined = joined.list.sort().list.join("|")
-        return pl.when(joined == "").then(None).otherwise(joined)
+        return joined.list.sort().list.join("|").replace("", None)
     if dtype is None or dtype == pl.Utf8():
         return normalise(expr)
     return expr.cast(pl.Utf8)
+
+
+def key_column(frame: pl.DataFrame, column: str, dtype: pl.DataType | None) -> pl.DataFrame:
+    """``frame`` with ``column`` replaced by its key part.
+
+    Names repeat a lot (a district has far fewer distinct first names than students), so a
+    text column with few distinct values is normalised once per distinct value and joined back.
+    """
+    is_text = dtype is None or dtype == pl.Utf8()
+    if is_text:
+        distinct = frame.get_column(column).unique()
+        if distinct.len() * 4 < frame.height:
+            lookup = distinct.to_frame().with_columns(normalise(pl.col(column)).alias("__norm"))
+            joined = frame.join(
+                lookup, on=column, how="left", nulls_equal=True, maintain_order="left"
+            )
+            return joined.drop(column).rename({"__norm": column})
+    return frame.with_columns(key_part(pl.col(column), dtype).alias(column))
 
 
 def _union_column(name: str, dtype: pl.DataType) -> bool:
@@ -92,14 +109,18 @@ def _dedup_type(
     base = tables[entity]
     if base.height < 2:
         return tables, []
-    view = base
+    view, _ = split_by_type(base, etype)
     if entity == "users":
-        view = with_demographics(base, tables["demographics"], set(attrs))
+        view = with_demographics(view, tables["demographics"], set(attrs))
     dtypes = fields.attribute_dtypes(etype)
-    key = pl.concat_str(
-        [key_part(attribute(a, view.schema), dtypes.get(a)) for a in attrs], separator=_SEP
+    key_cols = [f"__k{i}" for i in range(len(attrs))]
+    keyed = view.select(
+        "sourcedId",
+        *[attribute(a, view.schema).alias(p) for a, p in zip(attrs, key_cols, strict=True)],
     )
-    keyed = view.select("sourcedId", pl.when(ENTITY_TYPES[etype].mask()).then(key).alias("__key"))
+    for attr, part in zip(attrs, key_cols, strict=True):
+        keyed = key_column(keyed, part, dtypes.get(attr))
+    keyed = keyed.select("sourcedId", pl.concat_str(key_cols, separator=_SEP).alias("__key"))
     dups = (
         keyed.filter(pl.col("__key").is_not_null())
         .filter(pl.len().over("__key") > 1)
@@ -136,7 +157,7 @@ def _dedup_type(
     if entity == "users":
         demo = out["demographics"]
         out["demographics"] = demo.filter(~isin(pl.col("sourcedId"), mapping["old"]))
-    out, dropped = dedupe_links(out)
+    out, dropped = dedupe_links(out, entity, mapping["new"].unique())
     for table, extra in dropped.items():
         parts.append(
             entries(
@@ -144,7 +165,7 @@ def _dedup_type(
                 stage=STAGE,
                 entity=table,
                 action="merged",
-                reason="duplicate after merging " + entity,
+                reason=f"same {', '.join(LINK_KEYS[table])} as the kept link",
                 detail=pl.col("__survivor"),
                 source=source,
             )
