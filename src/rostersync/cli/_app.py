@@ -93,6 +93,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "powerschool",
     "sync",
     "demo",
+    "schedule",
+    "worker",
 )
 
 for _module in COMMAND_MODULES:

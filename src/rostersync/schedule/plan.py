@@ -24,13 +24,19 @@ DEFAULT_MISFIRE_GRACE = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class ScheduledSource:
-    """One configured source of a district and the district's sync schedule."""
+    """A district's sync schedule and the source that requests its runs.
+
+    A sync extracts every source of the district (the published roster merges them), so a
+    district is scheduled once: `source` is its first configured source, recorded on each run,
+    and `sources` lists all of them for display.
+    """
 
     district_id: int
     district: str
     source: str
     schedule: SyncSchedule
     first_day: date | None = None
+    sources: tuple[str, ...] = ()
 
     @property
     def key(self) -> SourceKey:

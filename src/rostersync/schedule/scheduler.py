@@ -80,11 +80,11 @@ def _body_sources(body: dict[str, Any]) -> list[str]:
 def load_scheduled_sources(
     store: Store, today: date
 ) -> tuple[list[ScheduledSource], list[ScheduleProblem]]:
-    """Every configured source of every district with its district's schedule (one query each).
+    """Every district with an active sync schedule (a few queries for all districts).
 
     Sources come from the district's newest configuration (`sources[].name`), or from the
     store's activated sources when the configuration names none. `first_day` is the earliest
-    school-year start on or after yesterday in the source's currently published calendar.
+    school-year start on or after yesterday in the sources' currently published calendars.
     """
     latest = (
         sa.select(config_versions.c.district_id, sa.func.max(config_versions.c.version).label("v"))
@@ -132,11 +132,12 @@ def load_scheduled_sources(
                 ScheduleProblem(district_id, name, " ".join(m.strip() for m in message[:3]))
             )
             continue
-        if not schedule.is_active:
+        names = _body_sources(body) or activated.get(district_id, [])
+        if not schedule.is_active or not names:
             continue
-        for source in _body_sources(body) or activated.get(district_id, []):
-            first_day = first_days.get((district_id, source))
-            out.append(ScheduledSource(district_id, name, source, schedule, first_day))
+        days = [first_days[(district_id, n)] for n in names if (district_id, n) in first_days]
+        first_day = min(days) if days else None
+        out.append(ScheduledSource(district_id, name, names[0], schedule, first_day, tuple(names)))
     return out, problems
 
 
@@ -325,6 +326,13 @@ class Scheduler:
         result.seconds = time.perf_counter() - started
         return result
 
+    def close(self) -> None:
+        """Forget this scheduler's heartbeat row: it stopped on purpose, not by accident."""
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                scheduler_heartbeats.delete().where(scheduler_heartbeats.c.name == self.name)
+            )
+
     def run_forever(self, stop: threading.Event, interval: float = 30.0) -> None:
         """Tick every `interval` seconds until `stop` is set; a failed tick is logged, not fatal."""
         log.info("scheduler started", name=self.name, interval=interval)
@@ -341,4 +349,8 @@ class Scheduler:
             except Exception as exc:
                 log.error("scheduler tick failed; retrying next tick", error=str(exc))
             stop.wait(interval)
+        try:
+            self.close()
+        except Exception as exc:  # the store went away: the stale heartbeat shows it
+            log.warning("could not clear the scheduler heartbeat", error=str(exc))
         log.info("scheduler stopped", name=self.name)
