@@ -171,3 +171,23 @@ async def test_school_scope_by_number(tiny_sim: RunningSimulator, tiny_district:
 
         with pytest.raises(SourceDataError, match="12345"):
             await conn.extract(["12345"])
+
+
+async def test_tls_failure_is_named(tiny_sim: RunningSimulator) -> None:
+    # The simulator speaks plain HTTP: an https:// URL fails the TLS handshake.
+    url = tiny_sim.url.replace("http://", "https://")
+    async with httpx.AsyncClient() as client:
+        report = await make_connector(url, client).test_connection()
+    assert not report.ok
+    assert "TLS" in report.message
+
+
+def test_registry_finds_the_powerschool_connector() -> None:
+    from rostersync.connectors import available_connectors, get_connector_class
+    from rostersync.connectors.powerschool import PowerSchoolConnector
+    from rostersync.errors import ConfigurationError
+
+    assert "powerschool" in available_connectors()
+    assert get_connector_class("powerschool") is PowerSchoolConnector
+    with pytest.raises(ConfigurationError, match="No connector for app 'nosuch'"):
+        get_connector_class("nosuch")
