@@ -13,6 +13,7 @@ from rich.table import Table
 from rostersync.cli._app import console, get_settings
 from rostersync.config import DistrictConfig, SourceConfig, load_config
 from rostersync.connectors.powerschool import ExtractPlan, PowerSchoolConnector
+from rostersync.connectors.powerschool._tables import access_fields
 from rostersync.connectors.powerschool.plugin import write_plugin
 from rostersync.errors import ConfigurationError
 from rostersync.sync.sources import resolve_client_secret
@@ -85,9 +86,9 @@ def register(app: typer.Typer) -> None:
             plan = ExtractPlan.from_source(src)
         level = None if v1_access.lower() == "omit" else v1_access.upper()
         path = write_plugin(out, plan, name=name, version=version, v1_access=level)
-        reads = plan.table_reads()
-        fields = sum(len(r.columns) for r in reads)
-        n_tables = len({r.table for r in reads})
+        granted = access_fields(plan.table_reads())
+        fields = sum(len(cols) for cols in granted.values())
+        n_tables = len(granted)
         console.print(
             f"wrote {path}: OAuth plugin granting {fields} fields of {n_tables} "
             "tables. Install it in PowerSchool (System > System Settings > Plugin Management "
