@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import _tables, _v1
+from . import _render, _tables, _v1
 from ._fiql import Target
 from ._http import HttpError, json_body, json_response, paging
 
@@ -174,17 +174,27 @@ class _V1:
         ex = set(request.query_params.get("expansions", "").split(","))
         return json_response({"school": _v1.school_json(row, ex, self.num)})
 
-    def _students(self, request: Request, frame: pl.DataFrame, count: bool) -> Response:
-        frame = self.sim.filter_q(request, frame, _v1.STUDENT_Q)
-        num = self.num
+    def _students(
+        self,
+        request: Request,
+        frame: pl.DataFrame,
+        count: bool,
+        cache_key: tuple[Any, ...] | None = None,
+    ) -> Response:
+        if request.query_params.get("q"):
+            frame = self.sim.filter_q(request, frame, _v1.STUDENT_Q)
+            cache_key = None
+        coerce = self.sim.config.coerce_numbers
         return self.sim.v1_list(
             request,
             "student",
             frame,
-            lambda rows, ex, ext: _v1.students_json(rows, ex, ext, num),
+            lambda rows, ex, ext: _v1.students_json(rows, ex, ext, _v1.Numbers(coerce)),
             expansions=_v1.STUDENT_EXPANSIONS,
             extensions=_v1.STUDENT_EXTENSIONS,
             count=count,
+            render=lambda f, ex, ext: _render.student_texts(f, ex, ext, coerce),
+            cache_key=cache_key,
         )
 
     async def district_students(self, request: Request) -> Response:
@@ -200,9 +210,11 @@ class _V1:
         if kind == "student":
             frame = self.sim.part("student", "schoolid", number)
             q = request.query_params.get("q", "")
-            if self.sim.config.school_student_filter == "active" and "enroll_status" not in q:
+            active = self.sim.config.school_student_filter == "active" and "enroll_status" not in q
+            if active:
                 frame = frame.filter(pl.col("enroll_status") == 0)
-            return self._students(request, frame, count)
+            key = ("school-students", number, active, self.sim.config.coerce_numbers)
+            return self._students(request, frame, count, key)
         if kind == "staff":
             frame = self.sim.filter_q(
                 request, self.sim.part("staff", "schoolid", number), _v1.STAFF_Q

@@ -12,10 +12,12 @@ import random
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import polars as pl
 import structlog
 from starlette.applications import Starlette
@@ -35,6 +37,8 @@ EXPIRED = (
     'Bearer error="invalid_token",realm="PowerSchool",'
     'error_description="The access token has expired"'
 )
+#: How many rendered partitions (school x expansions) are kept.
+RENDER_CACHE = 256
 INVALID = (
     'Bearer error="invalid_token",realm="PowerSchool",'
     'error_description="The access token is invalid"'
@@ -67,6 +71,7 @@ class Simulator:
         self._views: dict[str, pl.DataFrame] = {}
         self._parts: dict[tuple[str, str], dict[Any, pl.DataFrame]] = {}
         self._revision = -1
+        self._rendered: OrderedDict[tuple[Any, ...], list[str]] = OrderedDict()
         self._last_call = 0.0
         self._dice = random.Random(config.faults.seed)
 
@@ -89,6 +94,7 @@ class Simulator:
             if self._revision != self.district.revision:
                 self._views.clear()
                 self._parts.clear()
+                self._rendered.clear()
                 self._revision = self.district.revision
             if name not in self._views:
                 build = getattr(_v1, f"{name}_view")
@@ -107,6 +113,20 @@ class Simulator:
                 }
                 self._parts[(name, key)] = parts
         return parts.get(value, frame.clear())
+
+    def rendered(self, key: tuple[Any, ...], make: Callable[[], list[str]]) -> list[str]:
+        """Rendered rows of a whole partition, kept (LRU) until the district changes."""
+        with self.lock:
+            hit = self._rendered.get(key)
+            if hit is not None:
+                self._rendered.move_to_end(key)
+                return hit
+        rows = make()
+        with self.lock:
+            self._rendered[key] = rows
+            while len(self._rendered) > RENDER_CACHE:
+                self._rendered.popitem(last=False)
+        return rows
 
     def school_number(self, school_dcid: int) -> int:
         rows = self.district["schools"].filter(pl.col("dcid") == school_dcid)
@@ -245,7 +265,11 @@ class Simulator:
         expansions: tuple[str, ...] = (),
         extensions: tuple[str, ...] = (),
         count: bool = False,
+        render: Callable[[pl.DataFrame, set[str], list[str]], list[str]] | None = None,
+        cache_key: tuple[Any, ...] | None = None,
     ) -> Response:
+        """A v1 list page (or its count): double-wrapped, one element as an object, an empty
+        page without the singular key. `render` gives each row's JSON text (columnar path)."""
         plural = "staffs" if resource == "staff" else f"{resource}s"
         if self.config.faults.outage:
             frame = frame.clear()
@@ -256,6 +280,22 @@ class Simulator:
         )
         wanted = set(csv_param(request, "expansions")) & set(expansions)
         ext = [e for e in csv_param(request, "extensions") if e in extensions]
+        if render is not None:
+            if cache_key is not None and not self.config.faults.outage:
+                key = (*cache_key, tuple(sorted(wanted)), tuple(ext), self._revision)
+                texts = self.rendered(key, lambda: render(frame, wanted, ext))
+                texts = texts[(page - 1) * size : page * size]
+            else:
+                texts = render(frame.slice((page - 1) * size, size), wanted, ext)
+            head = orjson.dumps(
+                {"@expansions": ", ".join(expansions), "@extensions": ",".join(extensions)}
+            )[:-1]
+            if texts:
+                items = texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]"
+                head += b',"' + resource.encode() + b'":' + items.encode()
+            return Response(
+                b'{"' + plural.encode() + b'":' + head + b"}}", media_type="application/json"
+            )
         rows = frame.slice((page - 1) * size, size).to_dicts()
         body: dict[str, Any] = {
             "@expansions": ", ".join(expansions),
