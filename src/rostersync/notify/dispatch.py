@@ -6,6 +6,7 @@ log file) and the run goes on. Secrets are resolved when sending and never logge
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import time
 from collections.abc import Callable
@@ -18,10 +19,41 @@ from rostersync.notify.config import NotificationsConfig
 from rostersync.notify.email import send_email
 from rostersync.notify.events import Event
 from rostersync.notify.log import Delivery
-from rostersync.notify.webhook import deliver_webhook
+from rostersync.notify.webhook import deliver_webhook, redact_target
 from rostersync.settings import Settings
 
 log = get_logger("notify")
+
+
+class _RedactURLs(logging.Filter):
+    """Hides webhook URL paths and queries in the HTTP client's own log lines (``httpx`` logs
+    every request URL at INFO), since many webhook URLs carry a token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            hidden = message
+            for secret in sorted(self.secrets, key=len, reverse=True):  # longest first
+                hidden = hidden.replace(secret, "/…")
+            if hidden != message:
+                record.msg, record.args = hidden, ()
+        return True
+
+
+_redact = _RedactURLs()
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(_redact)
+
+
+def _hide(url: str) -> None:
+    parsed = httpx.URL(url)
+    tail = parsed.raw_path.decode("ascii", "replace")
+    if tail not in ("", "/"):
+        _redact.secrets.add(tail)
 
 
 class Notifier:
@@ -46,6 +78,8 @@ class Notifier:
         self._client = client
         self._sleep = sleep
         self.deliveries: list[Delivery] = []
+        for hook in config.all_webhooks():
+            _hide(hook.url)
 
     def _keep(self, delivery: Delivery) -> None:
         self.deliveries.append(delivery)
@@ -88,7 +122,8 @@ class Notifier:
                     try:
                         secret = self._secret(hook.secret, f"notifications.webhooks[{i}].secret")
                     except ConfigurationError as exc:
-                        self._keep(self._failed(event, "webhook", hook.url, str(exc)))
+                        target = redact_target(hook.url)
+                        self._keep(self._failed(event, "webhook", target, str(exc)))
                         continue
                     for d in deliver_webhook(
                         client,

@@ -36,6 +36,15 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+def redact_target(url: str) -> str:
+    """A webhook URL as logged and stored: scheme and host only. Many webhook URLs carry a
+    token in their path or query (chat and automation services), so the rest is never shown."""
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    rest = "/…" if parsed.raw_path not in (b"", b"/") else "/"
+    return f"{parsed.scheme}://{parsed.host}{port}{rest}"
+
+
 def _retriable(status: int) -> bool:
     return status == 429 or status >= 500
 
@@ -82,7 +91,8 @@ def deliver_webhook(
             error = f"HTTP {status}"
             final = not _retriable(status)
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            # the exception text may quote the URL (and its token): name the failure only
+            error = type(exc).__name__
             final = False
         last = final or attempt == max_attempts
         out.append(
@@ -108,7 +118,7 @@ def _delivery(
     return Delivery(
         event=event.kind,
         channel="webhook",
-        target=url,
+        target=redact_target(url),
         attempt=attempt,
         status=status,  # type: ignore[arg-type]
         http_status=http_status,
