@@ -154,6 +154,29 @@ def roster_table_name(entity: str) -> str:
 #: Bookkeeping columns of every roster table, after the canonical fields.
 ROSTER_EXTRA_COLUMNS: Final = ("district_id", "row_hash", "valid_from", "valid_to")
 
+#: Columns the OneRoster provider looks current rows up by (nested endpoints such as
+#: ``/classes/{id}/students`` and common filters): partial indexes over the current rows only.
+CURRENT_LOOKUPS: Final[dict[str, tuple[str, ...]]] = {
+    "enrollments": ("classSourcedId", "userSourcedId", "schoolSourcedId"),
+    "classes": ("schoolSourcedId", "courseSourcedId"),
+    "courses": ("orgSourcedId",),
+    "users": ("familyName", "givenName"),
+}
+
+
+def _current_lookup_indexes(name: str, entity: str) -> list[sa.Index]:
+    current = sa.text("valid_to IS NULL")
+    return [
+        sa.Index(
+            f"ix_{name}_cur_{column}",
+            "district_id",
+            column,
+            postgresql_where=current,
+            sqlite_where=current,
+        )
+        for column in CURRENT_LOOKUPS.get(entity, ())
+    ]
+
 
 def _roster_table(entity: Entity) -> sa.Table:
     name = roster_table_name(entity.name)
@@ -179,6 +202,7 @@ def _roster_table(entity: Entity) -> sa.Table:
         sa.PrimaryKeyConstraint("district_id", "sourcedId", "valid_from", name=f"pk_{name}"),
         # Current rows of a district (valid_to IS NULL) and the rows closed at a version.
         sa.Index(f"ix_{name}_valid_to", "district_id", "valid_to"),
+        *_current_lookup_indexes(name, entity.name),
     )
 
 
