@@ -198,10 +198,13 @@ async def drive(
             while time.perf_counter() < deadline:
                 path = rnd.choice(paths)
                 t0 = time.perf_counter()
-                resp = await client.get(path)
+                try:
+                    resp = await client.get(path)
+                    ok = resp.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
                 latencies.append(time.perf_counter() - t0)
-                if resp.status_code != 200:
-                    errors += 1
+                errors += not ok
 
         start = time.perf_counter()
         await asyncio.gather(*(worker(i) for i in range(concurrency)))
@@ -338,7 +341,11 @@ def main() -> None:
     finally:
         if server is not None:
             server.terminate()
-            server.wait(30)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(30)
         if admin is not None and schema is not None:
             with admin.begin() as conn:
                 conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
