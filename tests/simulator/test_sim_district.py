@@ -115,11 +115,14 @@ def test_days_change_the_district_and_log_it() -> None:
         walked.advance_to(1)
 
 
-def test_new_school_year_brings_new_terms_and_sections() -> None:
-    from rostersync.simulators.powerschool._days import ROLLOVER_DAY
+def test_new_school_year_brings_new_terms_and_sections(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rostersync.simulators.powerschool import _days
 
-    before = generate_district("tiny", seed=3, students=20, day=ROLLOVER_DAY - 1)
-    before.advance_to(ROLLOVER_DAY)
-    assert set(before["terms"]["yearid"].to_list()) == {35, 36}
-    new_sections = before["sections"].filter(pl.col("termid") // 100 == 36)
+    assert _days.ROLLOVER_DAY == 359  # 2026-08-19, the next year's first day
+    monkeypatch.setattr(_days, "ROLLOVER_DAY", 2)  # the same event, reached quickly
+    district = generate_district("tiny", seed=3, day=2)
+    assert set(district["terms"]["yearid"].to_list()) == {35, 36}
+    new_sections = district["sections"].filter(pl.col("termid") // 100 == 36)
     assert new_sections.height > 0
+    logged = district.changes_since(1).filter(pl.col("what") == "new school year")
+    assert set(logged["table"].to_list()) == {"terms", "sections"}

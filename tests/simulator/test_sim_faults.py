@@ -120,3 +120,18 @@ def test_v1_access_level_enforced(start: Callable[..., Api]) -> None:
     sim = start(SimulatorConfig(enforce_v1_access_level=True))
     assert sim.get("/ws/v1/district").status_code == 403
     assert sim.get("/ws/schema/table/students", params={"projection": "id"}).status_code == 200
+
+
+def test_day_control_moves_the_district(start: Callable[..., Api]) -> None:
+    from rostersync.simulators.powerschool import generate_district
+
+    sim = start(SimulatorConfig(enable_control=True), district=generate_district("tiny", seed=9))
+    before = sim.get("/ws/v1/district/student/count").json()["resource"]["count"]
+    moved = sim.post("/_sim/day", json={"day": 2}).json()
+    assert moved["day"] == 2
+    after = sim.get("/ws/v1/district/student/count").json()["resource"]["count"]
+    assert after == before + 2
+    sim.server.set_day(0)
+    back = sim.get("/ws/v1/district/student/count").json()["resource"]["count"]
+    assert back == before
+    assert sim.post("/_sim/day", json={"day": "x"}).status_code == 400

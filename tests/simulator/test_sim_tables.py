@@ -108,3 +108,21 @@ def test_ungranted_column_is_refused(start: Callable[..., Api]) -> None:
     assert body["errors"][0]["field"] == "calendar_day.date_value"
     # v1 resources are not governed by access_request
     assert sim.get("/ws/v1/district/student/count").status_code == 200
+
+
+def test_contacts_rest_agrees_with_the_tables(api: httpx.Client, tiny: District) -> None:
+    assoc = tiny["studentcontactassoc"]
+    student = int(assoc["studentdcid"][0])
+    contacts = api.get(f"/ws/contacts/student/{student}").json()
+    assert isinstance(contacts, list)
+    expected = set(assoc.filter(pl.col("studentdcid") == student)["personid"].to_list())
+    assert {c["contactId"] for c in contacts} == expected
+    first = contacts[0]
+    assert {"firstName", "lastName", "emails", "phones", "contactStudents"} <= set(first)
+    assert any(s["dcid"] == student for s in first["contactStudents"])
+    one = api.get(f"/ws/contacts/contact/{first['contactId']}").json()
+    assert one["contactId"] == first["contactId"]
+    lonely = tiny["students"].filter(~pl.col("dcid").is_in(assoc["studentdcid"].implode()))
+    if lonely.height:
+        assert api.get(f"/ws/contacts/student/{lonely['dcid'][0]}").status_code == 204
+    assert api.get("/ws/contacts/student/1").status_code == 404

@@ -56,9 +56,10 @@ def routes(sim: Simulator) -> list[Route]:
         r("/ws/schema/table/{table}/metadata", tables.metadata),
         r("/ws/schema/table/{table}/{id}", tables.single),
     ]
-    from . import _control, _dataversion, _queries, _writes
+    from . import _contacts, _control, _dataversion, _queries, _writes
 
     out += _queries.routes(sim, r) + _writes.routes(sim, r) + _dataversion.routes(sim, r)
+    out += _contacts.routes(sim, r)
     if sim.config.enable_control:
         out += _control.routes(sim)
     return out
