@@ -19,7 +19,11 @@ DEMO_SOURCE = {
             "username": {"field": "U_DEF_EXT_STUDENTS.school_email", "transforms": ["lower"]},
         }
     },
-    "data_requirements": {"student": {"birthDate": "report"}, "class": {"location": "report"}},
+    "data_requirements": {
+        "student": {"birthDate": "report"},
+        "class": {"location": "report"},
+        "contact": {"email": "skip"},
+    },
     "filter_rules": {
         "student": [
             {"template": "active_students_only"},
@@ -42,7 +46,13 @@ def test_demo_district_report_shows_every_kind_of_record(tmp_path: Path) -> None
     assert users["reported"] >= 1
     assert users["filtered"] >= 1
     assert users["merged"] >= 1
+    assert users["skipped"] >= 1
     assert summary["enrollments"]["removed"] >= 1
+    skipped = report.records.filter(pl.col("action") == "skipped")
+    assert sorted(skipped.select("sourcedId", "reason").rows()) == [
+        ("p1", "missing email"),
+        ("p2", "missing email"),
+    ]
     recs = report.records
     merged = recs.filter(pl.col("action") == "merged", pl.col("entity") == "users")
     # the two Élodie Durand records are one student: the lower ID survives
