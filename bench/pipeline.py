@@ -166,7 +166,7 @@ def build(scale: float) -> tuple[Roster, Roster]:
         given.str.to_lowercase()
         + "."
         + family.str.to_lowercase()
-        + (st % 9973).cast(pl.Utf8)
+        + st.cast(pl.Utf8)
         + "@k12.example.org"
     )
     status = pl.Series(["A", "A", "A", "A", "A", "A", "A", "A", "P", "T"]).gather(
@@ -208,7 +208,7 @@ def build(scale: float) -> tuple[Roster, Roster]:
             "enabledUser": True,
             "username": ids("p", ct),
             "role": pl.Series(["guardian", "parent"]).gather((ct % 2).cast(pl.UInt32)),
-            "email": cgiven.str.to_lowercase() + (ct % 50000).cast(pl.Utf8) + "@mail.example",
+            "email": cgiven.str.to_lowercase() + ct.cast(pl.Utf8) + "@mail.example",
         }
     ).with_columns(
         givenName=pl.when(legacy).then(None).otherwise(cgiven),

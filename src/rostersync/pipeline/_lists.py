@@ -22,52 +22,75 @@ def _flat(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     )
 
 
-def list_apply(
-    frame: pl.DataFrame, column: str, fn: Callable[[pl.DataFrame], pl.DataFrame]
+def _rebuild(
+    frame: pl.DataFrame, column: str, rows: pl.Series, changed: pl.DataFrame
 ) -> pl.DataFrame:
-    """``frame`` with ``column``'s lists rebuilt from ``fn`` applied to their exploded elements.
-
-    ``fn`` gets and returns a frame of (row index, element); it may drop or change elements.
-    A null list stays null; a list whose elements are all dropped becomes empty.
-    """
-    if frame.height == 0:
-        return frame
+    """``frame`` with the lists of ``rows`` replaced by ``changed``'s elements (others kept)."""
     dtype = frame.schema[column]
-    changed = fn(_flat(frame, column))
-    lists = changed.group_by(_ROW, maintain_order=True).agg(pl.col(column))
-    rebuilt = (
-        pl.DataFrame({_ROW: pl.int_range(0, frame.height, dtype=pl.UInt32, eager=True)})
-        .join(lists, on=_ROW, how="left", maintain_order="left")
-        .get_column(column)
-    )
-    empty = pl.lit([], dtype=dtype)
+    lists = changed.group_by(_ROW, maintain_order=True).agg(pl.col(column).alias("__new"))
+    index = pl.DataFrame({_ROW: pl.int_range(0, frame.height, dtype=pl.UInt32, eager=True)})
+    aligned = index.join(lists, on=_ROW, how="left", maintain_order="left")
+    touched = index.get_column(_ROW).is_in(rows.implode())
+    rebuilt = aligned.get_column("__new").cast(dtype)
     return frame.with_columns(
-        pl.when(pl.col(column).is_null())
-        .then(None)
-        .otherwise(pl.coalesce(rebuilt.cast(dtype), empty))
+        pl.when(pl.lit(touched))
+        .then(pl.coalesce(rebuilt, pl.lit([], dtype=dtype)))
+        .otherwise(pl.col(column))
         .alias(column)
     )
+
+
+def _edit(
+    frame: pl.DataFrame,
+    column: str,
+    hit: Callable[[pl.Expr], pl.Expr],
+    fn: Callable[[pl.DataFrame], pl.DataFrame],
+) -> pl.DataFrame:
+    """Apply ``fn`` to the exploded elements of the lists having an element where ``hit``."""
+    if frame.height == 0:
+        return frame
+    flat = _flat(frame, column)
+    rows = flat.filter(hit(pl.col(column)))[_ROW].unique()
+    if rows.len() == 0:
+        return frame
+    changed = fn(flat.filter(pl.col(_ROW).is_in(rows.implode())))
+    return _rebuild(frame, column, rows, changed)
 
 
 def keep_in_list(frame: pl.DataFrame, column: str, allowed: pl.Series) -> pl.DataFrame:
     """Only the list elements that are in ``allowed``."""
     keep = allowed.implode()
-    return list_apply(frame, column, lambda f: f.filter(pl.col(column).is_in(keep)))
+    return _edit(
+        frame,
+        column,
+        lambda e: ~e.is_in(keep),
+        lambda f: f.filter(pl.col(column).is_in(keep)),
+    )
 
 
 def drop_from_list(frame: pl.DataFrame, column: str, gone: pl.Series) -> pl.DataFrame:
     """The list elements that are not in ``gone``."""
     drop = gone.implode()
-    return list_apply(frame, column, lambda f: f.filter(~pl.col(column).is_in(drop)))
+    return _edit(
+        frame,
+        column,
+        lambda e: e.is_in(drop),
+        lambda f: f.filter(~pl.col(column).is_in(drop)),
+    )
 
 
 def replace_in_list(
     frame: pl.DataFrame, column: str, old: pl.Series, new: pl.Series
 ) -> pl.DataFrame:
-    """Elements rewritten by ``old`` → ``new``, duplicates made by the rewrite removed."""
-    return list_apply(
+    """Elements rewritten by ``old`` → ``new``, duplicates made by the rewrite removed.
+
+    Only the lists holding an old ID are rebuilt; the others are left as they are.
+    """
+    olds = old.implode()
+    return _edit(
         frame,
         column,
+        lambda e: e.is_in(olds),
         lambda f: f.with_columns(pl.col(column).replace(old, new)).unique(
             [_ROW, column], maintain_order=True
         ),

@@ -43,7 +43,28 @@ def _enroll_status() -> pl.Expr:
     return pl.coalesce([metadata_value(k) for k in ENROLL_STATUS_KEYS]).str.to_uppercase()
 
 
-def _template(rule: FilterRule, etype: str, tables: Roster) -> pl.Expr:
+class _Alive:
+    """The records not filtered so far: templates of later types depend on earlier types."""
+
+    def __init__(self, tables: Roster) -> None:
+        self.tables = tables
+        self.dropped: dict[str, list[pl.Series]] = {}
+
+    def drop(self, entity: str, ids: pl.Series) -> None:
+        if ids.len():
+            self.dropped.setdefault(entity, []).append(ids)
+
+    def gone(self, entity: str) -> pl.Series | None:
+        found = self.dropped.get(entity)
+        return pl.concat(found) if found else None
+
+    def get(self, entity: str, columns: list[str]) -> pl.DataFrame:
+        frame = self.tables[entity].select(columns)
+        gone = self.gone(entity)
+        return frame if gone is None else frame.filter(~isin(pl.col("sourcedId"), gone))
+
+
+def _template(rule: FilterRule, etype: str, alive: _Alive) -> pl.Expr:
     """True for records the template drops."""
     name = rule.template
     if name == "active_students_only":
@@ -57,20 +78,20 @@ def _template(rule: FilterRule, etype: str, tables: Roster) -> pl.Expr:
     if name == "exclude_pre_registered":
         return _enroll_status().is_in(["P", "-1"]).fill_null(False)
     if name == "current_school_year_only":
-        return _outside_year(rule, etype, tables)
+        return _outside_year(rule, etype, alive)
     if name == "teachers_with_class":
-        enr = tables["enrollments"]
+        enr = alive.tables["enrollments"]
+        classes = alive.get("classes", ["sourcedId"])["sourcedId"]
         teaching = enr.filter(
-            (pl.col("role") == "teacher")
-            & isin(pl.col("classSourcedId"), tables["classes"]["sourcedId"])
+            (pl.col("role") == "teacher") & isin(pl.col("classSourcedId"), classes)
         )["userSourcedId"]
         return ~isin(pl.col("sourcedId"), teaching)
     if name == "contacts_of_synced_students":
-        users = tables["users"]
+        users = alive.get("users", ["sourcedId", "role", "agentSourcedIds"])
         students = users.filter(pl.col("role") == "student")
         linked = pl.concat(
             [
-                tables["userContacts"].filter(
+                alive.tables["userContacts"].filter(
                     isin(pl.col("studentSourcedId"), students["sourcedId"])
                 )["contactSourcedId"],
                 students["agentSourcedIds"].explode(keep_nulls=False, empty_as_null=False),
@@ -96,9 +117,9 @@ def _template(rule: FilterRule, etype: str, tables: Roster) -> pl.Expr:
     raise ValueError(f"unknown template {name}")  # validated before; unreachable
 
 
-def _outside_year(rule: FilterRule, etype: str, tables: Roster) -> pl.Expr:
-    sessions = tables["academicSessions"]
-    year = rule.school_year or sessions["schoolYear"].max()
+def _outside_year(rule: FilterRule, etype: str, alive: _Alive) -> pl.Expr:
+    year = rule.school_year or alive.tables["academicSessions"]["schoolYear"].max()
+    sessions = alive.get("academicSessions", ["sourcedId", "schoolYear"])
     if year is None:
         return pl.lit(False)
     if etype == "calendar":
@@ -122,46 +143,43 @@ def _rules_for(etype: str, config: SourceConfig) -> list[tuple[str, FilterRule]]
 
 def filter_rules(tables: Roster, config: SourceConfig) -> tuple[Roster, StageReport]:
     """Apply every filter rule; report each dropped record with the rule that dropped it."""
-    out = dict(tables)
+    alive = _Alive(tables)
     parts: list[pl.DataFrame] = []
     for etype in TYPE_ORDER:
         rules = _rules_for(etype, config)
         if not rules:
             continue
         entity = fields.entity_of(etype)
-        base, rest = split_by_type(out[entity], etype)
-        view = base
+        view, _ = split_by_type(tables[entity], etype)
         if entity == "users":
             wanted: set[str] = set()
             for _, r in rules:
                 wanted |= condition_attributes(r.include) | condition_attributes(r.exclude)
-            view = with_demographics(base, out["demographics"], wanted)
+            view = with_demographics(view, tables["demographics"], wanted)
         dropped_by = []
         for label, rule in rules:
             if rule.template is not None:
-                drops = _template(rule, etype, out)
+                drops = _template(rule, etype, alive)
             elif rule.include is not None:
                 drops = ~compile_condition(rule.include, etype, view.schema)
             else:
                 assert rule.exclude is not None
                 drops = compile_condition(rule.exclude, etype, view.schema)
             dropped_by.append(pl.when(drops).then(pl.lit(label)))
-        reason = pl.coalesce(dropped_by)
-        flagged = view.with_columns(reason.alias("__reason"))
-        hit = pl.col("__reason").is_not_null()
+        flagged = view.with_columns(pl.coalesce(dropped_by).alias("__reason")).filter(
+            pl.col("__reason").is_not_null()
+        )
         parts.append(
             entries(
-                flagged.filter(hit),
-                stage=STAGE,
-                entity=entity,
-                action="filtered",
-                reason=pl.col("__reason"),
+                flagged, stage=STAGE, entity=entity, action="filtered", reason=pl.col("__reason")
             )
         )
-        dropped = flagged["__reason"].is_not_null()
-        if dropped.any():  # an untouched table keeps its row order
-            kept = base.filter(~dropped)
-            out[entity] = pl.concat([kept, rest]) if rest.height else kept
+        alive.drop(entity, flagged["sourcedId"])
+    out = dict(tables)
+    for entity in alive.dropped:
+        gone = alive.gone(entity)
+        assert gone is not None
+        out[entity] = tables[entity].filter(~isin(pl.col("sourcedId"), gone))
     if not config.advanced.sync_co_teachers:
         enr = out["enrollments"]
         co = (pl.col("role") == "teacher") & (pl.col("primary") == False)  # noqa: E712

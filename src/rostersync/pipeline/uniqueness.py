@@ -102,14 +102,16 @@ def merge_group_rows(rows: pl.DataFrame, group: str) -> pl.DataFrame:
     return cleaned.group_by(group, maintain_order=True).agg(aggs)
 
 
-def _dedup_type(
-    tables: Roster, etype: str, attrs: list[str], source: str | None
-) -> tuple[Roster, list[pl.DataFrame]]:
+def _find_duplicates(tables: Roster, etype: str, attrs: list[str]) -> pl.DataFrame:
+    """(sourcedId, __survivor) of every record of the type that is in a group of duplicates."""
     entity = fields.entity_of(etype)
     base = tables[entity]
-    if base.height < 2:
-        return tables, []
-    view, _ = split_by_type(base, etype)
+    cols = {"sourcedId", "metadata", *(a for a in attrs if a in base.schema)}
+    if entity == "users":
+        cols.add("role")
+    view, _ = split_by_type(base.select([c for c in base.columns if c in cols]), etype)
+    if view.height < 2:
+        return pl.DataFrame(schema={"sourcedId": pl.Utf8, "__survivor": pl.Utf8})
     if entity == "users":
         view = with_demographics(view, tables["demographics"], set(attrs))
     dtypes = fields.attribute_dtypes(etype)
@@ -121,32 +123,35 @@ def _dedup_type(
     for attr, part in zip(attrs, key_cols, strict=True):
         keyed = key_column(keyed, part, dtypes.get(attr))
     keyed = keyed.select("sourcedId", pl.concat_str(key_cols, separator=_SEP).alias("__key"))
-    dups = (
+    return (
         keyed.filter(pl.col("__key").is_not_null())
         .filter(pl.len().over("__key") > 1)
-        .with_columns(pl.col("sourcedId").min().over("__key").alias("__survivor"))
+        .select("sourcedId", pl.col("sourcedId").min().over("__key").alias("__survivor"))
     )
-    if dups.height == 0:
-        return tables, []
+
+
+def _merge_entity(
+    tables: Roster, entity: str, dups: pl.DataFrame, reasons: pl.DataFrame, source: str | None
+) -> tuple[Roster, list[pl.DataFrame]]:
+    """Replace each group of duplicates of ``entity`` by its survivor, references follow."""
+    base = tables[entity]
     mapping = dups.filter(pl.col("sourcedId") != pl.col("__survivor")).select(
         pl.col("sourcedId").alias("old"), pl.col("__survivor").alias("new")
     )
     in_groups = isin(pl.col("sourcedId"), dups["sourcedId"])
-    rows = (
-        base.filter(in_groups)
-        .join(dups.select("sourcedId", "__survivor"), on="sourcedId")
-        .sort("sourcedId")
-    )
+    rows = base.filter(in_groups).join(dups, on="sourcedId").sort("sourcedId")
     merged = merge_group_rows(rows.drop("sourcedId"), "__survivor").rename(
         {"__survivor": "sourcedId"}
     )
     parts = [
         entries(
-            base.join(mapping, left_on="sourcedId", right_on="old"),
+            rows.join(mapping, left_on="sourcedId", right_on="old").join(
+                reasons, on="sourcedId", how="left"
+            ),
             stage=STAGE,
             entity=entity,
             action="merged",
-            reason=f"same {', '.join(attrs)}",
+            reason=pl.col("__reason"),
             detail=pl.col("new"),
             source=source,
         )
@@ -174,10 +179,23 @@ def _dedup_type(
 
 
 def uniqueness_domains(tables: Roster, config: SourceConfig) -> tuple[Roster, StageReport]:
-    """Merge records equal on their type's domain of uniqueness (see the module docstring)."""
+    """Merge records equal on their type's domain of uniqueness (see the module docstring).
+
+    Duplicates are found type by type (the people types share ``users`` without overlapping),
+    then each table is rewritten once.
+    """
+    found: dict[str, list[tuple[pl.DataFrame, str]]] = {}
+    for etype, attrs in config.effective_domains().items():
+        dups = _find_duplicates(tables, etype, attrs)
+        if dups.height:
+            found.setdefault(fields.entity_of(etype), []).append((dups, f"same {', '.join(attrs)}"))
     out = dict(tables)
     parts: list[pl.DataFrame] = []
-    for etype, attrs in config.effective_domains().items():
-        out, found = _dedup_type(out, etype, attrs, config.name)
-        parts.extend(found)
+    for entity, groups in found.items():
+        dups = pl.concat([d for d, _ in groups])
+        reasons = pl.concat(
+            [d.select("sourcedId", pl.lit(why).alias("__reason")) for d, why in groups]
+        )
+        out, entity_parts = _merge_entity(out, entity, dups, reasons, config.name)
+        parts.extend(entity_parts)
     return out, StageReport.build(STAGE, config.name, tables, out, parts)
