@@ -213,7 +213,11 @@ class _V1:
             q = request.query_params.get("q", "")
             active = self.sim.config.school_student_filter == "active" and "enroll_status" not in q
             if active:
-                frame = frame.filter(pl.col("enroll_status") == 0)
+                part = frame
+                frame = self.sim.memo(
+                    ("active-students", number),
+                    lambda: part.filter(pl.col("enroll_status") == 0),
+                )
             key = ("school-students", number, active, self.sim.config.coerce_numbers)
             return self._students(request, frame, count, key)
         if kind == "staff":

@@ -71,6 +71,7 @@ class Simulator:
         self._views: dict[str, pl.DataFrame] = {}
         self._parts: dict[tuple[str, str], dict[Any, pl.DataFrame]] = {}
         self._revision = -1
+        self._memo: dict[tuple[Any, ...], Any] = {}
         self._rendered: OrderedDict[tuple[Any, ...], list[str]] = OrderedDict()
         self._last_call = 0.0
         self._dice = random.Random(config.faults.seed)
@@ -95,6 +96,7 @@ class Simulator:
                 self._views.clear()
                 self._parts.clear()
                 self._rendered.clear()
+                self._memo.clear()
                 self._revision = self.district.revision
             if name not in self._views:
                 build = getattr(_v1, f"{name}_view")
@@ -112,7 +114,8 @@ class Simulator:
                     for k, v in frame.partition_by(key, as_dict=True, maintain_order=True).items()
                 }
                 self._parts[(name, key)] = parts
-        return parts.get(value, frame.clear())
+        found = parts.get(value)
+        return found if found is not None else frame.clear()
 
     def rendered(self, key: tuple[Any, ...], make: Callable[[], list[str]]) -> list[str]:
         """Rendered rows of a whole partition, kept (LRU) until the district changes."""
@@ -128,11 +131,33 @@ class Simulator:
                 self._rendered.popitem(last=False)
         return rows
 
+    def memo(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """A value derived from the district, kept until the district changes."""
+        self.view("school")  # drops everything derived from an older revision
+        with self.lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = make()
+        with self.lock:
+            self._memo[key] = value
+        return value
+
     def school_number(self, school_dcid: int) -> int:
-        rows = self.district["schools"].filter(pl.col("dcid") == school_dcid)
-        if rows.height == 0 or rows["school_number"][0] == 999_999:
+        """The school number of a school DCID (404 for unknown or the graduated school)."""
+        numbers: dict[int, int] = self.memo(
+            ("school-numbers",),
+            lambda: dict(
+                zip(
+                    self.district["schools"]["dcid"].to_list(),
+                    self.district["schools"]["school_number"].to_list(),
+                    strict=True,
+                )
+            ),
+        )
+        number = numbers.get(school_dcid)
+        if number is None or number == 999_999:
             raise HttpError(404, f"School {school_dcid} not found")
-        return int(rows["school_number"][0])
+        return number
 
     # ------------------------------------------------------------------ guard
     def check_token(self, request: Request) -> None:
