@@ -1,0 +1,82 @@
+"""Shared helpers of the benchmark programs: phase timing, peak memory, JSON output.
+
+Every benchmark prints one JSON object on stdout (progress goes to stderr), so results can be
+piped into files and compared between commits; see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    divisor = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return round(peak / divisor, 1)
+
+
+class Phases:
+    """Seconds per named phase: ``with phases("publish"): ...``.
+
+    ``seconds`` is wall-clock time; ``cpu_seconds`` is this process's CPU time, which stays
+    meaningful on a machine shared with other work (it excludes time spent waiting for a CPU,
+    and, for a database server, the server's own work).
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        progress(f"{name} …")
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 3)
+            self.cpu_seconds[name] = round(time.process_time() - cpu, 3)
+            progress(f"{name}: {self.seconds[name]} s (cpu {self.cpu_seconds[name]} s)")
+
+    def rate(self, name: str, records: int) -> float:
+        """Records per second of a phase."""
+        seconds = self.seconds[name]
+        return round(records / seconds, 1) if seconds > 0 else float("inf")
+
+
+def load_average() -> float:
+    """1-minute load average at the time of measuring (how busy the machine was)."""
+    import os
+
+    return round(os.getloadavg()[0], 2)
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were measured."""
+    import os
+
+    import polars as pl
+
+    return {
+        "python": platform.python_version(),
+        "polars": pl.__version__,
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+    }
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def emit(result: dict[str, Any]) -> None:
+    """Print the benchmark's result as one JSON object."""
+    print(json.dumps(result, indent=2, default=str), flush=True)
