@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import polars as pl
 
-from rostersync.simulators.powerschool import District
+from conftest import Api
+from rostersync.simulators.powerschool import District, SimulatorConfig, generate_district
 
 CORE = "/ws/schema/query/com.pearson.core."
 
@@ -88,3 +91,23 @@ def test_section_enrollments_and_data_version(api: httpx.Client, tiny: District)
     changes = api.get("/ws/dataversion/RosterSync/0").json()
     assert changes["$dataversion"] == str(tiny.changes.height)
     assert api.get("/ws/dataversion/RosterSync/abc").status_code == 400
+
+
+def test_delta_pull_returns_only_changed_rows(start: Callable[..., Api]) -> None:
+    district = generate_district("tiny", seed=31, day=3)
+    body = {"$dataversion": "0", "$dataversion_applicationname": "RosterSync"}
+    full = (
+        start(district=district)
+        .post(CORE + "student.student_dcid_id_map", params={"pagesize": 0}, json=body)
+        .json()
+    )
+    assert len(full["record"]) == district.student_count  # "0" = a first full load
+    sim = start(SimulatorConfig(dataversion_zero_is_full=False), district=district)
+    delta = sim.post(CORE + "student.student_dcid_id_map", params={"pagesize": 0}, json=body).json()
+    changed = district.changes.filter(pl.col("table") == "students")["key"].unique()
+    got = {int(r["tables"]["students"]["dcid"]) for r in delta["record"]}
+    assert got == set(changed.to_list())
+    latest = sim.post(
+        CORE + "student.student_dcid_id_map", json={**body, "$dataversion": delta["$dataversion"]}
+    ).json()
+    assert latest["record"] == []

@@ -41,6 +41,17 @@ def register(app: typer.Typer) -> None:
         truncate_rate: Annotated[float, typer.Option(help="Fault: share of cut pages.")] = 0.0,
         outage: Annotated[bool, typer.Option(help="Fault: lists come back empty.")] = False,
         token_lifetime: Annotated[int, typer.Option(help="Token lifetime (seconds).")] = 2592000,
+        school_student_filter: Annotated[
+            str, typer.Option(help="[U] school student list default: active or all.")
+        ] = "active",
+        enforce_v1_access_level: Annotated[
+            bool, typer.Option(help="[U] act as SIS 25.2+: honour accessLevelV1Api.")
+        ] = False,
+        coerce_numbers: Annotated[
+            bool, typer.Option(help="[U] digit-only values as JSON numbers in v1.")
+        ] = True,
+        fiql_or: Annotated[bool, typer.Option(help="[U] allow OR (,) in v1/table q.")] = False,
+        throttle_status: Annotated[int, typer.Option(help="[U] status of a throttled call.")] = 429,
         enable_control: Annotated[
             bool, typer.Option(help="Serve the test-only /_sim control endpoints.")
         ] = False,
@@ -59,6 +70,10 @@ def register(app: typer.Typer) -> None:
         from rostersync.simulators.powerschool.config import default_max_page_sizes
         from rostersync.simulators.powerschool.server import free_port
 
+        if school_student_filter not in ("active", "all"):
+            raise ConfigurationError(
+                "--school-student-filter must be active or all", setting="school_student_filter"
+            )
         if pagesize_over_max not in ("clamp", "error"):
             raise ConfigurationError(
                 "--pagesize-over-max must be clamp or error", setting="pagesize_over_max"
@@ -83,6 +98,11 @@ def register(app: typer.Typer) -> None:
                 outage=outage,
             ),
             plugin=read_plugin(plugin) if plugin else None,
+            school_student_filter="all" if school_student_filter == "all" else "active",
+            enforce_v1_access_level=enforce_v1_access_level,
+            coerce_numbers=coerce_numbers,
+            fiql_or=fiql_or,
+            throttle_status=throttle_status,
         )
         if client_id:
             config.client_id = client_id

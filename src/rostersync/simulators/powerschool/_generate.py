@@ -330,6 +330,7 @@ def legacy_contacts(students: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFra
         pl.concat_str(["firstname", "lastname"], separator=" ").alias("plain_name"),
         "email",
         "phone",
+        pl.col("gender").alias("cgender"),
     )
     one = first_two.filter(pl.col("family_rank") == 1).drop("family_rank")
     two = first_two.filter(pl.col("family_rank") == 2).drop("family_rank")
@@ -338,9 +339,15 @@ def legacy_contacts(students: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFra
     )
     plain_style = (pl.col("id") % 5) == 0
     stale = (pl.col("id") % 23) == 0
+    first = pl.when(plain_style).then("plain_name").otherwise("comma_name")
+    second = pl.when(plain_style).then("plain_name_2").otherwise("comma_name_2")
     return joined.with_columns(
-        mother=pl.when(plain_style).then("plain_name").otherwise("comma_name"),
-        father=pl.when(plain_style).then("plain_name_2").otherwise("comma_name_2"),
+        mother=pl.when(pl.col("cgender") == "F")
+        .then(first)
+        .otherwise(pl.when(pl.col("cgender_2") == "F").then(second)),
+        father=pl.when(pl.col("cgender_2") == "M")
+        .then(second)
+        .otherwise(pl.when(pl.col("cgender") == "M").then(first)),
         emerg_contact_1=pl.when(stale)
         .then(pl.col("comma_name").str.replace(r", .*$", ", Pat"))
         .otherwise("comma_name"),
@@ -359,6 +366,8 @@ def legacy_contacts(students: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFra
         "plain_name_2",
         "email_2",
         "phone_2",
+        "cgender",
+        "cgender_2",
     )
 
 

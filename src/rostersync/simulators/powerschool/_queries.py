@@ -298,6 +298,8 @@ class Queries:
         from . import _dataversion
 
         changed = _dataversion.changed_keys(self.sim, str(app), str(version))
+        if str(version) == "0" and self.sim.config.dataversion_zero_is_full:
+            return frame, _dataversion.current(self.sim)
         keep = pl.lit(False)
         for column in frame.columns:
             table, _, col = column.partition(".")

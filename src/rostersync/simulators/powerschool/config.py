@@ -81,6 +81,8 @@ class SimulatorConfig:
     reuse_tokens: bool = True
     #: [U] data-version subscriptions: application name → tables; None = any name, every table.
     dataversion_subscriptions: dict[str, tuple[str, ...]] | None = None
+    #: [U] a PowerQuery with `$dataversion` "0" returns every row (a first full load).
+    dataversion_zero_is_full: bool = True
     #: Serve the test-only control endpoints under /_sim (off unless enabled).
     enable_control: bool = False
     faults: Faults = field(default_factory=Faults)
