@@ -20,6 +20,19 @@ Public API (for the demo, the CLI and other areas' tests)::
         server.set_day(3)             # the district lives three days (or POST /_sim/day)
         server.expire_tokens()        # or POST /_sim/faults {"expire_tokens": true}
 
+Endpoints (reference: shared/reference/powerschool-api.md): ``POST /oauth/access_token[/]``;
+``/ws/v1/metadata|time|district|district/school|district/student`` (+``/count``),
+``/ws/v1/school/{id}`` and ``/ws/v1/school/{id}/student|staff|section|course|term`` (+``/count``),
+``/ws/v1/section/{id}/section_enrollment`` (+``/count``), ``/ws/v1/{resource}/{id}``,
+``POST /ws/v1/student``; ``/ws/schema/table/{t}`` (list, ``/count``, ``/metadata``, ``/{id}``,
+POST/PUT/DELETE on ``U_`` tables); ``POST /ws/schema/query/{name}`` (+``/count``);
+``/ws/dataversion/{app}/{version}``; ``/ws/contacts/student/{dcid}``, ``/ws/contacts/contact/{id}``;
+``/ws/xte/teacher_category``, ``/ws/xte/section/assignment``, ``/ws/xte/score``; and, only with
+``enable_control``, ``GET/POST /_sim/faults`` and ``POST /_sim/day``.
+
+IDs: v1 ``id`` = DCID (students 100001…, sections 200001…, schools 1…); staff ``id`` = Users.DCID;
+raw tables join on ``ID`` and ``SchoolID`` = school number (100, 110, …; 999999 = graduated).
+
 Default credentials: client_id ``rostersync-demo``, client_secret ``rostersync-demo-secret``.
 Every behaviour the reference marks unconfirmed is a :class:`SimulatorConfig` option with the
 reference's default. The default plugin grants every served table column; give another with
