@@ -316,6 +316,14 @@ class ApiSession:
             try:
                 response = await self.client.send(request)
                 await response.aread()
+            except httpx.ConnectTimeout:
+                host = urlsplit(str(request.url)).netloc
+                message = f"connection to {host} timed out"
+                raise _Retry(message) from SourceUnreachable(
+                    message,
+                    source=self.source,
+                    hint="check the delivery URL, the network and any firewall in between",
+                )
             except httpx.TimeoutException as exc:
                 raise _Retry(f"timed out ({type(exc).__name__})") from exc
             except httpx.ConnectError as exc:
