@@ -91,7 +91,7 @@ def test_weekly_schedule_and_expiry_notice(store: Store, clock: FakeClock) -> No
     d = configure(store, "Weekly", schedule)
     scheduler, _ = make(store, clock)
     scheduler.tick()
-    tick_until(scheduler, clock, datetime(2026, 10, 10, tzinfo=UTC), timedelta(hours=2))
+    tick_until(scheduler, clock, datetime(2026, 10, 10, tzinfo=UTC), timedelta(hours=6))
     starts = sorted(r.started_at for r in store.list_runs(d) if r.started_at)
     assert len(starts) == 3  # Sept 3, 10 and 17; none after expiry
     expired = [a for a in store.list_audit(d) if a.action == "schedule.expired"]

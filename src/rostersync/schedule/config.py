@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -145,18 +146,19 @@ class SyncSchedule(BaseModel):
             raise ValueError(f"`expires` ({self.expires}) is before `starts` ({self.starts})")
         return self
 
-    @property
+    # Cached: next-run computation reads these for thousands of sources per scheduler load.
+    @cached_property
     def tz(self) -> ZoneInfo:
         """The schedule's time zone."""
         return ZoneInfo(self.timezone)
 
-    @property
+    @cached_property
     def time_of_day(self) -> time:
         """`at` as a time."""
         hour, minute = self.at.split(":")
         return time(int(hour), int(minute))
 
-    @property
+    @cached_property
     def weekdays(self) -> frozenset[int]:
         """The days a sync may run, as ``date.weekday()`` numbers."""
         if self.every == "weekly":

@@ -77,14 +77,30 @@ def _body_sources(body: dict[str, Any]) -> list[str]:
     return names
 
 
+#: A configuration version's parsed schedule: (schedule or None, source names, problem or None).
+ParsedConfig = tuple[SyncSchedule | None, tuple[str, ...], str | None]
+
+
+def _parse_config(text: str) -> ParsedConfig:
+    try:
+        body = json.loads(text)
+        schedule = SyncSchedule.model_validate(body.get("sync_schedule") or {})
+    except (ValueError, ValidationError) as exc:
+        message = str(exc).splitlines()
+        return None, (), " ".join(m.strip() for m in message[:3])
+    return schedule, tuple(_body_sources(body)), None
+
+
 def load_scheduled_sources(
-    store: Store, today: date
+    store: Store, today: date, cache: dict[int, ParsedConfig] | None = None
 ) -> tuple[list[ScheduledSource], list[ScheduleProblem]]:
     """Every district with an active sync schedule (a few queries for all districts).
 
     Sources come from the district's newest configuration (`sources[].name`), or from the
     store's activated sources when the configuration names none. `first_day` is the earliest
     school-year start on or after yesterday in the sources' currently published calendars.
+    With `cache` (config version id → parsed), only configurations not seen before are read
+    and parsed, so a periodic reload of thousands of districts stays cheap.
     """
     latest = (
         sa.select(config_versions.c.district_id, sa.func.max(config_versions.c.version).label("v"))
@@ -92,7 +108,7 @@ def load_scheduled_sources(
         .subquery()
     )
     stmt = (
-        sa.select(districts.c.id, districts.c.name, config_versions.c.body)
+        sa.select(districts.c.id, districts.c.name, config_versions.c.id.label("config_id"))
         .join(config_versions, config_versions.c.district_id == districts.c.id)
         .join(
             latest,
@@ -114,30 +130,40 @@ def load_scheduled_sources(
         .where(sessions.c.startDate >= today - timedelta(days=1))
         .group_by(sessions.c.district_id, sessions.c.source)
     )
+    old = cache if cache is not None else {}
+    parsed: dict[int, ParsedConfig] = {}
     with store.engine.connect() as conn:
         rows = conn.execute(stmt).all()
+        missing = [r.config_id for r in rows if r.config_id not in old]
+        for i in range(0, len(missing), 500):
+            chunk = missing[i : i + 500]
+            bodies = sa.select(config_versions.c.id, config_versions.c.body).where(
+                config_versions.c.id.in_(chunk)
+            )
+            for config_id, text in conn.execute(bodies):
+                parsed[config_id] = _parse_config(text)
         first_days = {(r.district_id, r.source): r.first_day for r in conn.execute(first_days_stmt)}
         activated: dict[int, list[str]] = {}
         for r in conn.execute(sa.select(sources.c.district_id, sources.c.name)):
             activated.setdefault(r.district_id, []).append(r.name)
     out: list[ScheduledSource] = []
     problems: list[ScheduleProblem] = []
-    for district_id, name, text in rows:
-        try:
-            body = json.loads(text)
-            schedule = SyncSchedule.model_validate(body.get("sync_schedule") or {})
-        except (ValueError, ValidationError) as exc:
-            message = str(exc).splitlines()
-            problems.append(
-                ScheduleProblem(district_id, name, " ".join(m.strip() for m in message[:3]))
-            )
+    for district_id, name, config_id in rows:
+        entry = parsed.get(config_id) or old[config_id]
+        parsed[config_id] = entry
+        schedule, names, problem = entry
+        if schedule is None:
+            problems.append(ScheduleProblem(district_id, name, problem or "unreadable"))
             continue
-        names = _body_sources(body) or activated.get(district_id, [])
+        names = names or tuple(activated.get(district_id, ()))
         if not schedule.is_active or not names:
             continue
         days = [first_days[(district_id, n)] for n in names if (district_id, n) in first_days]
         first_day = min(days) if days else None
-        out.append(ScheduledSource(district_id, name, names[0], schedule, first_day, tuple(names)))
+        out.append(ScheduledSource(district_id, name, names[0], schedule, first_day, names))
+    if cache is not None:
+        cache.clear()
+        cache.update(parsed)
     return out, problems
 
 
@@ -172,6 +198,7 @@ class Scheduler:
         self.problems: list[ScheduleProblem] = []
         self.started_at = clock()
         self._signature: tuple[Any, ...] | None = None
+        self._parsed: dict[int, ParsedConfig] = {}
         self._loaded_at: datetime | None = None
 
     # -- loading ------------------------------------------------------------------------------
@@ -184,7 +211,7 @@ class Scheduler:
     def reload(self, now: datetime) -> None:
         """Re-read configurations, calendars and the recorded schedule state."""
         self._signature = _config_signature(self.store)
-        found, self.problems = load_scheduled_sources(self.store, now.date())
+        found, self.problems = load_scheduled_sources(self.store, now.date(), self._parsed)
         for problem in self.problems:
             log.error(
                 "sync_schedule cannot be read; this district will not sync by itself",
