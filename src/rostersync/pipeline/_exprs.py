@@ -42,6 +42,12 @@ def attribute(name: str, schema: pl.Schema) -> pl.Expr:
     return metadata_value(name)
 
 
+def rows_of_type(frame: pl.DataFrame, etype: str) -> pl.DataFrame:
+    """The rows of an entity type (people types share ``users``)."""
+    roles = ENTITY_TYPES[etype].roles
+    return frame if roles is None else frame.filter(pl.col("role").is_in(list(roles)))
+
+
 def split_by_type(frame: pl.DataFrame, etype: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows of an entity type and the other rows (people types share ``users``)."""
     roles = ENTITY_TYPES[etype].roles

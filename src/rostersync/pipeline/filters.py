@@ -23,7 +23,7 @@ from rostersync.pipeline._exprs import (
     condition_attributes,
     isin,
     metadata_value,
-    split_by_type,
+    rows_of_type,
     with_demographics,
 )
 from rostersync.pipeline._report import StageReport, entries
@@ -39,8 +39,28 @@ ENROLL_STATUS_KEYS: Final = (
 )
 
 
+_ENROLL = "__enroll_status"
+_ENROLL_TEMPLATES = frozenset({"active_students_only", "exclude_pre_registered"})
+
+
+def with_enroll_status(view: pl.DataFrame) -> pl.DataFrame:
+    """``view`` with the SIS enrollment status as a column, parsed once from the metadata.
+
+    Only keys that occur in the column at all are parsed (a literal search is far cheaper than
+    reading JSON).
+    """
+    meta = view.get_column("metadata")
+    present = [k for k in ENROLL_STATUS_KEYS if meta.str.contains(f'"{k}"', literal=True).any()]
+    status = (
+        pl.coalesce([metadata_value(k) for k in present]).str.to_uppercase()
+        if present
+        else pl.lit(None, dtype=pl.Utf8)
+    )
+    return view.with_columns(status.alias(_ENROLL))
+
+
 def _enroll_status() -> pl.Expr:
-    return pl.coalesce([metadata_value(k) for k in ENROLL_STATUS_KEYS]).str.to_uppercase()
+    return pl.col(_ENROLL)
 
 
 class _Alive:
@@ -150,12 +170,14 @@ def filter_rules(tables: Roster, config: SourceConfig) -> tuple[Roster, StageRep
         if not rules:
             continue
         entity = fields.entity_of(etype)
-        view, _ = split_by_type(tables[entity], etype)
+        view = rows_of_type(tables[entity], etype)
         if entity == "users":
             wanted: set[str] = set()
             for _, r in rules:
                 wanted |= condition_attributes(r.include) | condition_attributes(r.exclude)
             view = with_demographics(view, tables["demographics"], wanted)
+        if any(r.template in _ENROLL_TEMPLATES for _, r in rules):
+            view = with_enroll_status(view)
         dropped_by = []
         for label, rule in rules:
             if rule.template is not None:

@@ -45,7 +45,7 @@ def attribute_mapping(tables: Roster, config: SourceConfig) -> tuple[Roster, Sta
             compile_mapping(rule, dtypes[attr], frame.schema).alias(attr)
             for attr, rule in mapping.items()
         ]
-        frame = frame.with_columns(exprs)
+        frame = frame.lazy().with_columns(exprs).collect()  # shared source fields read once
         if entity == "users" and demo_cols:
             out["demographics"] = write_demographics(frame, out["demographics"], demo_cols)
             frame = frame.drop(demo_cols)

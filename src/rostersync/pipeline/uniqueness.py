@@ -25,7 +25,7 @@ import polars as pl
 from rostersync.config import SourceConfig
 from rostersync.config import _fields as fields
 from rostersync.model import Roster
-from rostersync.pipeline._exprs import attribute, is_empty, isin, split_by_type, with_demographics
+from rostersync.pipeline._exprs import attribute, is_empty, isin, rows_of_type, with_demographics
 from rostersync.pipeline._refs import LINK_KEYS, dedupe_links, rewrite_ids
 from rostersync.pipeline._report import StageReport, entries
 
@@ -109,7 +109,7 @@ def _find_duplicates(tables: Roster, etype: str, attrs: list[str]) -> pl.DataFra
     cols = {"sourcedId", "metadata", *(a for a in attrs if a in base.schema)}
     if entity == "users":
         cols.add("role")
-    view, _ = split_by_type(base.select([c for c in base.columns if c in cols]), etype)
+    view = rows_of_type(base.select([c for c in base.columns if c in cols]), etype)
     if view.height < 2:
         return pl.DataFrame(schema={"sourcedId": pl.Utf8, "__survivor": pl.Utf8})
     if entity == "users":
