@@ -36,6 +36,10 @@ QUERIES = """<queries>
     <sql><![CDATA[select s.dcid, s.last_name from students s where s.schoolid = :schoolid
       order by s.dcid]]></sql>
   </query>
+  <query name="org.example.roster.students.broken" coreTable="students" flattened="true">
+    <columns><column column="STUDENTS.DCID">dcid</column></columns>
+    <sql><![CDATA[select s.dcid from students s where s.no_such_column = 1]]></sql>
+  </query>
   <query name="org.example.roster.students.birthdays" coreTable="students" flattened="true">
     <columns><column column="STUDENTS.DOB">dob</column></columns>
     <sql><![CDATA[select s.dob from students s order by s.dcid]]></sql>
@@ -66,6 +70,7 @@ def test_reads_a_plugin_zip(tmp_path: Path) -> None:
     assert plugin.level("students", "first_name") is None
     assert set(plugin.queries) == {
         "org.example.roster.students.by_school",
+        "org.example.roster.students.broken",
         "org.example.roster.students.birthdays",
     }
 
@@ -100,6 +105,9 @@ def test_plugin_queries_run_and_access_is_enforced(
     first = body["record"][0]
     assert set(first) == {"dcid", "last_name"}
     assert isinstance(first["dcid"], str)
+    broken = sim.post("/ws/schema/query/org.example.roster.students.broken", json={})
+    assert broken.status_code == 400
+    assert "could not be run" in broken.json()["message"]
     denied = sim.post("/ws/schema/query/org.example.roster.students.birthdays", json={})
     assert denied.status_code == 403
     assert denied.json()["errors"][0]["field"] == "STUDENTS.DOB"
