@@ -194,6 +194,21 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
             "pets",
         ),
         (("export", "oneroster-csv", "--district", "Nowhere", "--out", "x.zip"), "Nowhere"),
+        (
+            (
+                "api-clients",
+                "create",
+                "--district",
+                "Springfield",
+                "--name",
+                "a",
+                "--scopes",
+                "roster.readonly",
+                "--schools",
+                "org-s1,org-d1",
+            ),
+            "org-d1",
+        ),
     ],
 )
 def test_bad_input_is_a_one_line_error(

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
 from rostersync.cli._app import console, get_settings
 from rostersync.cli.db import cli_store
+from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.clients import SCOPES, ApiClient, ApiClients
 from rostersync.export.oneroster.sharing import GRANTS, SharingRules
+from rostersync.store.schema import roster_tables
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -30,6 +34,28 @@ def _describe(client: ApiClient) -> dict[str, object]:
         "created_at": client.created_at.isoformat(),
         "revoked": client.revoked,
     }
+
+
+def _check_schools(engine: Engine, district_id: int, schools: frozenset[str]) -> None:
+    """Every granted school must be a school of the district's published roster (if any)."""
+    orgs = roster_tables["orgs"]
+    with engine.connect() as conn:
+        known = set(
+            conn.scalars(
+                sa.select(orgs.c.sourcedId).where(
+                    orgs.c.district_id == district_id,
+                    orgs.c.valid_to.is_(None),
+                    orgs.c.type == "school",
+                )
+            )
+        )
+    unknown = sorted(schools - known)
+    if known and unknown:
+        raise ConfigurationError(
+            f"--schools: {', '.join(unknown)} is not a school of the published roster",
+            setting="--schools",
+            hint="use the schools' sourcedIds, e.g. from GET /ims/oneroster/rostering/v1p2/schools",
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -73,6 +99,8 @@ def register(app: typer.Typer) -> None:
         store = cli_store()
         try:
             the_district = store.get_district(district)
+            if rules.schools is not None:
+                _check_schools(store.engine, the_district.id, rules.schools)
             clients = ApiClients(store.engine, get_settings().get_secret_key())
             issued = clients.create(the_district.id, name, _split(scopes) or [], rules)
             store.audit(
