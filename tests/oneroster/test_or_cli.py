@@ -4,8 +4,6 @@ delta, per client) re-imported by the independent reader and compared with the s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from or_csv_reader import (
 from or_sample_roster import small_roster
 from typer.testing import CliRunner
 
-from rostersync.cli import app
+from rostersync.cli import app, main
 from rostersync.logs import configure_logging
 from rostersync.model import Roster
 from rostersync.settings import load_settings
@@ -150,15 +148,14 @@ def test_api_client_create_list_and_client_limited_export(
     assert json.loads(invoke("api-clients", "list", "--district", "1", "--json"))[0]["revoked"]
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rostersync", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        check=False,
-        timeout=120,
-    )
+def run_main(
+    args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """Run the console entry point in-process: exit code and what it printed on stderr."""
+    monkeypatch.setattr(sys, "argv", ["rostersync", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    return int(info.value.code or 0), capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -212,12 +209,16 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_bad_input_is_a_one_line_error(
-    published: tuple[Roster, Roster], args: tuple[str, ...], needle: str
+    published: tuple[Roster, Roster],
+    args: tuple[str, ...],
+    needle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    result = run_cli(*args)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert len(lines) == 1, result.stderr
+    code, stderr = run_main(args, monkeypatch, capsys)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert code != 0
+    assert "Traceback" not in stderr
+    assert len(lines) == 1, stderr
     assert lines[0].startswith("error: ")
     assert needle in lines[0]
