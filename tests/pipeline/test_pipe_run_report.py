@@ -95,7 +95,10 @@ def test_report_as_json_and_csv(tmp_path: Path) -> None:
         "master_fields",
         "referential_cleanup",
     ]
-    assert len(data["records"]) == report.records.height
+    assert len(data["records"]) == report.records.height == data["records_total"]
+    short = json.loads(report.to_json(max_records=2))
+    assert len(short["records"]) == 2
+    assert short["records_total"] == report.records.height
     written = report.write_csv(tmp_path / "report")
     names = {p.name for p in written}
     assert {"summary.csv", "users.csv", "enrollments.csv"} <= names

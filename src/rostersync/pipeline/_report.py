@@ -138,7 +138,12 @@ class RunReport:
             out.setdefault(entity, {"in": 0, "out": 0})[action] = int(n)
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, max_records: int | None = None) -> dict[str, Any]:
+        """Summary, per-stage counts and the listed records (the first ``max_records``)."""
+        records = self.records
+        total = records.height
+        if max_records is not None:
+            records = records.head(max_records)
         return {
             "summary": self.summary(),
             "stages": [
@@ -150,12 +155,14 @@ class RunReport:
                 }
                 for s in self.stages
             ],
-            "records": self.records.to_dicts(),
+            "records": records.to_dicts(),
+            "records_total": total,
         }
 
-    def to_json(self, *, indent: int | None = None) -> str:
-        """The whole report as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent)
+    def to_json(self, *, indent: int | None = None, max_records: int | None = None) -> str:
+        """The report as JSON text; a big run may list only its first ``max_records`` records
+        here (the CSV files always have them all)."""
+        return json.dumps(self.to_dict(max_records=max_records), indent=indent)
 
     def write_csv(self, directory: str | Path) -> list[Path]:
         """``summary.csv`` and one ``<entity>.csv`` of listed records per entity."""
