@@ -298,7 +298,11 @@ class RosterVersions:
                         )
                     writing = pl.concat([diff.added, diff.updated])
                     if writing.len():
-                        rows = table.filter(pl.col("sourcedId").is_in(writing.implode()))
+                        rows = (
+                            table
+                            if writing.len() == table.height  # e.g. a first publish
+                            else table.filter(pl.col("sourcedId").is_in(writing.implode()))
+                        )
                         _bulk.insert_rows(
                             dbapi,
                             dialect,
