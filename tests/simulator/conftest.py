@@ -7,6 +7,7 @@ from contextlib import ExitStack
 
 import httpx
 import pytest
+from ps_sim_helpers import Api, fetch_token
 
 from rostersync.simulators.powerschool import (
     District,
@@ -28,22 +29,9 @@ def server(tiny: District) -> Iterator[RunningSimulator]:
         yield running
 
 
-def _token_for(
-    url: str, client_id: str = "rostersync-demo", secret: str = "rostersync-demo-secret"
-) -> str:
-    response = httpx.post(
-        f"{url}/oauth/access_token",
-        auth=(client_id, secret),
-        data={"grant_type": "client_credentials"},
-        headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
 @pytest.fixture(scope="session")
 def api(server: RunningSimulator) -> Iterator[httpx.Client]:
-    token = _token_for(server.url)
+    token = fetch_token(server.url)
     with httpx.Client(
         base_url=server.url,
         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -54,22 +42,7 @@ def api(server: RunningSimulator) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def token_for() -> object:
     """A function: base URL (and credentials) → a fresh access token."""
-    return _token_for
-
-
-class Api:
-    """A started simulator plus an authenticated client (for tests that need their own config)."""
-
-    def __init__(self, running: RunningSimulator) -> None:
-        self.server = running
-        self.token = _token_for(running.url, running.config.client_id, running.config.client_secret)
-        self.client = httpx.Client(
-            base_url=running.url,
-            headers={"Accept": "application/json", "Authorization": f"Bearer {self.token}"},
-        )
-        self.get = self.client.get
-        self.post = self.client.post
-        self.request = self.client.request
+    return fetch_token
 
 
 @pytest.fixture

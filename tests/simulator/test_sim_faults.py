@@ -7,8 +7,8 @@ from collections.abc import Callable
 import httpx
 import orjson
 import pytest
+from ps_sim_helpers import Api
 
-from conftest import Api
 from rostersync.simulators.powerschool import Faults, SimulatorConfig
 
 

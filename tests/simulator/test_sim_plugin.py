@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from ps_sim_helpers import Api
 
-from conftest import Api
 from rostersync.errors import ConfigurationError
 from rostersync.simulators.powerschool import SimulatorConfig, read_plugin
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import httpx
 import polars as pl
+from ps_sim_helpers import Api
 
-from conftest import Api
 from rostersync.simulators.powerschool import District, SimulatorConfig, parse_plugin_xml
 
 

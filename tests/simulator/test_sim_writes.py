@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import polars as pl
+from ps_sim_helpers import Api
 
-from conftest import Api
 from rostersync.simulators.powerschool import District, generate_district
 
 
