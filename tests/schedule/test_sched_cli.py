@@ -79,3 +79,28 @@ def test_worker_needs_a_broker_for_celery() -> None:
     assert proc.returncode == 2
     assert "ROSTERSYNC_BROKER_URL" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_scheduler_thread_starts_ticks_and_stops() -> None:
+    import threading
+
+    from sched_helpers import publishing_run
+
+    from rostersync.schedule.service import schedule_overview, start_scheduler_thread
+
+    settings = load_settings()
+    store = open_store(settings, upgrade=True)
+    handle = start_scheduler_thread(
+        settings, interval=0.05, executor="inprocess", store=store, run_function=publishing_run
+    )
+    ticked = threading.Event()
+    for _ in range(600):
+        if schedule_overview(store).schedulers:
+            ticked.set()
+            break
+        ticked.wait(0.05)
+    assert ticked.is_set(), "the scheduler thread recorded a tick"
+    handle.stop()
+    assert not handle.thread.is_alive()
+    assert schedule_overview(store).schedulers == [], "a clean stop clears the heartbeat"
+    store.dispose()

@@ -44,7 +44,9 @@ from rostersync.store.schema import config_versions, districts, roster_tables, s
 
 log = get_logger("schedule.scheduler")
 
-DEFAULT_RELOAD_EVERY = timedelta(minutes=5)
+#: Configuration changes are seen at the next tick (a cheap signature query); the full re-read
+#: also picks up new school calendars (first day of school), which are published weeks ahead.
+DEFAULT_RELOAD_EVERY = timedelta(hours=1)
 
 
 @dataclass
