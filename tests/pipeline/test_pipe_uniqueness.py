@@ -157,3 +157,12 @@ def test_courses_by_configured_domain(tmp_path: Path) -> None:
     out, _ = uniqueness_domains(tables, config.sources[0])
     assert ids(out["courses"]) == {"c1"}
     assert out["classes"]["courseSourcedId"].to_list() == ["c1"]
+
+
+def test_normalisation_folds_case_accents_and_spaces() -> None:
+    from rostersync.pipeline.uniqueness import normalise
+
+    values = ["Élodie  Straße", " ELODIE STRASSE ", "e\u0301lodie strasse", "Elodie\tStrasse"]
+    frame = pl.DataFrame({"v": [*values, "", "  "]})
+    out = frame.select(normalise(pl.col("v")))["v"].to_list()
+    assert out == ["elodie strasse"] * 4 + [None, None]

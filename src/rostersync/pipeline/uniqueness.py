@@ -39,6 +39,7 @@ def normalise(expr: pl.Expr) -> pl.Expr:
         expr.str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
         .str.to_lowercase()
+        .str.replace_all("ß", "ss", literal=True)  # the one common case lowercasing misses
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
         .replace("", None)
