@@ -13,15 +13,12 @@ Prints seconds per stage, records in/out and peak RSS.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import resource
-import sys
 import time
 from typing import Any
 
 import polars as pl
 
+from _common import Phases, emit, load_average, machine, peak_rss_mb
 from rostersync.config import DistrictConfig, validate_config
 from rostersync.model import ENTITIES, Roster, conform
 from rostersync.pipeline import SOURCE_STAGES, complete, master_field_merge, referential_cleanup
@@ -69,10 +66,6 @@ FAMILY = [
     "TEST",
 ]
 GRADES = ["KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"]
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def pick(values: list[str], ix: pl.Series, salt: int) -> pl.Series:
@@ -405,51 +398,42 @@ def _config(n_schools: int) -> DistrictConfig:
 
 
 def run(scale: float) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    sis, ad = build(scale)
-    generated = time.perf_counter() - t0
+    phases = Phases()
+    with phases("generate"):
+        sis, ad = build(scale)
     config = _config(sis["orgs"].height - 1)
-    timings: dict[str, float] = {}
-    cpu: dict[str, float] = {}
     reports: list[StageReport] = []
     processed: dict[str, Roster] = {}
     records_in = {n: sis[n].height + ad[n].height for n in ENTITIES}
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for source, tables in (("sis", sis), ("ad", ad)):
         current = tables
         for stage in SOURCE_STAGES:
-            t, c = time.perf_counter(), time.process_time()
-            current, report = stage(current, config.source(source))
-            timings[report.stage] = timings.get(report.stage, 0.0) + time.perf_counter() - t
-            cpu[report.stage] = cpu.get(report.stage, 0.0) + time.process_time() - c
+            with phases(f"{source}.{stage.__name__}"):
+                current, report = stage(current, config.source(source))
             reports.append(report)
         processed[source] = current
-    t, c = time.perf_counter(), time.process_time()
-    merged, report = master_field_merge(processed, config)
-    timings["master_fields"] = time.perf_counter() - t
-    cpu["master_fields"] = time.process_time() - c
+    with phases("master_fields"):
+        merged, report = master_field_merge(processed, config)
     reports.append(report)
-    t, c = time.perf_counter(), time.process_time()
-    final, report = referential_cleanup(merged)
-    timings["referential_cleanup"] = time.perf_counter() - t
-    cpu["referential_cleanup"] = time.process_time() - c
+    with phases("referential_cleanup"):
+        final, report = referential_cleanup(merged)
     reports.append(report)
-    total = time.perf_counter() - start
+    total, total_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     run_report = RunReport(reports, records_in, {n: final[n].height for n in ENTITIES})
     summary = run_report.summary()
     return {
         "benchmark": "pipeline",
         "scale": scale,
-        "polars": pl.__version__,
-        "threads": pl.thread_pool_size(),
-        "generate_seconds": round(generated, 2),
+        "machine": machine(),
+        "polars_threads": pl.thread_pool_size(),
+        "load_average_1m": load_average(),
         "pipeline_seconds": round(total, 2),
-        "stage_seconds": {k: round(v, 3) for k, v in timings.items()},
         # CPU seconds of this process (all threads): what the stages cost when the machine is
         # shared and wall-clock time mostly measures waiting for a core
-        "pipeline_cpu_seconds": round(sum(cpu.values()), 2),
-        "stage_cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
-        "load_average_1m": round(os.getloadavg()[0], 1),
+        "pipeline_cpu_seconds": round(total_cpu, 2),
+        "phase_seconds": phases.seconds,
+        "phase_cpu_seconds": phases.cpu_seconds,
         "records_in": records_in,
         "records_out": run_report.records_out,
         "report_rows": run_report.records.height,
@@ -458,7 +442,7 @@ def run(scale: float) -> dict[str, Any]:
             for a in ("skipped", "reported", "filtered", "merged", "removed")
         },
         "records_per_second": round(sum(records_in.values()) / total),
-        "peak_rss_mb": round(peak_rss_mb()),
+        "peak_rss_mb": peak_rss_mb(),
         "targets": {"pipeline_seconds": 30, "peak_rss_mb": 6144},
     }
 
@@ -467,8 +451,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = ≈1M students")
     args = parser.parse_args()
-    json.dump(run(args.scale), sys.stdout, indent=2)
-    print()
+    emit(run(args.scale))
 
 
 if __name__ == "__main__":
