@@ -22,6 +22,21 @@ def scrub_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMa
     return event
 
 
+class _CurrentStderr:
+    """A file-like object that writes to whatever ``sys.stderr`` is at the time of writing.
+
+    structlog's print logger keeps the file it was given; when stderr is swapped after logging
+    is configured (a test harness capturing output, a daemon re-opening its streams) a kept
+    reference would write to a closed file and turn a log line into a crash.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     """Route structlog and the standard library's logging to stderr, in console or JSON form."""
     renderer: Any = (
@@ -39,7 +54,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 
