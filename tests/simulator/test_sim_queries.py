@@ -111,3 +111,11 @@ def test_delta_pull_returns_only_changed_rows(start: Callable[..., Api]) -> None
         CORE + "student.student_dcid_id_map", json={**body, "$dataversion": delta["$dataversion"]}
     ).json()
     assert latest["record"] == []
+
+
+def test_installed_queries_and_tables_are_listed(api: httpx.Client) -> None:
+    names = [q["name"] for q in api.get("/ws/schema/query/api").json()["queries"]]
+    assert "com.pearson.core.student.student_dcid_id_map" in names
+    assert "com.pearson.core.search_students" not in names
+    tables = api.get("/ws/schema/table").json()["tables"]
+    assert {"STUDENTS", "U_DEF_EXT_STUDENTS", "SECTIONTEACHER"} <= set(tables)

@@ -388,7 +388,28 @@ class Queries:
 
 def routes(sim: Simulator, r: Any) -> list[Route]:
     queries = Queries(sim)
+
+    async def installed(request: Request) -> Response:
+        """`GET /ws/schema/query/api`: the installed named queries and their arguments."""
+        every = {**CORE_QUERIES, **sim.plugin.queries}
+        return json_response(
+            {
+                "queries": [
+                    {
+                        "name": q.name,
+                        "coreTable": q.core_table,
+                        "flattened": q.flattened,
+                        "args": [
+                            {"name": a.name, "required": a.required, "type": a.type} for a in q.args
+                        ],
+                    }
+                    for q in sorted(every.values(), key=lambda q: q.name)
+                ]
+            }
+        )
+
     return [
+        r("/ws/schema/query/api", installed),
         r("/ws/schema/query/{name}", queries.handle, ("POST",)),
         r("/ws/schema/query/{name}/count", queries.handle, ("POST",)),
     ]

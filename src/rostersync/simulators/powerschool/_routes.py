@@ -51,6 +51,7 @@ def routes(sim: Simulator) -> list[Route]:
         r("/ws/v1/section/{section_id}/section_enrollment", v1.enrollments),
         r("/ws/v1/section/{section_id}/section_enrollment/count", v1.enrollments),
         r("/ws/v1/{kind}/{id}", v1.single),
+        r("/ws/schema/table", tables.names),
         r("/ws/schema/table/{table}", tables.list),
         r("/ws/schema/table/{table}/count", tables.count),
         r("/ws/schema/table/{table}/metadata", tables.metadata),
@@ -390,6 +391,10 @@ class _Tables:
         )
         rows = frame.slice((page - 1) * size, size)
         return json_response({"name": table.upper(), "record": _tables.records(table, rows, cols)})
+
+    async def names(self, request: Request) -> Response:
+        """`GET /ws/schema/table`: the tables the API serves."""
+        return json_response({"tables": sorted(t.upper() for t in self.sim.district.tables)})
 
     async def count(self, request: Request) -> Response:
         _table, frame = self._rows(request)
