@@ -135,6 +135,8 @@ def row_hashes(entity: str | Entity, table: pl.DataFrame) -> pl.Series:
 
 
 def _check_unique(entity: str, table: pl.DataFrame, what: str) -> None:
+    if table["sourcedId"].n_unique() == table.height:
+        return
     dup = table.filter(pl.col("sourcedId").is_duplicated())
     if dup.height:
         sample = dup["sourcedId"][0]
@@ -188,24 +190,23 @@ def diff_table(
     candidate = conform(ent, candidate)
     _check_unique(entity, base, "last accepted version")
     _check_unique(entity, candidate, "candidate roster")
-    b = base.with_columns(row_hashes(ent, base))
-    c = candidate.with_columns(row_hashes(ent, candidate))
-    b_keys = b.select("sourcedId", pl.col(_HASH).alias("__b"))
-    c_keys = c.select("sourcedId", pl.col(_HASH).alias("__c"))
-    added = c.join(b_keys, on="sourcedId", how="anti").drop(_HASH)
-    deleted = (
-        b.join(c_keys, on="sourcedId", how="anti").drop(_HASH) if bulk_upload else base.clear()
+    # One full join of (sourcedId, hash) pairs classifies every record; the full rows are then
+    # fetched for the (small) changed sets only.
+    keys = pl.DataFrame({"sourcedId": base["sourcedId"], "__b": row_hashes(ent, base)}).join(
+        pl.DataFrame({"sourcedId": candidate["sourcedId"], "__c": row_hashes(ent, candidate)}),
+        on="sourcedId",
+        how="full",
+        coalesce=True,
     )
-    changed_ids = (
-        b_keys.join(c_keys, on="sourcedId", how="inner")
-        .filter(pl.col("__b") != pl.col("__c"))
-        .select("sourcedId")
-        .sort("sourcedId")
-    )
+    added_ids = keys.filter(pl.col("__b").is_null()).select("sourcedId")
+    gone_ids = keys.filter(pl.col("__c").is_null()).select("sourcedId")
+    changed_ids = keys.filter(pl.col("__b") != pl.col("__c")).select("sourcedId").sort("sourcedId")
+    added = candidate.join(added_ids, on="sourcedId", how="semi")
+    deleted = base.join(gone_ids, on="sourcedId", how="semi") if bulk_upload else base.clear()
     updated = changed_ids.join(candidate, on="sourcedId", how="left").select(ent.field_names)
     updated_before = changed_ids.join(base, on="sourcedId", how="left").select(ent.field_names)
     fields = field_changes(ent, updated_before, updated)
-    kept = 0 if bulk_upload else base.height - base.join(c_keys, "sourcedId", "semi").height
+    kept = 0 if bulk_upload else gone_ids.height
     return EntityChanges(
         entity=entity,
         base_total=base.height,
