@@ -73,6 +73,13 @@ def test_day_one_day_two_outage_and_mass_deletion(store: Store) -> None:
     assert run.roster_version == 2
     assert {"changes", "diff", "publish"} <= set(run.phases)
 
+    same = _run(store, district, day2)  # nothing changed: no new, empty version
+    assert same.status == "succeeded"
+    assert same.version is not None
+    assert same.version.version == 2
+    assert same.summary["unchanged"] is True
+    assert store.get_run(same.run_id).roster_version == 2
+
     outage = {name: ent.empty() for name, ent in ENTITIES.items()}
     failed = _run(store, district, outage)
     assert failed.status == "failed"

@@ -192,6 +192,21 @@ def process_candidate(
         _notify(notifier, Event("held", name, run_id, None, why, summary))
         return Outcome("held", run_id, None, changes, why, trips, summary)
 
+    if changes.is_empty() and base_version is not None:
+        # Nothing changed: the current version stays; no empty version, no "new data" message.
+        summary["unchanged"] = True
+        store.update_run(
+            run_id,
+            status="succeeded",
+            roster_version=base_version,
+            change_summary=summary,
+            phases=phases,
+            finished_at=_now(),
+        )
+        log.info("run unchanged", run_id=run_id, version=base_version)
+        current = store.get_version(district_id, base_version)
+        return Outcome("succeeded", run_id, current, changes, [], trips, summary)
+
     roster = apply_changes(base, changes)
     note = window_note(held_back) or None
     version = _publish(store, district_id, run_id, roster, summary, phases, note, notifier)
