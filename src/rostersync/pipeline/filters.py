@@ -152,6 +152,16 @@ def _outside_year(rule: FilterRule, etype: str, alive: _Alive) -> pl.Expr:
     ).list.any().fill_null(False)
 
 
+_ALWAYS: Final = frozenset({"sourcedId", "source", "role"})
+#: Columns each template reads besides the ones above.
+_TEMPLATE_COLUMNS: Final[dict[str, set[str]]] = {
+    "active_students_only": {"status", "enabledUser"},
+    "current_school_year_only": {"schoolYear", "schoolYearSourcedId", "termSourcedIds"},
+    "exclude_test_records": {"givenName", "familyName", "title"},
+    "grade_range": {"grades"},
+}
+
+
 def _rules_for(etype: str, config: SourceConfig) -> list[tuple[str, FilterRule]]:
     configured: list[FilterRule] = config.filter_rules.get(etype) or []  # type: ignore[call-overload]
     rules = [(r.label(i), r) for i, r in enumerate(configured)]
@@ -170,11 +180,15 @@ def filter_rules(tables: Roster, config: SourceConfig) -> tuple[Roster, StageRep
         if not rules:
             continue
         entity = fields.entity_of(etype)
-        view = rows_of_type(tables[entity], etype)
+        wanted: set[str] = set()
+        for _, r in rules:
+            wanted |= condition_attributes(r.include) | condition_attributes(r.exclude)
+            wanted |= _TEMPLATE_COLUMNS.get(r.template or "", set()) | set(r.attributes or [])
+        base = tables[entity]
+        # only the columns the rules read (and the report needs) are copied
+        narrow = [c for c in base.columns if c in wanted or c in _ALWAYS or c == "metadata"]
+        view = rows_of_type(base.select(narrow), etype)
         if entity == "users":
-            wanted: set[str] = set()
-            for _, r in rules:
-                wanted |= condition_attributes(r.include) | condition_attributes(r.exclude)
             view = with_demographics(view, tables["demographics"], wanted)
         if any(r.template in _ENROLL_TEMPLATES for _, r in rules):
             view = with_enroll_status(view)
