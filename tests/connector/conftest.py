@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -24,3 +26,10 @@ def tiny_district() -> District:
 def tiny_sim(tiny_district: District) -> Iterator[RunningSimulator]:
     with run_simulator(tiny_district, SimulatorConfig()) as sim:
         yield sim
+
+
+@pytest.fixture(autouse=True)
+def _logging_to_real_stderr() -> Iterator[None]:
+    """The CLI points logging at the stream of the moment; in-process CLI tests close theirs."""
+    yield
+    logging.basicConfig(stream=sys.__stderr__, level=logging.WARNING, force=True)

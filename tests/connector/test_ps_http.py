@@ -246,3 +246,19 @@ async def test_throttle_spaces_request_starts() -> None:
     throttle.push_back(5)
     await throttle.wait(fake_sleep)
     assert slept[-1] == 5
+
+
+async def test_disabled_plugin_is_named() -> None:
+    # The simulator has no "disabled plugin" switch; the answer's wording is what we key on.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            401, json={"error": "invalid_client", "error_description": "Plugin is disabled"}
+        )
+
+    rec = Recorder()
+    session, client = _session(httpx.MockTransport(handler), rec)
+    async with client:
+        with pytest.raises(SourceAuthError, match="plugin is disabled") as err:
+            await session.get("/ws/v1/district")
+    assert err.value.hint is not None
+    assert "enable the plugin" in err.value.hint

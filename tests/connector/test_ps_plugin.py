@@ -71,3 +71,15 @@ def test_plugin_command_writes_the_default_plugin(tmp_path: Path) -> None:
     plugin = read_plugin(out)
     assert plugin.name == "rostersync"
     assert plugin.level("person", "lastname") == "ViewOnly"
+
+
+async def test_v1_access_level_none_is_named(tiny_district: District, tmp_path: Path) -> None:
+    plugin = read_plugin(write_plugin(tmp_path / "old.zip", ExtractPlan(), v1_access=None))
+    config = SimulatorConfig(plugin=plugin, enforce_v1_access_level=True)
+    with run_simulator(tiny_district, config) as sim:
+        async with httpx.AsyncClient() as client:
+            report = await make_connector(sim.url, client).test_connection()
+    assert not report.ok
+    assert "PowerSchool denied /ws/v1/" in report.message
+    assert report.hint is not None
+    assert "accessLevelV1Api" in report.hint
