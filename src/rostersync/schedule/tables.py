@@ -42,6 +42,8 @@ schedule_state = sa.Table(
     sa.Column("last_kind", sa.Text, nullable=True),
     sa.Column("last_trigger", sa.Text, nullable=True),
     sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True),
+    # which scheduler tick dispatched the last slot (tells claims of two schedulers apart)
+    sa.Column("claimed_by", sa.Text, nullable=True),
     sa.Column("expired_notice_at", sa.DateTime(timezone=True), nullable=True),
 )
 
