@@ -8,6 +8,10 @@ written by the change publish against the number of changed records. Prints JSON
 
     .venv/bin/python bench/changes.py                 # mega: 1,000,000 students
     .venv/bin/python bench/changes.py --scale 0.05    # 50,000 students
+    .venv/bin/python bench/changes.py --no-sqlite --pg ""   # the diff only
+
+``*_cpu_seconds`` is this process's CPU time (both Polars threads), meaningful on a busy machine;
+for PostgreSQL it excludes the server's own work, so wall time is the figure there.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
+from _common import load_average, machine
 from rostersync.changes.diff import diff_rosters
 from rostersync.model import Roster, conform, empty_roster
 from rostersync.store import Store, make_engine
@@ -234,9 +239,9 @@ def bench_backend(
     store = Store(make_engine(url))
     store.upgrade()
     district = store.create_district(f"bench-{uuid.uuid4().hex[:8]}").id
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     store.publish(district, day1)
-    first = time.perf_counter() - t
+    first, first_cpu = time.perf_counter() - t, time.process_time() - c
     analyze_seconds = None
     if analyze:  # planner statistics, as a DBA's ANALYZE or PostgreSQL's autovacuum give them
         t = time.perf_counter()
@@ -247,16 +252,18 @@ def bench_backend(
     base = store.read_version(district)
     read = time.perf_counter() - t
     del base
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     v2 = store.publish(district, day2)
-    second = time.perf_counter() - t
+    second, second_cpu = time.perf_counter() - t, time.process_time() - c
     written = _written(store, district, v2.version)
     store.dispose()
     return {
         "first_publish_seconds": round(first, 2),
+        "first_publish_cpu_seconds": round(first_cpu, 2),
         "analyze_seconds": analyze_seconds,
         "read_version_seconds": round(read, 2),
         "change_publish_seconds": round(second, 2),
+        "change_publish_cpu_seconds": round(second_cpu, 2),
         "rows_written": written,
         "changed_records": changed,
         "rows_written_per_changed_record": round(written / changed, 3) if changed else None,
@@ -286,9 +293,9 @@ def main() -> None:
     gen = time.perf_counter() - t
     day_entities.extend(day1)
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     changes = diff_rosters(day1, day2, bulk_upload=True)
-    diff_seconds = time.perf_counter() - t
+    diff_seconds, diff_cpu = time.perf_counter() - t, time.process_time() - c
     changed = changes.total
     result: dict[str, Any] = {
         "bench": "changes",
@@ -298,6 +305,7 @@ def main() -> None:
         "records_day2": _rows(day2),
         "generate_seconds": round(gen, 2),
         "diff_seconds": round(diff_seconds, 2),
+        "diff_cpu_seconds": round(diff_cpu, 2),
         "changed_records": changed,
         "changes": {
             n: c for n, c in changes.counts().items() if c["added"] + c["updated"] + c["deleted"]
@@ -325,6 +333,8 @@ def main() -> None:
                 conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    result["load_average_1m"] = load_average()
+    result["machine"] = machine()
     json.dump(result, sys.stdout, indent=2)
     print()
 
