@@ -313,6 +313,7 @@ def main() -> None:
                 with admin.connect() as conn:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
                 admin.dispose()
+    out["load_average_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out, indent=2))
 
 
