@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import signal
@@ -40,6 +39,7 @@ import numpy as np
 import polars as pl
 import sqlalchemy as sa
 
+from _common import Phases, emit, load_average, machine, peak_rss_mb, progress
 from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.csv_export import write_package
 from rostersync.export.oneroster.sharing import SharingRules
@@ -230,9 +230,14 @@ def main() -> None:
     args = parser.parse_args()
 
     out: dict[str, Any] = {
+        "benchmark": "oneroster_api",
         "students": args.students,
         "backend": "postgresql" if args.pg else "sqlite",
+        "concurrency": args.concurrency,
+        "server_workers": args.workers,
+        "machine": machine(),
     }
+    phases = Phases()
     work = Path(tempfile.mkdtemp(prefix="or_bench_"))
     schema = None
     url = None
@@ -247,22 +252,20 @@ def main() -> None:
     server = None
     try:
         settings = load_settings(data_dir=work / "var", database_url=url)
-        t0 = time.perf_counter()
-        roster = generate(args.students)
-        out["generate_s"] = round(time.perf_counter() - t0, 2)
+        with phases("generate"):
+            roster = generate(args.students)
         out["rows"] = {k: v.height for k, v in roster.items() if v.height}
         store = open_store(settings, upgrade=True)
         district = store.create_district("Bench")
-        t0 = time.perf_counter()
-        store.publish(district.id, roster)
-        out["publish_s"] = round(time.perf_counter() - t0, 2)
+        with phases("publish"):
+            store.publish(district.id, roster)
         issued = ApiClients(store.engine, settings.get_secret_key()).create(
             district.id, "bench", SCOPES, SharingRules.everything()
         )
-        t0 = time.perf_counter()
-        current = store.read_version(district.id)
-        result = write_package(work / "export.zip", current, "1.2")
-        out["csv_export_s"] = round(time.perf_counter() - t0, 2)
+        out["load_average_1m_before_export"] = load_average()
+        with phases("csv_export"):  # read the current version from the store + write the zip
+            current = store.read_version(district.id)
+            result = write_package(work / "export.zip", current, "1.2")
         out["csv_rows"] = result.files
         store.dispose()
 
@@ -332,8 +335,12 @@ def main() -> None:
         ]
 
         def run(paths: list[str]) -> dict[str, Any]:
+            progress(f"load: {paths[0]} …")
             asyncio.run(drive(base, token, paths[:20], 4, 1.0))  # warm up
-            return asyncio.run(drive(base, token, paths, args.concurrency, args.seconds))
+            result = asyncio.run(drive(base, token, paths, args.concurrency, args.seconds))
+            result["load_average_1m"] = load_average()
+            progress(f"  {result}")
+            return result
 
         out["users_paged_whole_range"] = run(whole)
         out["users_paged_shallow"] = run(shallow)
@@ -355,7 +362,10 @@ def main() -> None:
             with admin.begin() as conn:
                 conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
-    print(json.dumps(out, indent=2))
+    out["seconds"] = phases.seconds
+    out["cpu_seconds"] = phases.cpu_seconds
+    out["peak_rss_mb"] = peak_rss_mb()
+    emit(out)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,26 @@ def test_deep_paging(pg: Provider) -> None:
         resp = pg.get(f"{V12}/users", limit="50", offset=str(offset))
         assert resp.headers["X-Total-Count"] == str(len(ids))
         assert [u["sourcedId"] for u in resp.json()["users"]] == ids[offset : offset + 50]
+
+
+def test_publish_refreshes_planner_statistics_and_reads_have_a_timeout(pg: Provider) -> None:
+    """Right after a bulk publish PostgreSQL must know the tables' sizes, or the provider's joins
+    are planned as nested loops over whole tables; and no provider query may run unbounded."""
+    import sqlalchemy as sa
+
+    from rostersync.export.oneroster.query import QUERY_TIMEOUT_MS, begin_read
+
+    with pg.store.engine.connect() as conn:
+        analyzed = conn.execute(
+            sa.text(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                "AND last_analyze IS NOT NULL"
+            )
+        ).scalars()
+        assert {"roster_users", "roster_enrollments", "roster_classes"} <= set(analyzed)
+    with pg.store.engine.connect() as conn:
+        begin_read(conn, pg.district_id)
+        assert (
+            conn.exec_driver_sql("SHOW statement_timeout").scalar()
+            == f"{QUERY_TIMEOUT_MS // 1000}s"
+        )

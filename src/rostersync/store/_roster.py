@@ -334,7 +334,23 @@ class RosterVersions:
                 f"Roster version {version} was published by another run meanwhile",
                 hint="run the sync again to diff against the new version",
             ) from exc
+        if dialect == "postgresql":
+            self._analyze([name for name, c in counts.items() if c.changed])
         return self.get_version(district_id, version)
+
+    def _analyze(self, entities: list[str]) -> None:
+        """Refresh PostgreSQL's planner statistics of the roster tables a publish changed.
+
+        A bulk load in one transaction leaves a new table with the statistics of an empty one
+        until autovacuum gets to it; queries planned meanwhile (the OneRoster provider's joins
+        of enrollments and users) pick nested loops over whole tables and run for minutes.
+        """
+        if not entities:
+            return
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+            for name in entities:
+                auto.exec_driver_sql(f"ANALYZE {_bulk.q(roster_table_name(name))}")
 
     def restore(self, district_id: int, version: int, *, note: str | None = None) -> RosterVersion:
         """Publish the content of an old version as a NEW version (status ``restored``)."""

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from rostersync.export.oneroster import oauth1
@@ -34,7 +35,10 @@ from rostersync.export.oneroster.protocol import (
 )
 from rostersync.export.oneroster.query import ListParams, Query, Scope, begin_read
 from rostersync.export.oneroster.serialize import Serializer
+from rostersync.logs import get_logger
 from rostersync.store.schema import roster_tables
+
+log = get_logger("oneroster")
 
 BASE_PATHS: dict[Version, str] = {
     "1.2": "/ims/oneroster/rostering/v1p2",
@@ -459,7 +463,13 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
 
 def _route(ep: Endpoint, version: Version, prov: Provider) -> Callable[[Request], Response]:
     def handler(request: Request) -> Response:
-        return _serve(request, ep, version, prov)
+        try:
+            return _serve(request, ep, version, prov)
+        except DBAPIError as exc:
+            log.warning("oneroster.store_error", path=request.url.path, error=type(exc).__name__)
+            raise OneRosterError(
+                "internal_server_error", "the roster store could not answer this request"
+            ) from exc
 
     handler.__name__ = f"oneroster_{version.replace('.', '')}_{ep.path}"
     return handler

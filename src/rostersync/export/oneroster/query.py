@@ -31,6 +31,9 @@ from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.model import ENTITIES
 from rostersync.store.schema import roster_versions
 
+#: Longest a provider query may run on PostgreSQL before it is cancelled (milliseconds).
+QUERY_TIMEOUT_MS = 30_000
+
 _KIND_OF: dict[str, ValueKind] = {
     "text": "text",
     "date": "date",
@@ -59,6 +62,8 @@ def begin_read(conn: sa.Connection, district_id: int) -> int | None:
     """
     if conn.dialect.name == "postgresql":
         conn.execution_options(isolation_level="REPEATABLE READ")
+        # A safety net: no provider query outlives its request by minutes.
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}")
     value = conn.execute(
         sa.select(sa.func.max(roster_versions.c.version)).where(
             roster_versions.c.district_id == district_id
