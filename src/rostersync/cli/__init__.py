@@ -17,7 +17,8 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Console-script entry point."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of `typer.Exit(code)` instead of exiting.
+        code = app(standalone_mode=False)
     except RostersyncError as exc:
         if state.debug:
             raise
@@ -28,13 +29,13 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # a click usage error or an abort
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:  # a usage error or an abort from the command-line parser
+        # Typer may vendor its own click, so recognise its exceptions by shape, not by class.
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        if type(exc).__name__ == "Abort":
             print("aborted", file=sys.stderr)
             sys.exit(1)
         if state.debug:
@@ -44,3 +45,5 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(70)
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)
