@@ -23,7 +23,11 @@ from rostersync.errors import FatalError, PublishConflict, SourceDataError, Vers
 from rostersync.model import ENTITIES, Roster, conform
 from rostersync.store import _bulk
 from rostersync.store._hashing import hash_tag, row_hashes
-from rostersync.store.engine import translate_errors
+from rostersync.store.engine import (
+    SQLITE_CACHE_KIB,
+    SQLITE_PUBLISH_CACHE_KIB,
+    translate_errors,
+)
 from rostersync.store.records import (
     EntityCounts,
     RosterVersion,
@@ -117,10 +121,20 @@ class RosterVersions:
     @contextmanager
     def _raw(self, *, write: bool) -> Iterator[tuple[sa.Connection, Any]]:
         """A connection (in a transaction when writing) and its DBAPI connection."""
-        with translate_errors(self.engine):
-            ctx = self.engine.begin() if write else self.engine.connect()
-            with ctx as conn:
-                yield conn, conn.connection.driver_connection
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            dbapi: Any = conn.connection.driver_connection
+            if not write:
+                yield conn, dbapi
+                return
+            big_cache = conn.dialect.name == "sqlite"
+            if big_cache:  # only for this write; set outside the transaction, reset after it
+                dbapi.execute(f"PRAGMA cache_size = -{SQLITE_PUBLISH_CACHE_KIB}")
+            try:
+                with conn.begin():
+                    yield conn, dbapi
+            finally:
+                if big_cache:
+                    dbapi.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
     # -- versions ---------------------------------------------------------------------------
 
