@@ -8,10 +8,12 @@ the per-row Python here is bounded by the page ``limit``.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
+
+import orjson
 
 from rostersync.export.oneroster.catalog import REF_COLLECTIONS, JsonField, Resource
 
@@ -28,7 +30,7 @@ def as_list(value: Any) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, str):
-        decoded = json.loads(value)
+        decoded = orjson.loads(value)
         return [str(v) for v in decoded] if isinstance(decoded, list) else [str(decoded)]
     return [str(v) for v in value]
 
@@ -36,7 +38,7 @@ def as_list(value: Any) -> list[str]:
 def as_metadata(value: Any) -> dict[str, Any] | None:
     if value is None or value == "":
         return None
-    decoded = json.loads(value) if isinstance(value, str) else dict(value)
+    decoded = orjson.loads(value) if isinstance(value, str) else dict(value)
     return decoded if isinstance(decoded, dict) and decoded else None
 
 
@@ -55,6 +57,7 @@ def role_1p2(role: str) -> str:
 
 
 Getter = Callable[[Mapping[str, Any]], Any]
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 class Serializer:
@@ -71,8 +74,9 @@ class Serializer:
 
     def ref(self, ref_type: str, sourced_id: str) -> dict[str, str]:
         collection = REF_COLLECTIONS[ref_type]
+        path = sourced_id if _URL_SAFE.fullmatch(sourced_id) else quote(sourced_id, safe="")
         return {
-            "href": f"{self.base_url}/{collection}/{quote(sourced_id, safe='')}",
+            "href": f"{self.base_url}/{collection}/{path}",
             "sourcedId": sourced_id,
             "type": ref_type,
         }
