@@ -57,3 +57,36 @@ def test_powerquery_pages() -> None:
     assert req.body == {"schoolid": "7"}
     assert p.records({"name": "Students"}) == []
     assert p.records({"record": [{"dcid": "5"}]}) == [{"dcid": "5"}]
+
+
+async def test_walk_without_count_makes_one_request_for_a_short_collection() -> None:
+    import httpx
+
+    from rostersync.connectors.powerschool._auth import ClientCredentials
+    from rostersync.connectors.powerschool._http import ApiSession
+    from rostersync.connectors.powerschool._paging import fetch_pages
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/access_token":
+            return httpx.Response(200, json={"access_token": "t", "expires_in": "3600"})
+        seen.append(request.url.path)
+        page = int(request.url.params["page"])
+        rows = [{"id": i} for i in range(3 if page == 1 else 0)]
+        return httpx.Response(200, json={"section_enrollments": {"section_enrollment": rows}})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        session = ApiSession(client, ClientCredentials("http://x", "i", "s"), "http://x")
+        pag = V1Pages(
+            "/ws/v1/section/5/section_enrollment",
+            "section_enrollments",
+            "section_enrollment",
+            "section_enrollment_max_page_size",
+        )
+        pages = await fetch_pages(session, pag, 100, len, count=False)
+        assert pages == [3]
+        assert seen == ["/ws/v1/section/5/section_enrollment"]
+        seen.clear()
+        pages = await fetch_pages(session, pag, 3, len, count=False)  # a full page: walk on
+        assert seen == ["/ws/v1/section/5/section_enrollment"] * 2

@@ -181,12 +181,14 @@ async def fetch_pages(
     *,
     on_page: PageCallback | None = None,
     total: int | None = None,
+    count: bool = True,
 ) -> list[T]:
     """Every page of ``paginator`` converted by ``convert``, in page order.
 
-    ``total`` skips the count request when the caller already knows it.
+    ``total`` skips the count request when the caller already knows it; ``count=False`` skips
+    it too and walks pages one by one (one request for a collection that fits a page).
     """
-    if total is None:
+    if total is None and count:
         total = await count_records(session, paginator)
     results: list[T] = []
     done = 0

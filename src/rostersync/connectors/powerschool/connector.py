@@ -258,7 +258,7 @@ class PowerSchoolConnector:
                 size,
                 convert,
                 on_page=lambda n, done, _e: tracker.on_page(n, done + 1, None),
-                total=None,
+                count=False,
             )
         return await fetch_pages(self.session, paginator, size, convert, on_page=tracker.on_page)
 
