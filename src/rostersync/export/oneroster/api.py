@@ -446,7 +446,8 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
         if ep.narrow is not None:
             extra.append(ep.narrow(prov.tables, path, prov, scope))
         params = _params(request)
-        rows, total, fields = query.page(conn, params, extra)
+        key = (version, ep.path, tuple(sorted(path.items())))
+        rows, total, fields = query.page(conn, params, extra, key)
     body = {resource.collection_key: serializer.many(rows, fields)}
     keep = {
         k: v

@@ -1,15 +1,19 @@
-"""Per-version query cache of the provider: total counts and deep-offset anchors.
+"""Per-version query cache of the provider: the ordered sourcedIds behind every collection.
 
 A published roster version never changes, so anything computed from one version's rows stays
 true until the next publish. The provider reads the district's version number in the same
 transaction as the rows and keys the cache on it, so a publish makes old entries unreachable
 (they age out of the LRU) and nothing ever needs invalidating.
 
-- **Counts**: ``X-Total-Count`` of a query (its SQL and bound parameters) in a version.
-- **Anchors**: for the default order (by ``sourcedId``), the ``sourcedId`` at every
-  :data:`ANCHOR_STEP`-th position. A page at offset ``N`` then starts from the anchor at or
-  before ``N`` (an index range scan) and skips fewer than ``ANCHOR_STEP`` rows, so offset 900,000
-  costs about what offset 0 does instead of scanning 900,000 index entries.
+For each collection a request can ask for (resource, path narrowing, client sharing rules and
+filter: see :class:`~rostersync.export.oneroster.query.Query`), the cache holds the matching
+``sourcedId`` values in the store's order. That one array answers ``X-Total-Count`` (its
+length) and turns any ``offset`` into a keyset range (``sourcedId BETWEEN ids[offset] AND
+ids[offset + limit - 1]``), so offset 900,000 costs what offset 0 does and a page is one
+index range scan.
+
+Entries are weighed by their number of IDs; the cache evicts the least recently used entries
+once the total passes its budget (a million IDs take a few tens of MB as a Polars series).
 """
 
 from __future__ import annotations
@@ -17,40 +21,41 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
 
-import sqlalchemy as sa
+import polars as pl
 
-ANCHOR_STEP = 1000
-T = TypeVar("T")
-
-
-def statement_key(conn: sa.Connection, stmt: sa.ClauseElement) -> tuple[str, str]:
-    """A hashable identity of a statement: its SQL text and bound parameter values."""
-    compiled = stmt.compile(dialect=conn.dialect)
-    return str(compiled), repr(sorted(compiled.params.items()))
+#: Default budget of the cache, in sourcedIds held (about 3 mega districts' users).
+DEFAULT_BUDGET = 3_000_000
 
 
 class VersionCache:
-    """A small thread-safe LRU of values computed from one roster version."""
+    """A thread-safe LRU of ordered ID arrays, each computed from one roster version."""
 
-    def __init__(self, size: int = 4096) -> None:
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._size = size
+    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
+        self._items: OrderedDict[Hashable, pl.Series] = OrderedDict()
+        self._budget = budget
+        self._weight = 0
         self._lock = threading.Lock()
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], pl.Series]) -> pl.Series:
         with self._lock:
-            if key in self._items:
+            found = self._items.get(key)
+            if found is not None:
                 self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[no-any-return]
+                return found
+        # Computed outside the lock: two threads may both compute a missing entry once; the
+        # result is the same, and no request waits behind another's database read.
         value = compute()
         with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            if key not in self._items:
+                self._items[key] = value
+                self._weight += max(1, value.len())
+            while self._weight > self._budget and len(self._items) > 1:
+                _, old = self._items.popitem(last=False)
+                self._weight -= max(1, old.len())
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._weight = 0

@@ -9,10 +9,11 @@ one transaction so ``X-Total-Count`` matches the rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,7 +25,7 @@ from rostersync.export.oneroster.filtering import (
     compile_filter,
     parse_filter,
 )
-from rostersync.export.oneroster.pagecache import ANCHOR_STEP, VersionCache, statement_key
+from rostersync.export.oneroster.pagecache import VersionCache
 from rostersync.export.oneroster.protocol import OneRosterError
 from rostersync.export.oneroster.serialize import as_list
 from rostersync.export.oneroster.sharing import SharingRules
@@ -60,15 +61,22 @@ def begin_read(conn: sa.Connection, district_id: int) -> int | None:
     PostgreSQL reads run REPEATABLE READ so the version number, the count and the page all
     come from one snapshot; SQLite's explicit BEGIN (see the store's engine) already does so.
     """
+    latest = sa.select(sa.func.max(roster_versions.c.version)).where(
+        roster_versions.c.district_id == district_id
+    )
     if conn.dialect.name == "postgresql":
         conn.execution_options(isolation_level="REPEATABLE READ")
-        # A safety net: no provider query outlives its request by minutes.
-        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}")
-    value = conn.execute(
-        sa.select(sa.func.max(roster_versions.c.version)).where(
-            roster_versions.c.district_id == district_id
-        )
-    ).scalar()
+        # A safety net: no provider query outlives its request by minutes. Set in the same
+        # round trip as the version read (set_config(..., true) is SET LOCAL).
+        row = conn.execute(
+            sa.select(
+                sa.func.set_config("statement_timeout", str(QUERY_TIMEOUT_MS), True),
+                latest.scalar_subquery(),
+            )
+        ).one()
+        value = row[1]
+    else:
+        value = conn.execute(latest).scalar()
     return int(value) if value is not None else None
 
 
@@ -164,9 +172,18 @@ class Query:
     # -- reads ----------------------------------------------------------------------------
 
     def page(
-        self, conn: sa.Connection, params: ListParams, extra: Sequence[ColumnElement[bool]] = ()
+        self,
+        conn: sa.Connection,
+        params: ListParams,
+        extra: Sequence[ColumnElement[bool]] = (),
+        key: Hashable | None = None,
     ) -> tuple[list[dict[str, Any]], int, list[JsonField]]:
-        """One page of rows, the total count, and the fields to serialize."""
+        """One page of rows, the total count, and the fields to serialize.
+
+        ``key`` names the collection (everything ``extra`` encodes, apart from this query's
+        resource, client and filter); with a cache and a version, the collection's ordered IDs
+        are read once per version and every page becomes a keyset range over them.
+        """
         fields = self.selected_fields(params.fields)
         conds = [*self.base_conditions(), *extra]
         if params.filter:
@@ -177,54 +194,59 @@ class Query:
             if target is None or target.kind == "list":
                 raise OneRosterError("invalid_sort_field", f"cannot sort on {params.sort!r}")
             order.append(target.column.desc() if params.descending else target.column.asc())
-        key = self.table.c.sourcedId
-        order.append(key.desc() if params.descending and not params.sort else key.asc())
-        total = self._count(conn, conds)
+        sid = self.table.c.sourcedId
+        descending = params.descending and not params.sort
+        order.append(sid.desc() if descending else sid.asc())
         stmt = sa.select(*self.columns(fields)).where(*conds).order_by(*order).limit(params.limit)
-        offset = params.offset
-        if not params.sort and not params.descending and offset >= ANCHOR_STEP:
-            if offset >= total:
-                return [], total, fields
-            anchors = self._anchors(conn, conds)
-            index = min(offset // ANCHOR_STEP, len(anchors) - 1)
-            stmt = stmt.where(key >= anchors[index])
-            offset -= index * ANCHOR_STEP
-        stmt = stmt.offset(offset)
-        rows = [dict(r) for r in conn.execute(stmt).mappings()]
-        return self.hide_related(conn, rows), int(total), fields
-
-    def _count(self, conn: sa.Connection, conds: Sequence[ColumnElement[bool]]) -> int:
-        stmt = sa.select(sa.func.count()).select_from(self.table).where(*conds)
-        if self.cache is None or self.version is None:
-            return int(conn.execute(stmt).scalar_one())
-        key = ("count", self.version, *statement_key(conn, stmt))
-        return self.cache.get_or_compute(key, lambda: int(conn.execute(stmt).scalar_one()))
-
-    def _anchors(self, conn: sa.Connection, conds: Sequence[ColumnElement[bool]]) -> list[str]:
-        """The sourcedId at every ANCHOR_STEP-th position of the rows matching ``conds``."""
-        key_col = self.table.c.sourcedId
-        numbered = (
-            sa.select(
-                key_col.label("sid"),
-                sa.func.row_number().over(order_by=key_col.asc()).label("rn"),
+        ids = self._ids(conn, conds, key, params.filter)
+        if ids is None:
+            total = int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(self.table).where(*conds)
+                ).scalar_one()
             )
-            .where(*conds)
-            .subquery()
-        )
-        stmt = (
-            sa.select(numbered.c.sid)
-            .where((numbered.c.rn - 1) % ANCHOR_STEP == 0)
-            .order_by(numbered.c.rn)
-        )
+            stmt = stmt.offset(params.offset)
+        else:
+            total = ids.len()
+            if params.offset >= total:
+                return [], total, fields
+            if params.sort:
+                stmt = stmt.offset(params.offset)
+            else:
+                last = min(params.offset + params.limit, total) - 1
+                if descending:
+                    lo, hi = ids[total - 1 - last], ids[total - 1 - params.offset]
+                else:
+                    lo, hi = ids[params.offset], ids[last]
+                stmt = stmt.where(sid >= lo, sid <= hi)
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        return self.hide_related(conn, rows), total, fields
 
-        def compute() -> list[str]:
-            return [str(v) for v in conn.scalars(stmt)]
+    def _ids(
+        self,
+        conn: sa.Connection,
+        conds: Sequence[ColumnElement[bool]],
+        key: Hashable | None,
+        filter_text: str | None,
+    ) -> pl.Series | None:
+        """The sourcedIds matching ``conds`` in the store's order, cached per version."""
+        if self.cache is None or self.version is None or key is None:
+            return None
+        sid = self.table.c.sourcedId
+        stmt = sa.select(sid).where(*conds).order_by(sid.asc())
 
-        if self.cache is None or self.version is None:
-            return compute()
-        return self.cache.get_or_compute(
-            ("anchors", self.version, *statement_key(conn, stmt)), compute
+        def compute() -> pl.Series:
+            return pl.Series("sourcedId", conn.execute(stmt).scalars().all(), dtype=pl.String)
+
+        full_key = (
+            self.version,
+            self.scope.district_id,
+            self.entity,
+            self.scope.sharing.cache_key(),
+            key,
+            filter_text,
         )
+        return self.cache.get_or_compute(full_key, compute)
 
     def one(
         self,

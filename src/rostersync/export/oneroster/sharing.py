@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 import polars as pl
@@ -132,6 +133,18 @@ class SharingRules:
             frozenset(entities) if entities is not None else None,
             {k: frozenset(v) for k, v in (data.get("fields") or {}).items()},
         )
+
+    @cached_property
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.schools,
+            self.entities,
+            tuple(sorted((k, tuple(sorted(v))) for k, v in self.fields.items())),
+        )
+
+    def cache_key(self) -> tuple[object, ...]:
+        """A hashable identity of these rules (equal rules, equal keys), for caches."""
+        return self._key
 
     # -- what is granted --------------------------------------------------------------------
 
