@@ -100,6 +100,46 @@ def insert_rows(
         cursor.close()
 
 
+def close_rows(
+    dbapi_conn: Any,
+    dialect: str,
+    entity: str,
+    *,
+    district_id: int,
+    version: int,
+    ids: pl.Series,
+    batch_size: int,
+    after_batch: Callable[[], None],
+) -> None:
+    """Close the current rows of ``ids`` (``valid_to = version``), in batches.
+
+    PostgreSQL gets one ``= ANY(array)`` UPDATE per batch (primary-key lookups inside the
+    server): a per-row ``executemany`` costs a statement round trip per ID, which made closing
+    the ~60,000 rows of a 1 % change of a mega district take seconds. SQLite runs in-process,
+    where ``executemany`` of a prepared statement is already cheap.
+    """
+    table, sid = q(roster_table_name(entity)), q("sourcedId")
+    cursor = dbapi_conn.cursor()
+    try:
+        for offset in range(0, ids.len(), batch_size):
+            chunk = ids.slice(offset, batch_size).to_list()
+            if dialect == "sqlite":
+                cursor.executemany(
+                    f"UPDATE {table} SET valid_to = ? WHERE district_id = ? AND {sid} = ? "
+                    "AND valid_to IS NULL",
+                    [(version, district_id, value) for value in chunk],
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {table} SET valid_to = %s WHERE district_id = %s "
+                    f"AND {sid} = ANY(%s) AND valid_to IS NULL",
+                    (version, district_id, chunk),
+                )
+            after_batch()
+    finally:
+        cursor.close()
+
+
 def execute_many(
     dbapi_conn: Any,
     sql: str,

@@ -296,17 +296,13 @@ class RosterVersions:
                     sid = _bulk.q("sourcedId")
                     closing = pl.concat([diff.updated, diff.deleted]).sort()
                     if closing.len():
-                        _bulk.execute_many(
+                        _bulk.close_rows(
                             dbapi,
-                            f"UPDATE {qt} SET valid_to = {p} WHERE district_id = {p} "
-                            f"AND {sid} = {p} AND valid_to IS NULL",
-                            pl.DataFrame(
-                                {
-                                    "v": pl.repeat(version, closing.len(), eager=True),
-                                    "d": pl.repeat(district_id, closing.len(), eager=True),
-                                    "s": closing,
-                                }
-                            ),
+                            dialect,
+                            name,
+                            district_id=district_id,
+                            version=version,
+                            ids=closing,
                             batch_size=batch_size,
                             after_batch=after_batch,
                         )

@@ -147,6 +147,20 @@ def _sql_type(dtype: pl.DataType) -> sa.types.TypeEngine[Any]:
     raise TypeError(f"no SQL type for canonical dtype {dtype}")
 
 
+def is_id_column(name: str) -> bool:
+    """Whether a canonical column holds a sourcedId (its own or a reference to another)."""
+    return name == "sourcedId" or name.endswith("SourcedId")
+
+
+def _column_type(name: str, dtype: pl.DataType) -> sa.types.TypeEngine[Any]:
+    """SQL type of a roster column. IDs are opaque: on PostgreSQL they compare bytewise
+    (``COLLATE "C"``, migration 0008), which is cheaper in every index insert and matches
+    Polars' sort order; SQLite's default text comparison is bytewise already."""
+    if is_id_column(name):
+        return sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+    return _sql_type(dtype)
+
+
 def roster_table_name(entity: str) -> str:
     return f"roster_{entity}"
 
@@ -190,7 +204,7 @@ def _roster_table(entity: Entity) -> sa.Table:
             nullable=False,
         ),
         *(
-            sa.Column(f.name, _sql_type(f.dtype), nullable=f.name != "sourcedId")
+            sa.Column(f.name, _column_type(f.name, f.dtype), nullable=f.name != "sourcedId")
             for f in entity.fields
         ),
         # Polars' u64 row hash reinterpreted as a signed int64 (same bits), see _hashing.py.
