@@ -76,7 +76,7 @@ def test_publish_refreshes_planner_statistics_and_reads_have_a_timeout(pg: Provi
     are planned as nested loops over whole tables; and no provider query may run unbounded."""
     import sqlalchemy as sa
 
-    from rostersync.export.oneroster.query import QUERY_TIMEOUT_MS, begin_read
+    from rostersync.export.oneroster.query import QUERY_TIMEOUT_MS, begin_read, read_engine
 
     with pg.store.engine.connect() as conn:
         analyzed = conn.execute(
@@ -86,9 +86,13 @@ def test_publish_refreshes_planner_statistics_and_reads_have_a_timeout(pg: Provi
             )
         ).scalars()
         assert {"roster_users", "roster_enrollments", "roster_classes"} <= set(analyzed)
-    with pg.store.engine.connect() as conn:
-        begin_read(conn, pg.district_id)
-        assert (
-            conn.exec_driver_sql("SHOW statement_timeout").scalar()
-            == f"{QUERY_TIMEOUT_MS // 1000}s"
-        )
+    engine = read_engine(pg.store.engine)
+    try:
+        with engine.connect() as conn:
+            begin_read(conn, pg.district_id)
+            assert (
+                conn.exec_driver_sql("SHOW statement_timeout").scalar()
+                == f"{QUERY_TIMEOUT_MS // 1000}s"
+            )
+    finally:
+        engine.dispose()

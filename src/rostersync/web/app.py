@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from rostersync import __version__
 from rostersync.export.oneroster.api import Provider, install
 from rostersync.export.oneroster.clients import ApiClients
+from rostersync.export.oneroster.query import read_engine
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
 
@@ -22,7 +23,10 @@ RouterFactory = Callable[[FastAPI, Store, Settings], None]
 
 
 def _oneroster(app: FastAPI, store: Store, settings: Settings) -> None:
-    install(app, Provider(store.engine, ApiClients(store.engine, settings.get_secret_key())))
+    engine = read_engine(store.engine)
+    if engine is not store.engine:
+        app.state.on_close.append(engine.dispose)
+    install(app, Provider(engine, ApiClients(store.engine, settings.get_secret_key())))
 
 
 #: Every area's router installer, in mounting order.
@@ -36,12 +40,16 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        for close in app.state.on_close:
+            close()
         if store is None:
             the_store.dispose()
 
     app = FastAPI(title="rostersync", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = the_store
+    #: What the routers opened beside the store (their own pools), closed at shutdown.
+    app.state.on_close = []
     for install_routers in ROUTER_FACTORIES:
         install_routers(app, the_store, settings)
 

@@ -33,7 +33,13 @@ from rostersync.export.oneroster.protocol import (
     link_header,
     parse_paging,
 )
-from rostersync.export.oneroster.query import ListParams, Query, Scope, begin_read
+from rostersync.export.oneroster.query import (
+    ListParams,
+    Query,
+    Scope,
+    VersionMoved,
+    begin_read,
+)
 from rostersync.export.oneroster.serialize import Serializer
 from rostersync.logs import get_logger
 from rostersync.store.schema import roster_tables
@@ -44,13 +50,17 @@ BASE_PATHS: dict[Version, str] = {
     "1.2": "/ims/oneroster/rostering/v1p2",
     "1.1": "/ims/oneroster/v1p1",
 }
+#: Attempts at a request that publishes keep overtaking (each one is a fresh version read).
+RETRIES = 3
 ScopeKind = Literal["core", "nested", "demographics"]
 Cond = Callable[[Mapping[str, sa.Table], Mapping[str, str], "Provider", Scope], ColumnElement[bool]]
 
 
 @dataclass
 class Provider:
-    """What the endpoints need: the store's engine, the API clients, a nonce cache."""
+    """What the endpoints need: an engine to read the store with (see
+    :func:`~rostersync.export.oneroster.query.read_engine`), the API clients, a nonce cache,
+    and the per-version cache of collections."""
 
     engine: Engine
     clients: ApiClients
@@ -420,12 +430,14 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
     serializer = Serializer(resource, base, version)
     with prov.engine.connect() as conn:
         roster_version = begin_read(conn, client.district_id)
-        query = Query(resource, prov.tables, scope, prov.cache, roster_version)
+        query = Query(resource, prov.tables, scope, prov.cache, roster_version, guarded=True)
         extra: list[ColumnElement[bool]] = []
         if ep.kind is not None:
             extra.append(ep.kind(query.table))
         for parent in ep.parents:
-            pq = Query(RESOURCES[version][parent.entity], prov.tables, scope)
+            pq = Query(
+                RESOURCES[version][parent.entity], prov.tables, scope, None, roster_version, True
+            )
             cond = [parent.kind(pq.table)] if parent.kind is not None else []
             if not pq.exists(conn, path[parent.param], cond):
                 raise OneRosterError(
@@ -465,7 +477,14 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
 def _route(ep: Endpoint, version: Version, prov: Provider) -> Callable[[Request], Response]:
     def handler(request: Request) -> Response:
         try:
-            return _serve(request, ep, version, prov)
+            for _ in range(RETRIES):
+                try:
+                    return _serve(request, ep, version, prov)
+                except VersionMoved:
+                    continue  # a publish committed mid-request: answer from the new version
+            raise OneRosterError(
+                "server_busy", "the roster is being republished; retry in a moment", status=503
+            )
         except DBAPIError as exc:
             log.warning("oneroster.store_error", path=request.url.path, error=type(exc).__name__)
             raise OneRosterError(

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from rostersync.export.oneroster.catalog import DOTTED_ALIASES, JsonField, Resource
@@ -55,29 +56,62 @@ class Scope:
     sharing: SharingRules
 
 
-def begin_read(conn: sa.Connection, district_id: int) -> int | None:
-    """Start a consistent read and return the district's current roster version.
+class VersionMoved(Exception):
+    """A publish committed while a request was being answered; the request starts over."""
 
-    PostgreSQL reads run REPEATABLE READ so the version number, the count and the page all
-    come from one snapshot; SQLite's explicit BEGIN (see the store's engine) already does so.
+
+def read_engine(store_engine: Engine, pool_size: int = 12) -> Engine:
+    """The engine the provider reads with.
+
+    On PostgreSQL, a pool of its own: autocommit (a page is one statement, consistent by
+    itself; see :func:`version_guard`), the statement timeout set once per connection, no
+    ping on checkout, and as many connections as the server's worker threads use at once, so
+    a request is two round trips (version, page) instead of six. On SQLite, the store's engine,
+    whose explicit transactions already give each request one snapshot.
     """
-    latest = sa.select(sa.func.max(roster_versions.c.version)).where(
+    if store_engine.dialect.name != "postgresql":
+        return store_engine
+    url = store_engine.url
+    options = url.query.get("options", "")
+    options = " ".join([*(options if isinstance(options, tuple) else [options])])
+    return sa.create_engine(
+        url.difference_update_query(["options"]),
+        isolation_level="AUTOCOMMIT",
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=QUERY_TIMEOUT_MS / 1000,
+        # Appended to the URL's own options (a search_path, say), which connect_args replace.
+        connect_args={"options": f"{options} -c statement_timeout={QUERY_TIMEOUT_MS}".strip()},
+    )
+
+
+def _latest(district_id: int) -> sa.Select[tuple[Any]]:
+    return sa.select(sa.func.max(roster_versions.c.version)).where(
         roster_versions.c.district_id == district_id
     )
-    if conn.dialect.name == "postgresql":
-        conn.execution_options(isolation_level="REPEATABLE READ")
-        # A safety net: no provider query outlives its request by minutes. Set in the same
-        # round trip as the version read (set_config(..., true) is SET LOCAL).
-        row = conn.execute(
-            sa.select(
-                sa.func.set_config("statement_timeout", str(QUERY_TIMEOUT_MS), True),
-                latest.scalar_subquery(),
-            )
-        ).one()
-        value = row[1]
-    else:
-        value = conn.execute(latest).scalar()
+
+
+def begin_read(conn: sa.Connection, district_id: int) -> int | None:
+    """The district's current roster version, read first by every request.
+
+    Every later statement of the request carries :func:`version_guard`, so a publish that
+    commits meanwhile makes it return nothing (then :class:`VersionMoved`, and a retry)
+    instead of rows of another version than the cached counts and IDs describe.
+    """
+    value = conn.execute(_latest(district_id)).scalar()
     return int(value) if value is not None else None
+
+
+def version_guard(district_id: int, version: int | None) -> ColumnElement[bool]:
+    """SQL: the district's current version is still ``version``."""
+    latest = _latest(district_id).scalar_subquery()
+    return sa.func.coalesce(latest, 0) == (version or 0)
+
+
+def check_version(conn: sa.Connection, district_id: int, version: int | None) -> None:
+    """Raise :class:`VersionMoved` if the district's version is no longer ``version``."""
+    if begin_read(conn, district_id) != version:
+        raise VersionMoved
 
 
 @dataclass(frozen=True)
@@ -100,6 +134,7 @@ class Query:
         scope: Scope,
         cache: VersionCache | None = None,
         version: int | None = None,
+        guarded: bool = False,
     ) -> None:
         self.resource = resource
         self.entity = resource.entity
@@ -108,6 +143,8 @@ class Query:
         self.scope = scope
         self.cache = cache
         self.version = version
+        #: Whether statements check the version read by :func:`begin_read` (see there).
+        self.guarded = guarded
 
     # -- field resolution -----------------------------------------------------------------
 
@@ -152,11 +189,19 @@ class Query:
 
     def base_conditions(self) -> list[ColumnElement[bool]]:
         t = self.table
-        return [
+        conds = [
             t.c.district_id == self.scope.district_id,
             t.c.valid_to.is_(None),
             self.scope.sharing.sql_condition(self.entity, self.tables, self.scope.district_id),
         ]
+        if self.guarded:
+            conds.append(version_guard(self.scope.district_id, self.version))
+        return conds
+
+    def check_version(self, conn: sa.Connection) -> None:
+        """After an empty answer: raise :class:`VersionMoved` if a publish caused it."""
+        if self.guarded:
+            check_version(conn, self.scope.district_id, self.version)
 
     def filter_condition(self, text: str) -> ColumnElement[bool]:
         try:
@@ -206,6 +251,8 @@ class Query:
                 ).scalar_one()
             )
             stmt = stmt.offset(params.offset)
+            if total == 0:
+                self.check_version(conn)
         else:
             total = ids.len()
             if params.offset >= total:
@@ -220,6 +267,8 @@ class Query:
                     lo, hi = ids[params.offset], ids[last]
                 stmt = stmt.where(sid >= lo, sid <= hi)
         rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        if not rows and params.offset < total:
+            self.check_version(conn)
         return self.hide_related(conn, rows), total, fields
 
     def _ids(
@@ -236,7 +285,10 @@ class Query:
         stmt = sa.select(sid).where(*conds).order_by(sid.asc())
 
         def compute() -> pl.Series:
-            return pl.Series("sourcedId", conn.execute(stmt).scalars().all(), dtype=pl.String)
+            found = conn.execute(stmt).scalars().all()
+            if not found:
+                self.check_version(conn)  # never cache an answer a publish emptied
+            return pl.Series("sourcedId", found, dtype=pl.String)
 
         full_key = (
             self.version,
@@ -261,6 +313,7 @@ class Query:
         )
         row = conn.execute(stmt).mappings().first()
         if row is None:
+            self.check_version(conn)
             return None, chosen
         return self.hide_related(conn, [dict(row)])[0], chosen
 
@@ -270,7 +323,10 @@ class Query:
         stmt = sa.select(self.table.c.sourcedId).where(
             *self.base_conditions(), self.table.c.sourcedId == sourced_id, *extra
         )
-        return conn.execute(stmt.limit(1)).first() is not None
+        if conn.execute(stmt.limit(1)).first() is not None:
+            return True
+        self.check_version(conn)
+        return False
 
     def hide_related(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Drop related users (agents) the client may not see, so they are not even named."""
@@ -280,7 +336,7 @@ class Query:
         agents = {a for r in rows for a in as_list(r.get("agentSourcedIds"))}
         if not agents:
             return rows
-        users = Query(self.resource, self.tables, self.scope)
+        users = Query(self.resource, self.tables, self.scope, None, self.version, self.guarded)
         visible = set(
             conn.scalars(
                 sa.select(users.table.c.sourcedId).where(
@@ -288,6 +344,8 @@ class Query:
                 )
             )
         )
+        if len(visible) < len(agents):
+            self.check_version(conn)
         for r in rows:
             if r.get("agentSourcedIds") is not None:
                 r["agentSourcedIds"] = [a for a in as_list(r["agentSourcedIds"]) if a in visible]
