@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
 
 from rostersync.cli._app import console, get_settings
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +30,13 @@ def register(app: typer.Typer) -> None:
                 help="Log one line per request (off for load tests and busy providers).",
             ),
         ] = True,
+        with_scheduler: Annotated[
+            bool,
+            typer.Option(
+                "--with-scheduler",
+                help="Also run the sync scheduler here (instead of `rostersync worker`).",
+            ),
+        ] = False,
     ) -> None:
         """Serve the OneRoster 1.1/1.2 provider and the web app over HTTP."""
         import uvicorn
@@ -41,12 +54,27 @@ def register(app: typer.Typer) -> None:
             "access_log": access_log,
             "http": "httptools",
         }
-        if workers == 1:
-            uvicorn.run(create_app(settings), **options)
-        else:
-            uvicorn.run(
-                "rostersync.web.app:app_from_environment",
-                factory=True,
-                workers=workers,
-                **options,
-            )
+        # The scheduler runs once, in this (parent) process, whatever the number of web workers.
+        scheduler = None
+        if with_scheduler:
+            from rostersync.schedule.service import start_scheduler_thread
+
+            scheduler = start_scheduler_thread(settings)
+            console.print("sync scheduler running in this process")
+            # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler
+            # that would kill the process before the scheduler could stop and clear its
+            # heartbeat. Turning it into SystemExit lets the `finally` below run.
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            if workers == 1:
+                uvicorn.run(create_app(settings), **options)
+            else:
+                uvicorn.run(
+                    "rostersync.web.app:app_from_environment",
+                    factory=True,
+                    workers=workers,
+                    **options,
+                )
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
