@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from rostersync.export.oneroster import oauth1
-from rostersync.export.oneroster.catalog import RESOURCES, Version
+from rostersync.export.oneroster.catalog import RESOURCES, Resource, Version
 from rostersync.export.oneroster.clients import SCOPE_PREFIXES, ApiClient, ApiClients, short_scope
 from rostersync.export.oneroster.pagecache import VersionCache
 from rostersync.export.oneroster.protocol import (
@@ -67,6 +67,17 @@ class Provider:
     tables: Mapping[str, sa.Table] = field(default_factory=lambda: roster_tables)
     nonces: oauth1.NonceCache = field(default_factory=oauth1.NonceCache)
     cache: VersionCache = field(default_factory=VersionCache)
+    serializers: dict[tuple[str, str, str], Serializer] = field(default_factory=dict)
+
+    def serializer(self, resource: Resource, base_url: str, version: Version) -> Serializer:
+        """The serializer of a resource under a base URL (built once, reused per request)."""
+        key = (version, resource.entity, base_url)
+        found = self.serializers.get(key)
+        if found is None:
+            if len(self.serializers) > 256:  # base URLs come from Host headers: stay bounded
+                self.serializers.clear()
+            found = self.serializers[key] = Serializer(resource, base_url, version)
+        return found
 
 
 @dataclass(frozen=True)
@@ -427,7 +438,7 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
     resource = RESOURCES[version][ep.entity]
     path = dict(request.path_params)
     base = str(request.base_url).rstrip("/") + BASE_PATHS[version]
-    serializer = Serializer(resource, base, version)
+    serializer = prov.serializer(resource, base, version)
     with prov.engine.connect() as conn:
         roster_version = begin_read(conn, client.district_id)
         query = Query(resource, prov.tables, scope, prov.cache, roster_version, guarded=True)

@@ -114,6 +114,12 @@ def check_version(conn: sa.Connection, district_id: int, version: int | None) ->
         raise VersionMoved
 
 
+def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
+    """Rows as plain dicts (several times cheaper than ``dict(row_mapping)`` per row)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
 @dataclass(frozen=True)
 class ListParams:
     limit: int
@@ -266,7 +272,7 @@ class Query:
                 else:
                     lo, hi = ids[params.offset], ids[last]
                 stmt = stmt.where(sid >= lo, sid <= hi)
-        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        rows = _dicts(conn.execute(stmt))
         if not rows and params.offset < total:
             self.check_version(conn)
         return self.hide_related(conn, rows), total, fields

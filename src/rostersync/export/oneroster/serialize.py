@@ -8,6 +8,7 @@ the per-row Python here is bounded by the page ``limit``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -18,8 +19,12 @@ import orjson
 from rostersync.export.oneroster.catalog import REF_COLLECTIONS, JsonField, Resource
 
 
+@functools.lru_cache(maxsize=4096)
 def iso_datetime(value: dt.datetime) -> str:
-    """UTC ISO 8601 with milliseconds and ``Z``, the form every OneRoster example uses."""
+    """UTC ISO 8601 with milliseconds and ``Z``, the form every OneRoster example uses.
+
+    Memoized: a publish stamps many rows with the same ``dateLastModified``.
+    """
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
@@ -70,16 +75,15 @@ class Serializer:
         self.resource = resource
         self.base_url = base_url.rstrip("/")
         self.version = version
+        self._prefixes: dict[str, str] = {}
         self._getters: dict[str, Getter] = {f.name: self._getter(f) for f in resource.fields}
 
     def ref(self, ref_type: str, sourced_id: str) -> dict[str, str]:
-        collection = REF_COLLECTIONS[ref_type]
+        prefix = self._prefixes.get(ref_type)
+        if prefix is None:
+            prefix = self._prefixes[ref_type] = f"{self.base_url}/{REF_COLLECTIONS[ref_type]}/"
         path = sourced_id if _URL_SAFE.fullmatch(sourced_id) else quote(sourced_id, safe="")
-        return {
-            "href": f"{self.base_url}/{collection}/{path}",
-            "sourcedId": sourced_id,
-            "type": ref_type,
-        }
+        return {"href": prefix + path, "sourcedId": sourced_id, "type": ref_type}
 
     def _getter(self, field: JsonField) -> Getter:
         """A function ``row -> JSON value`` for ``field``; ``None`` means "leave it out"."""
