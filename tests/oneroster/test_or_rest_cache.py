@@ -102,3 +102,25 @@ def test_a_revoked_client_is_refused(provider: Provider, monkeypatch: pytest.Mon
     monkeypatch.setattr(clients_module, "CLIENT_CACHE_SECONDS", 0.0)
     clients.revoke(issued.client.client_id)
     assert schools().status_code == 401
+
+
+def test_a_cached_page_still_follows_each_clients_rules(provider: Provider, ids: list[str]) -> None:
+    def page(client: str, **params: str) -> httpx.Response:
+        resp = provider.get(f"{V12}/users", client=client, limit="20", offset="300", **params)
+        assert resp.status_code == 200, resp.text
+        return resp
+
+    first = page("full")
+    again = page("full")  # served from the serialized rows of the first
+    assert again.content == first.content
+    assert [u["sourcedId"] for u in again.json()["users"]] == ids[300:320]
+    full_keys = set().union(*(u.keys() for u in first.json()["users"]))
+    lms = page("lms").json()["users"]
+    lms_keys = set().union(*(u.keys() for u in lms))
+    assert lms_keys < full_keys
+    assert "roles" in full_keys  # a field the lms client is not granted
+    assert "roles" not in lms_keys
+    picked = page("full", fields="givenName").json()["users"]
+    assert picked
+    assert all(set(u) == {"givenName"} for u in picked)
+    assert page("full").content == first.content

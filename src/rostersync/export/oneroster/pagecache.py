@@ -14,6 +14,9 @@ index range scan.
 
 Entries are weighed by their number of IDs; the cache evicts the least recently used entries
 once the total passes its budget (a million IDs take a few tens of MB as a Polars series).
+
+:class:`RowCache` keeps serialized rows of those versions, so popular pages skip the database
+and the serializer altogether.
 """
 
 from __future__ import annotations
@@ -59,3 +62,48 @@ class VersionCache:
         with self._lock:
             self._items.clear()
             self._weight = 0
+
+
+#: Default number of serialized rows a provider process keeps (a few hundred bytes each).
+DEFAULT_ROWS = 200_000
+
+
+class RowCache:
+    """A thread-safe LRU of serialized JSON objects, keyed by (context, sourcedId).
+
+    The context holds everything a row's JSON depends on besides its stored values: the roster
+    version, the OneRoster version and base URL, the field selection and the client's sharing
+    rules. A page whose rows are all here is answered without reading or serializing a row.
+    """
+
+    def __init__(self, size: int = DEFAULT_ROWS) -> None:
+        self._items: OrderedDict[tuple[Hashable, str], bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def has_all(self, context: Hashable, ids: list[str]) -> bool:
+        items = self._items
+        return all((context, i) in items for i in ids)
+
+    def get_all(self, context: Hashable, ids: list[str]) -> list[bytes] | None:
+        """The rows of ``ids`` in order, or ``None`` if any has been evicted meanwhile."""
+        with self._lock:
+            out = []
+            for i in ids:
+                found = self._items.get((context, i))
+                if found is None:
+                    return None
+                self._items.move_to_end((context, i))
+                out.append(found)
+            return out
+
+    def put_all(self, context: Hashable, rows: list[tuple[str, bytes]]) -> None:
+        with self._lock:
+            for sid, data in rows:
+                self._items[(context, sid)] = data
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

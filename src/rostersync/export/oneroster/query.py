@@ -9,9 +9,9 @@ one transaction so ``X-Total-Count`` matches the rows.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 import sqlalchemy as sa
@@ -118,6 +118,16 @@ def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
     """Rows as plain dicts (several times cheaper than ``dict(row_mapping)`` per row)."""
     keys = list(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+class Page(NamedTuple):
+    """A page: its rows (``None`` when the caller knew them all), the collection's total,
+    the fields to serialize, and, for keyset pages, the page's sourcedIds in order."""
+
+    rows: list[dict[str, Any]] | None
+    total: int
+    fields: list[JsonField]
+    ids: list[str] | None
 
 
 @dataclass(frozen=True)
@@ -228,12 +238,15 @@ class Query:
         params: ListParams,
         extra: Sequence[ColumnElement[bool]] = (),
         key: Hashable | None = None,
-    ) -> tuple[list[dict[str, Any]], int, list[JsonField]]:
+        known: Callable[[list[str]], bool] | None = None,
+    ) -> Page:
         """One page of rows, the total count, and the fields to serialize.
 
         ``key`` names the collection (everything ``extra`` encodes, apart from this query's
         resource, client and filter); with a cache and a version, the collection's ordered IDs
-        are read once per version and every page becomes a keyset range over them.
+        are read once per version and every page becomes a keyset range over them. Then, if
+        ``known(page_ids)`` says the caller already holds those rows serialized, no row is
+        read (``rows`` is ``None``).
         """
         fields = self.selected_fields(params.fields)
         conds = [*self.base_conditions(), *extra]
@@ -250,6 +263,7 @@ class Query:
         order.append(sid.desc() if descending else sid.asc())
         stmt = sa.select(*self.columns(fields)).where(*conds).order_by(*order).limit(params.limit)
         ids = self._ids(conn, conds, key, params.filter)
+        page_ids: list[str] | None = None
         if ids is None:
             total = int(
                 conn.execute(
@@ -262,20 +276,26 @@ class Query:
         else:
             total = ids.len()
             if params.offset >= total:
-                return [], total, fields
+                return Page([], total, fields, [])
             if params.sort:
                 stmt = stmt.offset(params.offset)
             else:
                 last = min(params.offset + params.limit, total) - 1
                 if descending:
-                    lo, hi = ids[total - 1 - last], ids[total - 1 - params.offset]
+                    first_at, last_at = total - 1 - last, total - 1 - params.offset
                 else:
-                    lo, hi = ids[params.offset], ids[last]
+                    first_at, last_at = params.offset, last
+                lo, hi = ids[first_at], ids[last_at]
                 stmt = stmt.where(sid >= lo, sid <= hi)
+                page_ids = ids.slice(first_at, last_at - first_at + 1).to_list()
+                if descending:
+                    page_ids.reverse()
+                if known is not None and known(page_ids):
+                    return Page(None, total, fields, page_ids)
         rows = _dicts(conn.execute(stmt))
         if not rows and params.offset < total:
             self.check_version(conn)
-        return self.hide_related(conn, rows), total, fields
+        return Page(self.hide_related(conn, rows), total, fields, page_ids)
 
     def _ids(
         self,
