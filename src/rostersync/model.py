@@ -225,6 +225,11 @@ TEACHER_ROLES: Final = ("teacher", "aide")
 CONTACT_ROLES: Final = ("guardian", "parent", "relative")
 ADMIN_ROLES: Final = ("administrator",)
 
+#: The ``metadata`` key under which a connector puts a student's SIS enrollment status (``A``
+#: active, ``P`` pre-registered…); the filter templates ``active_students_only`` and
+#: ``exclude_pre_registered`` read it.
+ENROLL_STATUS_KEY: Final = "enroll_status"
+
 
 @dataclass(frozen=True)
 class EntityType:

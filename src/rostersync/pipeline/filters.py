@@ -17,7 +17,7 @@ import polars as pl
 from rostersync.config import FilterRule, SourceConfig
 from rostersync.config import _fields as fields
 from rostersync.config._rules import GRADE_ORDER
-from rostersync.model import Roster
+from rostersync.model import ENROLL_STATUS_KEY, Roster
 from rostersync.pipeline._exprs import (
     compile_condition,
     condition_attributes,
@@ -33,7 +33,7 @@ TYPE_ORDER: Final = ("calendar", "course", "class", "student", "admin", "teacher
 DEFAULT_TEST_PATTERN: Final = "(?i)^(test|zz)"
 #: Where the SIS enrollment status may be found in a student's metadata.
 ENROLL_STATUS_KEYS: Final = (
-    "enroll_status",
+    ENROLL_STATUS_KEY,
     "school_enrollment.enroll_status",
     "STUDENTS.Enroll_Status",
 )

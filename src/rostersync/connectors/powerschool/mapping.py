@@ -32,7 +32,7 @@ from rostersync.connectors.powerschool._json import (
     flag,
     text,
 )
-from rostersync.model import ENTITIES, Roster, conform, empty_roster
+from rostersync.model import ENROLL_STATUS_KEY, ENTITIES, Roster, conform, empty_roster
 
 Getter = Callable[[JSONDict], Any]
 Spec = Mapping[str, Getter]
@@ -410,7 +410,7 @@ def build_students(source: str, students: pl.DataFrame) -> tuple[pl.DataFrame, p
     s = students.unique("student_dcid", keep="first", maintain_order=True)
     meta_fields = meta(
         stateId=pl.col("state_province_id"),
-        enrollStatus=pl.col("enroll_status"),
+        **{ENROLL_STATUS_KEY: pl.col("enroll_status")},
         entryDate=pl.col("entry_date"),
         exitDate=pl.col("exit_date"),
         projectedGraduationYear=pl.col("projected_graduation_year"),
