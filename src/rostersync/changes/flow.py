@@ -137,11 +137,14 @@ def process_candidate(
     notifier: Notifier | None = None,
     allow_over_threshold_until: date | None = None,
     phases: dict[str, Any] | None = None,
+    trigger: str | None = None,
 ) -> Outcome:
     """Check the source's health, diff against the last accepted version, then publish or hold.
 
     Never publishes a failed extract, a held run, or anything partial. ``phases`` (the run's
     phase timings so far) is extended with ``changes`` and ``publish`` and saved on the run.
+    ``trigger`` (what started the run) rides on the "published" notification, so the automatic
+    sync of the first day of school announces its new data as such.
     """
     phases = dict(phases or {})
     name = _district_name(store, district_id)
@@ -210,7 +213,9 @@ def process_candidate(
     roster = apply_changes(base, changes)
     note = window_note(held_back) or None
     version = _publish(store, district_id, run_id, roster, summary, phases, note, notifier)
-    _notify(notifier, Event("published", name, run_id, version.version, [], summary))
+    _notify(
+        notifier, Event("published", name, run_id, version.version, [], summary, trigger=trigger)
+    )
     return Outcome("succeeded", run_id, version, changes, [], trips, summary)
 
 

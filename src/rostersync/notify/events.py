@@ -21,6 +21,13 @@ class Event:
     reasons: list[str] = field(default_factory=list)
     counts: dict[str, Any] = field(default_factory=dict)
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: What started the run (``manual``, ``scheduled``, ``first_day_of_school``…), when known.
+    trigger: str | None = None
+
+    @property
+    def first_day(self) -> bool:
+        """A publish by the automatic sync of the first day of school ("new data available")."""
+        return self.kind == "published" and self.trigger == "first_day_of_school"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +38,8 @@ class Event:
             "reasons": self.reasons,
             "counts": self.counts,
             "at": self.at.isoformat(),
+            "trigger": self.trigger,
+            "first_day_of_school": self.first_day,
         }
 
     def body(self) -> bytes:
@@ -40,6 +49,11 @@ class Event:
     @property
     def subject(self) -> str:
         run = f"run {self.run_id}" if self.run_id is not None else "a run"
+        if self.first_day:
+            return (
+                f"[rostersync] {self.district}: first day of school, new data available "
+                f"(roster version {self.version})"
+            )
         if self.kind == "published":
             return f"[rostersync] {self.district}: new roster version {self.version} published"
         if self.kind == "held":
