@@ -120,12 +120,21 @@ def test_co_teachers_off_and_second_run_changes_nothing(
     _, roster = published()
     assert roster["enrollments"].filter(pl.col("primary") == False).height == 0  # noqa: E712
     second = sync_json(config)
-    assert second["version"] == 2
-    changed = {
-        name: c["added"] + c["updated"] + c["deleted"]
-        for name, c in second["version_counts"].items()
-    }
-    assert sum(changed.values()) == 0, changed
+    # Nothing changed: no new version; the run says so and points at the version that stays.
+    assert second["status"] == "succeeded"
+    assert second["unchanged"] is True
+    assert second["version"] == 1
+    assert second["changes"]["total"] == 0
+    version, _ = published()
+    assert version == 1
+    s = store()
+    run = s.get_run(second["run_id"])
+    assert (run.status, run.roster_version) == ("succeeded", 1)
+    assert run.change_summary["unchanged"] is True
+    assert run.counts["unchanged"] is True
+    quiet = sync(config, "--quiet")
+    assert quiet.exit_code == 0, quiet.output
+    assert "no changes, roster version 1 stays current" in quiet.stdout
 
 
 def test_unreachable_server_fails_and_publishes_nothing(

@@ -4,9 +4,14 @@
 through the circuit breaker, the diff against the last accepted version, rollover windows, the
 hold threshold and preview, with notifications — instead of publishing the candidate as is.
 
-Several sources: ``bulk_upload`` applies when every source is in bulk upload mode (absence
-deletes only when no source could still be sending the record), ``preview`` when any source asks
-for it, and the first source's ``hold_threshold`` is the district's.
+Deletions: a source deletes what it stops sending when it is in ``bulk_upload`` mode OR when
+its connector declares ``complete_snapshot`` (the PowerSchool connector extracts the whole of its
+scope on every run, so for it absence means deletion). Several sources: absence deletes when every
+source is such a source (no source could still be sending the record), ``preview`` applies when
+any source asks for it, and the first source's ``hold_threshold`` is the district's.
+
+:func:`notify_failure` tells the admins about a run that failed before the change step
+(extract, pipeline, configuration): the flow itself reports the failures it finds.
 """
 
 from __future__ import annotations
@@ -17,13 +22,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rostersync.changes.flow import ChangeOptions, process_candidate
-from rostersync.errors import SourceError
+from rostersync.connectors import get_connector_class
+from rostersync.errors import ConfigurationError, SourceError
+from rostersync.logs import get_logger
 from rostersync.model import Roster
-from rostersync.notify import DeliveryLog, NotificationsConfig, Notifier
+from rostersync.notify import DeliveryLog, Event, NotificationsConfig, Notifier
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
 
 Decide = Callable[[Store, int, int, Roster], RosterVersion | None]
+
+log = get_logger("changes")
 
 
 class SourceHealthError(SourceError):
@@ -39,12 +48,26 @@ class SourceHealthError(SourceError):
         self.reasons = reasons
 
 
+def complete_snapshot(app: str) -> bool:
+    """Whether the connector of ``app`` extracts complete snapshots (absence = deletion)."""
+    try:
+        cls = get_connector_class(app)
+    except ConfigurationError:
+        return False
+    return bool(getattr(cls, "complete_snapshot", False))
+
+
+def deletes_absent(source: Any) -> bool:
+    """Whether records this source stops sending are deleted (bulk upload or full snapshots)."""
+    return bool(source.advanced.bulk_upload) or complete_snapshot(str(source.app))
+
+
 def options_for(config: Any) -> ChangeOptions:
     """The change options of a district configuration (see the module docstring)."""
     sources = list(config.sources)
     first = ChangeOptions.from_advanced(sources[0].advanced)
     return ChangeOptions(
-        bulk_upload=all(bool(s.advanced.bulk_upload) for s in sources),
+        bulk_upload=all(deletes_absent(s) for s in sources),
         preview=any(bool(s.advanced.preview) for s in sources),
         hold_threshold=first.hold_threshold,
     )
@@ -65,6 +88,39 @@ def notifications_for(config: Any) -> NotificationsConfig:
     return NotificationsConfig.model_validate(data)
 
 
+def notifier_for(
+    config: Any,
+    settings: Settings,
+    store: Store,
+    district_id: int,
+    *,
+    store_lookup: Callable[[str], str | None] | None = None,
+) -> Notifier:
+    """The district's notifier, logging every delivery in the store."""
+    return Notifier(
+        settings,
+        notifications_for(config),
+        district_id=district_id,
+        record=DeliveryLog(store.engine).record,
+        store_lookup=store_lookup,
+    )
+
+
+def notify_failure(
+    notifier: Notifier, store: Store, run_id: int, reasons: list[str], *, trigger: str | None
+) -> None:
+    """Send the "failed" event of a run that failed before the change step.
+
+    Never raises: a notification problem must not hide the run's own error.
+    """
+    try:
+        run = store.get_run(run_id)
+        name = store.get_district(run.district_id).name
+        notifier.notify(Event("failed", name, run_id, None, reasons, trigger=trigger))
+    except Exception as exc:
+        log.warning("failure notification not sent", run=run_id, error=str(exc).splitlines()[0])
+
+
 def decide_for(
     config: Any,
     settings: Settings,
@@ -72,22 +128,20 @@ def decide_for(
     today: date | None = None,
     store_lookup: Callable[[str], str | None] | None = None,
     notify: bool = True,
+    trigger: str | None = None,
 ) -> Decide:
-    """A ``decide`` for ``sync_config``: publish, hold (returns None) or fail (raises)."""
+    """A ``decide`` for ``sync_config``: publish, hold (returns None) or fail (raises).
+
+    ``trigger`` is what started the run: a publish by ``first_day_of_school`` is announced as
+    the first day's new data.
+    """
     options = options_for(config)
-    notifications = notifications_for(config)
 
     def decide(
         store: Store, district_id: int, run_id: int, candidate: Roster
     ) -> RosterVersion | None:
         notifier = (
-            Notifier(
-                settings,
-                notifications,
-                district_id=district_id,
-                record=DeliveryLog(store.engine).record,
-                store_lookup=store_lookup,
-            )
+            notifier_for(config, settings, store, district_id, store_lookup=store_lookup)
             if notify
             else None
         )
@@ -100,6 +154,7 @@ def decide_for(
             today=today or district_today(config),
             notifier=notifier,
             phases=store.get_run(run_id).phases,
+            trigger=trigger,
         )
         if outcome.status == "failed":
             raise SourceHealthError(outcome.reasons)

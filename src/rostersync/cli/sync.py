@@ -1,4 +1,9 @@
-"""`rostersync sync run --config FILE`: extract, build and publish a district's roster now."""
+"""`rostersync sync run --config FILE`: extract, build and publish a district's roster now.
+
+The run takes the district's run lock (a second concurrent run fails with a clear message, or
+waits with ``--queue``) and goes through the change flow. Exit codes: 0 published or no changes,
+10 held for approval, another non-zero code when the run failed (the error's own code).
+"""
 
 from __future__ import annotations
 
@@ -20,10 +25,17 @@ from rich.progress import (
 from rich.table import Table
 
 from rostersync.cli._app import console, get_settings
-from rostersync.config import load_config
-from rostersync.connectors import ProgressEvent
-from rostersync.store import open_store
+from rostersync.config import DistrictConfig, load_config
+from rostersync.connectors import ProgressCallback, ProgressEvent
+from rostersync.errors import FatalError, RunHeld
+from rostersync.schedule.runner import RunRequest, execute_run
+from rostersync.settings import Settings
+from rostersync.store import Store, open_store
 from rostersync.sync import SyncOutcome, sync_config
+from rostersync.sync.run import ensure_district
+
+#: How long ``--queue`` waits for a running sync of the district by default (seconds).
+DEFAULT_QUEUE_WAIT = 3600.0
 
 
 class ProgressView:
@@ -66,16 +78,46 @@ def quiet_http_logs() -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
+def change_counts(outcome: SyncOutcome) -> dict[str, dict[str, int]]:
+    """Per-entity added/updated/deleted of the run (the change flow's, else the version's)."""
+    entities = outcome.changes.get("entities")
+    if isinstance(entities, dict) and entities:
+        return entities
+    return outcome.version_counts
+
+
+def outcome_line(outcome: SyncOutcome) -> str:
+    """One line saying what the run did: published version N / no changes / held."""
+    if outcome.status == "held":
+        return f"run {outcome.run_id}: held for approval, nothing published"
+    if outcome.unchanged:
+        return f"run {outcome.run_id}: no changes, roster version {outcome.version} stays current"
+    return f"run {outcome.run_id}: published roster version {outcome.version}"
+
+
+def print_held(out: Console, outcome: SyncOutcome) -> None:
+    """Why a run is held (the limits that tripped, preview) and how to act on it."""
+    for reason in outcome.hold_reasons or ["held for approval"]:
+        out.print(f"  - {reason}", highlight=False, soft_wrap=True)
+    out.print(f"  review:  rostersync changes show {outcome.run_id}", highlight=False)
+    out.print(f"  approve: rostersync changes approve {outcome.run_id}", highlight=False)
+    out.print(
+        f"  reject:  rostersync changes reject {outcome.run_id} --reason '...'", highlight=False
+    )
+
+
 def print_outcome(out: Console, outcome: SyncOutcome) -> None:
     """The admin's summary of a run: per-entity counts and what changed in the store."""
-    table = Table("entity", "records", title=f"Roster version {outcome.version}")
+    title = f"Roster version {outcome.version}" if outcome.version else "Candidate roster"
+    table = Table("entity", "records", title=title)
     for label, count in outcome.summary.items():
         table.add_row(label, f"{count:,}")
     out.print(table)
-    if outcome.version_counts:
+    counts = change_counts(outcome)
+    if counts:
         changes = ", ".join(
             f"{name} +{c.get('added', 0):,} ~{c.get('updated', 0):,} -{c.get('deleted', 0):,}"
-            for name, c in outcome.version_counts.items()
+            for name, c in counts.items()
             if c.get("added") or c.get("updated") or c.get("deleted")
         )
         out.print(f"changes (+added ~updated -deleted): {changes or 'none'}")
@@ -84,12 +126,59 @@ def print_outcome(out: Console, outcome: SyncOutcome) -> None:
     retries = sum(int(s.get("retries", 0)) for s in extract.values())
     seconds = outcome.phases.get("total_seconds", 0)
     out.print(
-        f"run {outcome.run_id}: {outcome.status}, roster version {outcome.version}, "
-        f"{requests:,} requests ({retries} retried), {seconds:.1f}s"
+        f"{outcome_line(outcome)} ({requests:,} requests, {retries} retried, {seconds:.1f}s)",
+        highlight=False,
     )
+    if outcome.status == "held":
+        print_held(out, outcome)
 
 
-def run_sync_command(config_path: Path, *, quiet: bool, as_json: bool) -> SyncOutcome:
+def locked_sync(
+    store: Store,
+    config: DistrictConfig,
+    settings: Settings,
+    *,
+    trigger: str = "manual",
+    wait: float = 0.0,
+    progress: ProgressCallback | None = None,
+) -> SyncOutcome:
+    """One sync of ``config`` under the district's run lock (raises ``RunInProgress`` when
+    another sync of the district runs for longer than ``wait`` seconds, or the run's error)."""
+    district_id = ensure_district(store, config)
+    done: list[SyncOutcome] = []
+    failed: list[BaseException] = []
+
+    def run_function(store: Store, request: RunRequest) -> object:
+        try:
+            done.append(
+                sync_config(
+                    store,
+                    config,
+                    settings,
+                    trigger=request.trigger,
+                    run_id=request.run_id,
+                    progress=progress,
+                )
+            )
+        except Exception as exc:
+            failed.append(exc)
+            raise
+        return done[-1]
+
+    source = ",".join(s.name for s in config.sources)
+    execute_run(
+        store, run_function, district_id=district_id, source=source, trigger=trigger, wait=wait
+    )
+    if failed:
+        raise failed[0]
+    if not done:  # pragma: no cover - execute_run either runs the function or raises
+        raise FatalError("the sync did not run")
+    return done[0]
+
+
+def run_sync_command(
+    config_path: Path, *, quiet: bool, as_json: bool, wait: float = 0.0
+) -> SyncOutcome:
     """Load the configuration and run one sync, with the display the flags ask for."""
     settings = get_settings()
     quiet_http_logs()
@@ -97,10 +186,10 @@ def run_sync_command(config_path: Path, *, quiet: bool, as_json: bool) -> SyncOu
     store = open_store(settings, upgrade=True)
     try:
         if quiet or as_json:
-            outcome = sync_config(store, config, settings)
+            outcome = locked_sync(store, config, settings, wait=wait)
         else:
             with ProgressView(console) as view:
-                outcome = sync_config(store, config, settings, progress=view)
+                outcome = locked_sync(store, config, settings, wait=wait, progress=view)
     finally:
         store.dispose()
     return outcome
@@ -119,15 +208,34 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--quiet", "-q", help="Print only the result.")
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+        queue: Annotated[
+            bool,
+            typer.Option(
+                "--queue", help="If a sync of the district is running, wait for it to finish."
+            ),
+        ] = False,
+        wait_seconds: Annotated[
+            float,
+            typer.Option(
+                "--wait-seconds", min=0, help="With --queue: give up after this many seconds."
+            ),
+        ] = DEFAULT_QUEUE_WAIT,
     ) -> None:
-        """Extract every source, run the configured rules and publish a new roster version."""
-        outcome = run_sync_command(config, quiet=quiet, as_json=as_json)
+        """Extract every source, run the configured rules and the change checks, then publish
+        (or hold for approval). Exit code 0 published / no changes, 10 held, other failed."""
+        outcome = run_sync_command(
+            config, quiet=quiet, as_json=as_json, wait=wait_seconds if queue else 0.0
+        )
         if as_json:
             print(json.dumps(outcome.to_dict(), indent=2, default=str))
         elif quiet:
             print(
-                f"run {outcome.run_id} {outcome.status}: version {outcome.version} "
+                f"{outcome_line(outcome)}; "
                 + " ".join(f"{k}={v}" for k, v in outcome.summary.items())
             )
+            if outcome.status == "held":
+                print_held(console, outcome)
         else:
             print_outcome(console, outcome)
+        if outcome.status == "held":
+            raise typer.Exit(RunHeld.exit_code)

@@ -74,7 +74,13 @@ class ExtractResult:
 
 
 class Connector(Protocol):
-    """What rostersync asks of a source app's connector."""
+    """What rostersync asks of a source app's connector.
+
+    Capability (a class attribute, read with ``getattr`` so older connectors need not declare
+    it): ``complete_snapshot: bool`` — True when every extract is the complete set of records
+    of its scope, so absence means deletion (see :mod:`rostersync.changes.diff`). A connector
+    that may send partial data leaves it False; then only ``bulk_upload`` deletes absent records.
+    """
 
     async def test_connection(self) -> ConnectionReport: ...
 

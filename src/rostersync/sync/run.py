@@ -1,12 +1,16 @@
-"""One sync run: load configuration → extract every source → pipeline → publish.
+"""One sync run: load configuration → extract every source → pipeline → change flow → publish.
 
 The run is recorded in the store from the start (phases with timings, counts, the pipeline's
-report) and ends either with a new roster version or with status ``failed`` and a one-line
-reason. Nothing is published unless every source was extracted and the pipeline ran: the store
-publishes in one transaction, so a failure at any point leaves the last version serving.
+report) and ends with a new roster version, with no change (the current version stays and the
+run says ``unchanged``), held for approval, or with status ``failed`` and a one-line reason.
+Nothing is published unless every source was extracted and the pipeline ran: the store publishes
+in one transaction, so a failure at any point leaves the last version serving.
 
-Seams for later issues: :data:`Decide` — change detection and approval (hold threshold,
-preview) plug in between the pipeline and the publish; by default the candidate is published.
+By default the candidate goes through the change flow (:func:`rostersync.changes.seam.decide_for`:
+source health → diff against the last accepted version → rollover windows → hold threshold /
+preview → publish or hold → notify). :data:`Decide` is the seam a caller may replace. A failure
+before the change step (configuration, extract, pipeline) sends the "failed" notification too.
+Interrupted runs of the district (a process killed mid-publish) are marked failed first.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from typing import Any
 import httpx
 import polars as pl
 
+from rostersync.changes.flow import recover_interrupted_runs
+from rostersync.changes.seam import decide_for, notifier_for, notify_failure
 from rostersync.config import DistrictConfig, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
-from rostersync.errors import FatalError, RostersyncError
+from rostersync.errors import ConfigurationError, FatalError, RostersyncError
 from rostersync.logs import get_logger
 from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
@@ -82,13 +88,24 @@ class SyncOutcome:
     extract: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    #: True when nothing changed: the current version stays (``version`` is that version).
+    unchanged: bool = False
+    #: The change flow's summary (base version, per-entity added/updated/deleted, trips…).
+    changes: dict[str, Any] = field(default_factory=dict)
+    #: Why a held run waits for approval (the limits that tripped, preview).
+    hold_reasons: list[str] = field(default_factory=list)
+    trigger: str = "manual"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
             "district_id": self.district_id,
             "status": self.status,
+            "unchanged": self.unchanged,
             "version": self.version,
+            "trigger": self.trigger,
+            "changes": self.changes,
+            "hold_reasons": self.hold_reasons,
             "summary": self.summary,
             "version_counts": self.version_counts,
             "phases": self.phases,
@@ -96,10 +113,6 @@ class SyncOutcome:
             "report": self.report,
             "error": self.error,
         }
-
-
-def _publish(store: Store, district_id: int, run_id: int, roster: Roster) -> RosterVersion:
-    return store.publish(district_id, roster, run_id=run_id, note=f"sync run {run_id}")
 
 
 def _now() -> datetime:
@@ -184,14 +197,23 @@ def sync_config(
     decide: Decide | None = None,
     created_by: str = "cli",
 ) -> SyncOutcome:
-    """Run one sync of ``config``; raises the run's error after recording it as failed."""
+    """Run one sync of ``config``; raises the run's error after recording it as failed.
+
+    ``decide`` defaults to the change flow (:func:`rostersync.changes.seam.decide_for`).
+    Returns with ``status`` ``succeeded`` (``unchanged`` when nothing changed) or ``held``.
+    """
     district_id = ensure_district(store, config)
+    recovered = recover_interrupted_runs(store, district_id)
+    if recovered:
+        log.warning("interrupted runs marked failed", runs=recovered)
     config_version = save_config(store, district_id, config, created_by)
     if run_id is None:
         source_label = ",".join(s.name for s in config.sources)
         run_id = store.create_run(district_id, trigger=trigger, source=source_label)
     store.update_run(run_id, status="running", started_at=_now(), heartbeat_at=_now())
-    outcome = SyncOutcome(run_id, district_id, "running")
+    outcome = SyncOutcome(run_id, district_id, "running", trigger=trigger)
+    if decide is None:
+        decide = decide_for(config, settings, trigger=trigger)
     phases: dict[str, Any] = {"config_version": config_version}
     started = time.perf_counter()
     phase = "extract"
@@ -219,10 +241,8 @@ def sync_config(
         outcome.summary = summarize(candidate)
         store.update_run(run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
 
-        phase = "publish"
-        t0 = time.perf_counter()
-        version = (decide or _publish)(store, district_id, run_id, candidate)
-        phases["publish"] = {"seconds": round(time.perf_counter() - t0, 3)}
+        phase = "changes"
+        version = decide(store, district_id, run_id, candidate)
     except BaseException as exc:
         phases[phase] = {"failed": True}
         phases["total_seconds"] = round(time.perf_counter() - started, 3)
@@ -233,29 +253,57 @@ def sync_config(
         )
         if isinstance(exc, KeyboardInterrupt):
             message = f"interrupted during {phase}"
-        store.update_run(run_id, status="failed", error=message, phases=phases, finished_at=_now())
+        store.update_run(
+            run_id,
+            status="failed",
+            error=message,
+            phases={**store.get_run(run_id).phases, **phases},
+            finished_at=_now(),
+        )
         log.warning("sync failed", run=run_id, phase=phase, error=message)
+        if phase != "changes":  # the change flow tells about the failures it finds itself
+            notify_failure(
+                notifier_for(config, settings, store, district_id),
+                store,
+                run_id,
+                [f"{phase}: {message}"],
+                trigger=trigger,
+            )
         if isinstance(exc, RostersyncError | KeyboardInterrupt):
             raise
         raise FatalError(message) from exc
+    record = store.get_run(run_id)
+    phases = {**phases, **record.phases}
     phases["total_seconds"] = round(time.perf_counter() - started, 3)
     outcome.phases = phases
+    outcome.changes = dict(record.change_summary or {})
     if version is None:
         outcome.status = "held"
+        outcome.hold_reasons = list(outcome.changes.get("hold_reasons", []))
         store.update_run(run_id, phases=phases)
+        log.info("sync held", run=run_id, reasons=outcome.hold_reasons)
         return outcome
     outcome.status = "succeeded"
     outcome.version = version.version
-    outcome.version_counts = {name: counts.as_dict() for name, counts in version.counts.items()}
+    outcome.unchanged = bool(outcome.changes.get("unchanged"))
+    counts: dict[str, Any] = {"summary": outcome.summary}
+    if outcome.unchanged:
+        counts["unchanged"] = True
+    else:
+        outcome.version_counts = {n: c.as_dict() for n, c in version.counts.items()}
+        counts["published"] = outcome.version_counts
     store.update_run(
         run_id,
         status="succeeded",
-        finished_at=_now(),
+        finished_at=record.finished_at or _now(),
         phases=phases,
         roster_version=version.version,
-        counts={"published": outcome.version_counts, "summary": outcome.summary},
+        counts=counts,
     )
-    log.info("sync published", run=run_id, version=version.version)
+    if outcome.unchanged:
+        log.info("sync unchanged: the current version stays", run=run_id, version=version.version)
+    else:
+        log.info("sync published", run=run_id, version=version.version)
     return outcome
 
 
@@ -276,7 +324,12 @@ def run_sync(
     from rostersync.settings import load_settings
 
     version, body = store.get_config_version(district_id)
-    config = validate_config(body, f"district {district_id} configuration v{version}")
+    try:
+        config = validate_config(body, f"district {district_id} configuration v{version}")
+    except ConfigurationError as exc:
+        if run_id is not None:
+            _notify_invalid_config(store, body, run_id, str(exc), trigger, settings)
+        raise
     if source is not None and source not in {s.name for s in config.sources}:
         raise FatalError(f"source {source!r} is not in the district's configuration")
     return sync_config(
@@ -287,3 +340,26 @@ def run_sync(
         run_id=run_id,
         created_by="scheduler",
     )
+
+
+def _notify_invalid_config(
+    store: Store,
+    body: Mapping[str, Any],
+    run_id: int,
+    message: str,
+    trigger: str,
+    settings: Settings | None,
+) -> None:
+    """Tell the admins a scheduled run failed on its configuration, when the configuration's
+    ``notifications`` section can still be read."""
+    from types import SimpleNamespace
+
+    from rostersync.settings import load_settings
+
+    try:
+        holder = SimpleNamespace(notifications=body.get("notifications"))
+        run = store.get_run(run_id)
+        notifier = notifier_for(holder, settings or load_settings(), store, run.district_id)
+    except Exception:  # the section itself is broken: the run record says why
+        return
+    notify_failure(notifier, store, run_id, [f"configuration: {message}"], trigger=trigger)

@@ -146,6 +146,11 @@ class PowerSchoolConnector:
     """Reads a PowerSchool district through a plugin's OAuth client."""
 
     app = "powerschool"
+    #: Every extract is the whole of its scope (all schools of the mapping, every student the
+    #: school lists), so a record that stops coming back is gone: the change flow treats absence
+    #: as deletion for this source, like bulk upload mode (the hold threshold still guards
+    #: against outages).
+    complete_snapshot = True
 
     def __init__(
         self,
