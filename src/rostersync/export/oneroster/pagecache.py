@@ -40,6 +40,16 @@ class VersionCache:
         self._weight = 0
         self._lock = threading.Lock()
 
+    def get(self, key: Hashable) -> pl.Series | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, value: pl.Series) -> None:
+        self.get_or_compute(key, lambda: value)
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], pl.Series]) -> pl.Series:
         with self._lock:
             found = self._items.get(key)

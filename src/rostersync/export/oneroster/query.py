@@ -33,6 +33,10 @@ from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.model import ENTITIES
 from rostersync.store.schema import roster_versions
 
+#: Collections longer than this get their ordered IDs cached (then: keyset pages, no count).
+KEYSET_FROM = 1000
+#: Result column of the page statement's window count (not a canonical field name).
+_TOTAL = "rostersync_total_count"
 #: Longest a provider query may run on PostgreSQL before it is cancelled (milliseconds).
 QUERY_TIMEOUT_MS = 30_000
 
@@ -262,61 +266,55 @@ class Query:
         descending = params.descending and not params.sort
         order.append(sid.desc() if descending else sid.asc())
         stmt = sa.select(*self.columns(fields)).where(*conds).order_by(*order).limit(params.limit)
-        ids = self._ids(conn, conds, key, params.filter)
-        page_ids: list[str] | None = None
+        ids_key = self._ids_key(key, params.filter)
+        ids = self.cache.get(ids_key) if self.cache is not None and ids_key is not None else None
         if ids is None:
-            total = int(
-                conn.execute(
-                    sa.select(sa.func.count()).select_from(self.table).where(*conds)
-                ).scalar_one()
-            )
-            stmt = stmt.offset(params.offset)
+            # One statement for the page and the collection's total.
+            counted = stmt.add_columns(sa.func.count().over().label(_TOTAL)).offset(params.offset)
+            rows = _dicts(conn.execute(counted))
+            total = int(rows[0][_TOTAL]) if rows else 0
+            for row in rows:
+                del row[_TOTAL]
+            if not rows and params.offset > 0:
+                total = int(
+                    conn.execute(
+                        sa.select(sa.func.count()).select_from(self.table).where(*conds)
+                    ).scalar_one()
+                )
             if total == 0:
                 self.check_version(conn)
+            if ids_key is not None and self.cache is not None and total > KEYSET_FROM:
+                self.cache.put(ids_key, self._read_ids(conn, conds))
+            return Page(self.hide_related(conn, rows), total, fields, None)
+        total = ids.len()
+        if params.offset >= total:
+            return Page([], total, fields, [])
+        page_ids: list[str] | None = None
+        if params.sort:
+            stmt = stmt.offset(params.offset)
         else:
-            total = ids.len()
-            if params.offset >= total:
-                return Page([], total, fields, [])
-            if params.sort:
-                stmt = stmt.offset(params.offset)
+            last = min(params.offset + params.limit, total) - 1
+            if descending:
+                first_at, last_at = total - 1 - last, total - 1 - params.offset
             else:
-                last = min(params.offset + params.limit, total) - 1
-                if descending:
-                    first_at, last_at = total - 1 - last, total - 1 - params.offset
-                else:
-                    first_at, last_at = params.offset, last
-                lo, hi = ids[first_at], ids[last_at]
-                stmt = stmt.where(sid >= lo, sid <= hi)
-                page_ids = ids.slice(first_at, last_at - first_at + 1).to_list()
-                if descending:
-                    page_ids.reverse()
-                if known is not None and known(page_ids):
-                    return Page(None, total, fields, page_ids)
+                first_at, last_at = params.offset, last
+            lo, hi = ids[first_at], ids[last_at]
+            stmt = stmt.where(sid >= lo, sid <= hi)
+            page_ids = ids.slice(first_at, last_at - first_at + 1).to_list()
+            if descending:
+                page_ids.reverse()
+            if known is not None and known(page_ids):
+                return Page(None, total, fields, page_ids)
         rows = _dicts(conn.execute(stmt))
-        if not rows and params.offset < total:
+        if not rows:
             self.check_version(conn)
         return Page(self.hide_related(conn, rows), total, fields, page_ids)
 
-    def _ids(
-        self,
-        conn: sa.Connection,
-        conds: Sequence[ColumnElement[bool]],
-        key: Hashable | None,
-        filter_text: str | None,
-    ) -> pl.Series | None:
-        """The sourcedIds matching ``conds`` in the store's order, cached per version."""
+    def _ids_key(self, key: Hashable | None, filter_text: str | None) -> Hashable | None:
+        """The cache key of a collection's IDs, or ``None`` when they cannot be cached."""
         if self.cache is None or self.version is None or key is None:
             return None
-        sid = self.table.c.sourcedId
-        stmt = sa.select(sid).where(*conds).order_by(sid.asc())
-
-        def compute() -> pl.Series:
-            found = conn.execute(stmt).scalars().all()
-            if not found:
-                self.check_version(conn)  # never cache an answer a publish emptied
-            return pl.Series("sourcedId", found, dtype=pl.String)
-
-        full_key = (
+        return (
             self.version,
             self.scope.district_id,
             self.entity,
@@ -324,7 +322,14 @@ class Query:
             key,
             filter_text,
         )
-        return self.cache.get_or_compute(full_key, compute)
+
+    def _read_ids(self, conn: sa.Connection, conds: Sequence[ColumnElement[bool]]) -> pl.Series:
+        """The sourcedIds matching ``conds`` in the store's order."""
+        sid = self.table.c.sourcedId
+        found = conn.execute(sa.select(sid).where(*conds).order_by(sid.asc())).scalars().all()
+        if not found:
+            self.check_version(conn)  # never cache an answer a publish emptied
+        return pl.Series("sourcedId", found, dtype=pl.String)
 
     def one(
         self,
