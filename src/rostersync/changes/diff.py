@@ -10,9 +10,18 @@ Kinds of change:
 - ``updated``: a sourcedId in both whose canonical columns differ (``fields`` lists each changed
   field with its before and after text); an update that turns ``status`` to ``tobedeleted`` is also
   counted as a *deactivation*, which the hold threshold treats as a deletion;
-- ``deleted``: a sourcedId of the base the candidate lacks. Only in **bulk upload** mode — there
-  the upload is the whole truth. Otherwise absence changes nothing: the record is carried over
-  from the base (a source that stops sending a record has not said it is gone).
+- ``deleted``: a sourcedId of the base the candidate lacks, when absence means deletion
+  (``bulk_upload=True`` here). Otherwise absence changes nothing: the record is carried over from
+  the base (a source that stops sending a record has not said it is gone).
+
+Deletion semantics (decided once, applied by :func:`rostersync.changes.seam.options_for`): absence
+means deletion for a source whose connector extracts a **complete snapshot** of its scope on every
+run (``complete_snapshot = True`` on the connector class — the PowerSchool connector does: every
+school of the mapping, every student the school lists), and for any source in **bulk upload**
+mode. ``bulk_upload`` therefore matters for sources that may send partial files; for PowerSchool a
+withdrawn student is deleted with it off. With several sources, absence deletes only when every
+source is such a source. The hold threshold still guards against outages (and the source-health
+check fails a run whose extract came back empty or lost a whole school).
 """
 
 from __future__ import annotations
