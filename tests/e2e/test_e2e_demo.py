@@ -35,7 +35,18 @@ def test_demo_once_prints_the_summary_and_writes_a_reusable_config(tmp_path: Pat
     ):
         assert label in out
     assert "roster version 1" in out
+    assert "published roster version 1" in out
     assert "Where to look next" in out
+    # The pipeline report's highlights, and its files where the output says they are.
+    assert "Pipeline report" in out
+    for label in ("skipped", "reported", "filtered out", "merged"):
+        assert label in out
+    reports = data_dir / "reports" / "run-1"
+    assert (reports / "summary.csv").is_file()
+    assert (reports / "report.json").is_file()
+    assert str(reports) in out
+    for hint in ("rostersync runs show 1", "rostersync serve", "rostersync export oneroster-csv"):
+        assert hint in out
     assert "Traceback" not in proc.stderr
     config = load_config(data_dir / "demo.yaml")
     assert config.sources[0].app == "powerschool"

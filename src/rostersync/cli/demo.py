@@ -2,9 +2,10 @@
 
 It starts the PowerSchool simulator on a small district in a background thread, writes a ready
 configuration (``demo.yaml`` in the data directory, reusable with ``sync run --config``),
-creates or migrates the store, runs the sync with its progress display, prints what was
-published and where to look next. ``--once`` exits when done (scripts, tests, ``make demo``);
-without it the simulator keeps serving until Ctrl-C so the admin can sync again.
+creates or migrates the store, runs the sync (under the run lock, through the change flow) with
+its progress display, then prints the run's outcome, the per-entity summary, the pipeline
+report's highlights and where to look next. ``--once`` exits when done (scripts, tests,
+``make demo``); without it the simulator keeps serving until Ctrl-C so the admin can sync again.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.console import Console
 
 from rostersync.cli._app import console, get_settings
-from rostersync.cli.sync import ProgressView, print_outcome, quiet_http_logs
+from rostersync.cli.sync import ProgressView, locked_sync, print_outcome, quiet_http_logs
 from rostersync.config import load_config
 from rostersync.errors import ConfigurationError
 from rostersync.store import open_store
-from rostersync.sync import sync_config
+from rostersync.sync import SyncOutcome
 
 DEMO_PORT = 8765
 DEMO_CONFIG = "demo.yaml"
@@ -66,6 +68,57 @@ def demo_config(url: str, client_id: str, district: str) -> dict[str, object]:
             }
         ],
     }
+
+
+#: The pipeline report's counts worth a line in the demo, in the admin's words.
+HIGHLIGHTS: tuple[tuple[str, str], ...] = (
+    ("skipped", "skipped (a required attribute missing)"),
+    ("reported", "reported (kept, an attribute missing)"),
+    ("filtered", "filtered out by filter rules"),
+    ("merged", "merged (equal on a uniqueness domain)"),
+)
+
+
+def report_highlights(outcome: SyncOutcome) -> list[str]:
+    """One line per non-zero pipeline report count: ``filtered out …: 3 (users 3)``."""
+    summary = outcome.report.get("summary") or {}
+    lines = []
+    for action, label in HIGHLIGHTS:
+        per_entity = {
+            entity: int(row.get(action, 0))
+            for entity, row in summary.items()
+            if isinstance(row, dict) and row.get(action)
+        }
+        total = sum(per_entity.values())
+        detail = ", ".join(f"{e} {n:,}" for e, n in per_entity.items())
+        lines.append(f"{label}: {total:,}" + (f" ({detail})" if detail else ""))
+    return lines
+
+
+def print_next_steps(
+    out: Console, outcome: SyncOutcome, district: str, config_path: Path, size: str, port: str
+) -> None:
+    """Where to look next: the report files, the run, the versions, OneRoster API and CSV."""
+    d = f"-d {district!r}"
+    files = outcome.report.get("files")
+    lines = [
+        f"report files:   {files}" if files else None,
+        f"this run:       rostersync runs show {outcome.run_id}",
+        f"configuration:  {config_path}",
+        f"versions:       rostersync versions list {d}",
+        f"this version:   rostersync versions show {d} {outcome.version}"
+        if outcome.version
+        else None,
+        "OneRoster API:  rostersync serve   (then an API client: rostersync api-clients --help)",
+        f"OneRoster CSV:  rostersync export oneroster-csv --district {district!r} "
+        "--out oneroster.zip",
+        f"sync again:     rostersync simulate powerschool --size {size} --port {port}",
+        f"                rostersync sync run --config {config_path}",
+    ]
+    out.print("[bold]Where to look next[/bold]")
+    for line in lines:
+        if line is not None:
+            out.print("  " + line, soft_wrap=True, highlight=False)
 
 
 def write_demo_files(data_dir: Path, url: str, client_id: str, secret: str, district: str) -> Path:
@@ -121,27 +174,20 @@ def register(app: typer.Typer) -> None:
             store = open_store(settings, upgrade=True)
             try:
                 if quiet:
-                    outcome = sync_config(store, config, settings, trigger="manual")
+                    outcome = locked_sync(store, config, settings)
                 else:
                     with ProgressView(console) as view:
-                        outcome = sync_config(store, config, settings, progress=view)
+                        outcome = locked_sync(store, config, settings, progress=view)
             finally:
                 store.dispose()
             print_outcome(console, outcome)
             console.print()
-            d = f"-d {district.name!r}"
-            port_used = sim.url.rsplit(":", 1)[-1]
-            console.print("[bold]Where to look next[/bold]")
-            for line in (
-                f"configuration:  {config_path}",
-                f"versions:       rostersync versions list {d}",
-                f"this version:   rostersync versions show {d} {outcome.version}",
-                f"runs:           rostersync runs list {d}",
-                f"sync again:     rostersync simulate powerschool --size {size} --port {port_used}",
-                f"                rostersync sync run --config {config_path}",
-                "web UI:         rostersync serve",
-            ):
+            console.print("[bold]Pipeline report[/bold]")
+            for line in report_highlights(outcome):
                 console.print("  " + line, soft_wrap=True, highlight=False)
+            console.print()
+            port_used = sim.url.rsplit(":", 1)[-1]
+            print_next_steps(console, outcome, district.name, config_path, size, port_used)
             if once:
                 return
             console.print(f"\nThe simulator keeps serving on {sim.url}; Ctrl-C to stop.")

@@ -144,6 +144,25 @@ def save_config(store: Store, district_id: int, config: DistrictConfig, created_
     return store.save_config_version(district_id, body, created_by=created_by)
 
 
+#: How many listed records the run's ``report.json`` keeps (the CSV files keep them all).
+REPORT_JSON_RECORDS = 10_000
+
+
+def write_report(report: Any, settings: Settings, run_id: int) -> str | None:
+    """Write the pipeline's report (``report.json`` and CSV files) to the run's directory under
+    the data directory; returns the directory, or None when it could not be written (the run
+    goes on: the summary is kept on the run record too)."""
+    try:
+        directory = settings.ensure_data_dir() / "reports" / f"run-{run_id}"
+        report.write_csv(directory)
+        text = report.to_json(indent=2, max_records=REPORT_JSON_RECORDS)
+        (directory / "report.json").write_text(text, encoding="utf-8")
+    except (OSError, ConfigurationError) as exc:
+        log.warning("run report not written", run=run_id, error=str(exc))
+        return None
+    return str(directory)
+
+
 async def extract_all(
     config: DistrictConfig,
     settings: Settings,
@@ -237,7 +256,10 @@ def sync_config(
         t0 = time.perf_counter()
         candidate, report = run_pipeline(rosters, config)
         phases["pipeline"] = {"seconds": round(time.perf_counter() - t0, 3)}
-        outcome.report = {"summary": report.summary()}
+        outcome.report = {
+            "summary": report.summary(),
+            "files": write_report(report, settings, run_id),
+        }
         outcome.summary = summarize(candidate)
         store.update_run(run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
 
