@@ -117,3 +117,19 @@ def test_a_run_killed_mid_publish_is_marked_failed_by_the_next_sync(
     assert run.status == "failed"
     assert run.error is not None
     assert "interrupted during publish" in run.error
+
+
+def test_worker_start_marks_killed_runs_failed(
+    sim: RunningSimulator, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    district = ensure_district(store, make_config(sim.url, monkeypatch))
+    dead = store.create_run(district, trigger="scheduled", source="sis")
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    store.update_run(dead, status="publishing", started_at=long_ago, heartbeat_at=long_ago)
+    fresh = store.create_run(district, trigger="manual", source="sis")
+    store.update_run(fresh, status="publishing", heartbeat_at=datetime.now(UTC))
+
+    result = cli("worker", "--once", "--executor", "inprocess")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert store.get_run(dead).status == "failed"
+    assert store.get_run(fresh).status == "publishing"  # alive: its heartbeat is recent

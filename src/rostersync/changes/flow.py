@@ -334,6 +334,20 @@ def recover_interrupted_runs(
     return failed
 
 
+def recover_all_interrupted_runs(
+    store: Store, *, stale_after: timedelta = timedelta(minutes=10)
+) -> dict[int, list[int]]:
+    """:func:`recover_interrupted_runs` for every district (a worker calls it when it starts);
+    returns the runs marked failed, by district."""
+    found: dict[int, list[int]] = {}
+    for district in store.list_districts():
+        failed = recover_interrupted_runs(store, district.id, stale_after=stale_after)
+        if failed:
+            found[district.id] = failed
+            log.warning("interrupted runs marked failed", district=district.name, runs=failed)
+    return found
+
+
 __all__ = [
     "ChangeOptions",
     "Outcome",
@@ -341,6 +355,7 @@ __all__ = [
     "approve",
     "fail_run",
     "process_candidate",
+    "recover_all_interrupted_runs",
     "recover_interrupted_runs",
     "reject",
 ]
