@@ -106,10 +106,12 @@ def test_fresh_data_dir_end_to_end(
     assert len(diff["users"]["deleted"]) == 10
     assert diff["users"]["added"] == []
     assert "users" in ok("versions", "diff", "-d", str(district.id), "1", "2")
-    assert "restored version 1 as version 3" in ok("versions", "restore", "-d", "1", "1")
+    assert "rolled back to version 1: published as version 3" in ok(
+        "versions", "rollback", "-d", "1", "1"
+    )
     roster_equal(store.read_version(district.id), first)
     assert [e.action for e in store.list_audit(district.id)] == [
-        "roster.restore",
+        "roster.rollback",
         "district.create",
     ]
     store.dispose()

@@ -1,4 +1,4 @@
-"""`rostersync versions …`: list, show, diff, restore and roll back a district's roster versions."""
+"""`rostersync versions …`: list, show, diff and roll back a district's roster versions."""
 
 from __future__ import annotations
 
@@ -95,20 +95,6 @@ def register(app: typer.Typer) -> None:
             )
             table.add_row(name, *(str(getattr(d, k).len()) for k in kinds), examples)
         console.print(table)
-
-    @versions.command("restore")
-    def restore(
-        district: DistrictOpt,
-        version: Annotated[int, typer.Argument(help="The version whose content to restore.")],
-    ) -> None:
-        """Publish an old version's content as a new version (history is kept)."""
-        store = cli_store()
-        d = store.get_district(district)
-        v = store.restore(d.id, version)
-        store.audit("cli", "roster.restore", d.id, restored=version, new_version=v.version)
-        store.dispose()
-        console.print(f"restored version {version} as version {v.version}")
-        console.print(_counts_table(v))
 
     @versions.command("rollback")
     def rollback(
