@@ -118,3 +118,14 @@ def test_first_day_of_school_run_announces_new_data(
     sync_config(store, config, load_settings(), trigger="manual")
     assert hook.kinds() == ["published", "published"]
     assert hook.events[1]["first_day_of_school"] is False
+
+
+def test_first_day_email_subject_says_so() -> None:
+    from rostersync.notify import Event
+
+    first = Event("published", DISTRICT, 4, 2, trigger="first_day_of_school")
+    assert "first day of school, new data available (roster version 2)" in first.subject
+    assert first.text().startswith(f"{DISTRICT}: first day of school")
+    plain = Event("published", DISTRICT, 5, 3, trigger="scheduled")
+    assert "first day" not in plain.subject
+    assert Event("failed", DISTRICT, 6, trigger="first_day_of_school").first_day is False
