@@ -96,3 +96,48 @@ def test_publish_refreshes_planner_statistics_and_reads_have_a_timeout(pg: Provi
             )
     finally:
         engine.dispose()
+
+
+def test_autocommit_reads_notice_a_publish_after_the_version_read(pg: Provider) -> None:
+    """The provider's PostgreSQL reads are single autocommit statements: a publish committed
+    after the version was read must surface as VersionMoved, never as another version's rows."""
+    from rostersync.export.oneroster.catalog import RESOURCES
+    from rostersync.export.oneroster.pagecache import VersionCache
+    from rostersync.export.oneroster.query import (
+        ListParams,
+        Query,
+        Scope,
+        VersionMoved,
+        begin_read,
+        read_engine,
+    )
+    from rostersync.export.oneroster.sharing import SharingRules
+    from rostersync.store.schema import roster_tables
+
+    pg.store.publish(pg.district_id, big_roster(1400))
+    engine = read_engine(pg.store.engine)
+    cache = VersionCache()
+
+    def page(version: int | None) -> int:
+        query = Query(
+            RESOURCES["1.2"]["users"],
+            roster_tables,
+            Scope(pg.district_id, SharingRules.everything()),
+            cache,
+            version,
+            guarded=True,
+        )
+        with engine.connect() as conn:
+            return query.page(conn, ListParams(10, 1200, None, False, None, None), key="u").total
+
+    try:
+        with engine.connect() as conn:
+            version = begin_read(conn, pg.district_id)
+        assert page(version) > 1400
+        pg.store.publish(pg.district_id, big_roster(1300))
+        with pytest.raises(VersionMoved):
+            page(version)
+        resp = pg.get(f"{V12}/users", limit="10", offset="1200")
+        assert resp.headers["X-Total-Count"] == str(page(version + 1 if version else None))
+    finally:
+        engine.dispose()
