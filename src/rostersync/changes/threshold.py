@@ -14,10 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from rostersync.changes.diff import SCHOOL_COLUMN, TOBEDELETED, ChangeSet, EntityChanges
 from rostersync.model import ENTITIES, ENTITY_TYPES
@@ -26,8 +35,25 @@ Kind = Literal["create", "update", "delete"]
 KIND_NAMES: tuple[Kind, ...] = ("create", "update", "delete")
 
 
+def _known_scope(name: str) -> str:
+    if name not in ENTITIES and name not in ENTITY_TYPES:
+        names = ", ".join([*ENTITIES, *ENTITY_TYPES])
+        raise ValueError(f"unknown entity {name} (one of: {names})")
+    return name
+
+
+#: A key of ``entities``: a canonical entity (users, classes…) or an entity type (student…).
+Scope = Annotated[str, AfterValidator(_known_scope)]
+
+
 class Limits(BaseModel):
-    """Limits for one scope; ``None`` means no limit of that kind."""
+    """Limits for one scope; ``None`` means no limit of that kind.
+
+    Used as an override (``entities``), only the limits given replace the defaults, so a dump
+    of a bare ``Limits`` keeps exactly the fields that were set. A limit set to ``null`` ("no
+    limit") survives ``exclude_none`` (the store's dump), or reading the stored configuration
+    back would bring the default limit back.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +63,25 @@ class Limits(BaseModel):
     create_count: int | None = Field(default=None, ge=0, description="Max number of creates.")
     update_count: int | None = Field(default=None, ge=0, description="Max number of updates.")
     delete_count: int | None = Field(default=None, ge=0, description="Max number of deletes.")
+
+    @model_serializer(mode="wrap")
+    def _serialize(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        names = list(type(self).model_fields)
+        if type(self) is Limits:  # an override: only what was given
+            names = [k for k in names if k in self.model_fields_set]
+        return {k: out.get(k) for k in names if k in out or self._dropped_null(k, info)}
+
+    def _dropped_null(self, name: str, info: SerializationInfo) -> bool:
+        """A limit set to null that ``exclude_none`` left out of a dump."""
+        return (
+            info.exclude_none
+            and name in Limits.model_fields
+            and name in self.model_fields_set
+            and getattr(self, name) is None
+        )
 
     def percent(self, kind: Kind) -> float | None:
         value: float | None = getattr(self, f"{kind}_percent")
@@ -56,9 +101,11 @@ class RolloverWindow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["additions_only", "no_deletions"]
-    start: date
-    end: date
+    kind: Literal["additions_only", "no_deletions"] = Field(
+        description="additions_only (only new records) or no_deletions (nothing removed)."
+    )
+    start: date = Field(description="First day of the window (district's local date).")
+    end: date = Field(description="Last day of the window, inclusive.")
 
     @model_validator(mode="after")
     def _ordered(self) -> RolloverWindow:
@@ -79,7 +126,7 @@ class HoldThreshold(Limits):
     update_percent: float | None = Field(
         default=75, ge=0, description="Hold when more than this % of an entity would be updated."
     )
-    entities: dict[str, Limits] = Field(
+    entities: dict[Scope, Limits] = Field(
         default_factory=dict,
         description=(
             "Overrides per canonical entity (users, classes…) or entity type (student, teacher…); "
@@ -96,14 +143,6 @@ class HoldThreshold(Limits):
     rollover_windows: list[RolloverWindow] = Field(
         default_factory=list, description="Additions-only and no-deletions date windows."
     )
-
-    @model_validator(mode="after")
-    def _known_scopes(self) -> HoldThreshold:
-        unknown = sorted(k for k in self.entities if k not in ENTITIES and k not in ENTITY_TYPES)
-        if unknown:
-            names = ", ".join([*ENTITIES, *ENTITY_TYPES])
-            raise ValueError(f"unknown entity {', '.join(unknown)} (one of: {names})")
-        return self
 
     def limits_for(self, scope: str) -> Limits:
         """The default limits with the scope's overrides applied."""
