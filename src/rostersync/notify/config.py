@@ -17,6 +17,12 @@ EVENT_KINDS: tuple[EventKind, ...] = ("published", "held", "failed")
 _SECRET_SCHEMES = ("env:", "file:", "store:")
 
 
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value
+
+
 def _secret_ref(value: str | None) -> str | None:
     if value is not None and not value.startswith(_SECRET_SCHEMES):
         raise ValueError("must be a secret reference: env:NAME, file:PATH or store:NAME")
@@ -28,7 +34,7 @@ class WebhookConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(pattern=r"^https?://", description="http(s) URL that receives events.")
+    url: str = Field(description="http(s) URL that receives events.")
     secret: str | None = Field(
         default=None, description="Signing secret reference: env:NAME, file:PATH or store:NAME."
     )
@@ -43,6 +49,7 @@ class WebhookConfig(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Per request.")
 
     _check_secret = field_validator("secret")(classmethod(lambda cls, v: _secret_ref(v)))
+    _check_url = field_validator("url")(classmethod(lambda cls, v: _http_url(v)))
 
 
 class NotificationsConfig(BaseModel):
@@ -54,9 +61,7 @@ class NotificationsConfig(BaseModel):
     on_new_data: bool = Field(default=True, description="Tell when new data is published.")
     on_held: bool = Field(default=True, description="Tell when a sync is held for approval.")
     on_failure: bool = Field(default=True, description="Tell when a sync fails.")
-    webhook_url: str | None = Field(
-        default=None, pattern=r"^https?://", description="Also POST events here."
-    )
+    webhook_url: str | None = Field(default=None, description="Also POST events here.")
     webhook_secret: str | None = Field(
         default=None, description="Signing secret of webhook_url (a secret reference)."
     )
@@ -65,6 +70,7 @@ class NotificationsConfig(BaseModel):
     )
 
     _check_secret = field_validator("webhook_secret")(classmethod(lambda cls, v: _secret_ref(v)))
+    _check_url = field_validator("webhook_url")(classmethod(lambda cls, v: _http_url(v)))
 
     @field_validator("emails")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from functools import cached_property
-from typing import Literal
+from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -33,7 +33,7 @@ _DAY_ALIASES = {
 
 
 #: Other spellings accepted for compatibility with earlier configuration templates.
-_ALIASES = {
+FIELD_ALIASES: Final[dict[str, str]] = {
     "frequency": "every",
     "time": "at",
     "weekdays": "days",
@@ -90,7 +90,7 @@ class SyncSchedule(BaseModel):
             return data
         out = {}
         for key, value in data.items():
-            name = _ALIASES.get(key, key) if isinstance(key, str) else key
+            name = FIELD_ALIASES.get(key, key) if isinstance(key, str) else key
             if name in out:
                 raise ValueError(f"`{key}` repeats `{name}`: give only one of them")
             out[name] = value
@@ -111,6 +111,15 @@ class SyncSchedule(BaseModel):
                     item = _DAY_ALIASES.get(key, key)
                 out.append(item)
             return tuple(out)
+        return value
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _unquoted_at(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 12:30 as the number 750 (base 60)
+        if isinstance(value, int) and not isinstance(value, bool):
+            example = f"{value // 60:02d}:{value % 60:02d}" if 60 <= value < 24 * 60 else "02:30"
+            raise ValueError(f'write the time of day in quotes, e.g. "{example}"')
         return value
 
     @field_validator("at")
