@@ -5,19 +5,26 @@ Every step of the admin's journey has its section, named as the admin knows it: 
 ``filter_rules``, ``uniqueness_domains``, ``master_fields``, ``sync_schedule``,
 ``notifications``. These models check shapes and types; :mod:`rostersync.config._validate` adds
 the checks that need the canonical model (attribute names, regexes, templates, sources).
+
+Three sections are owned by the code that acts on them and only referenced here:
+``advanced.hold_threshold`` (:class:`rostersync.changes.threshold.HoldThreshold`),
+``sync_schedule`` (:class:`rostersync.schedule.config.SyncSchedule`) and ``notifications``
+(:class:`rostersync.notify.config.NotificationsConfig`). Those modules import neither this package
+nor the store at import time, so importing them here makes no cycle.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any, Final, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rostersync.changes.threshold import HoldThreshold
 from rostersync.config._rules import Condition, FilterRule
 from rostersync.config._transforms import MappingRule
+from rostersync.notify.config import NotificationsConfig
+from rostersync.schedule.config import SyncSchedule
 
 EntityTypeName = Literal["student", "contact", "teacher", "admin", "course", "class", "calendar"]
 Requirement = Literal["report", "skip"]
@@ -72,15 +79,6 @@ class ContactNameRule(_Section):
     separator: str = Field(",", min_length=1, description="The separator character.")
 
 
-class HoldThreshold(BaseModel):
-    """Sync hold threshold; its full shape is owned by change approval, extra keys are kept."""
-
-    model_config = ConfigDict(extra="allow")
-
-    delete_percent: float = Field(10, ge=0, le=100, description="Hold above this % deleted.")
-    update_percent: float = Field(75, ge=0, le=100, description="Hold above this % updated.")
-
-
 class Advanced(_Section):
     """Advanced settings of a source."""
 
@@ -98,7 +96,8 @@ class Advanced(_Section):
     compare_by_uniqueness: bool = Field(True, description="Merge records equal on a domain.")
     preview: bool = Field(False, description="Every sync waits for approval.")
     hold_threshold: HoldThreshold = Field(
-        default_factory=HoldThreshold, description="Hold a sync whose changes exceed this."
+        default_factory=HoldThreshold,
+        description="Hold a sync whose changes exceed these limits (owned by change approval).",
     )
     sis_prefix: str = Field(
         "", pattern=r"^[A-Za-z0-9_.:-]*$", description="Prefix of every ID of this source."
@@ -158,41 +157,6 @@ class SourceConfig(_Section):
         return {t: attrs for t, attrs in out.items() if attrs}
 
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-class SyncSchedule(_Section):
-    """When syncs run (executed by the scheduler)."""
-
-    frequency: Literal["manual", "daily", "weekly"] = Field("manual", description="How often.")
-    time: str = Field("02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM.")
-    weekdays: list[Weekday] = Field(default_factory=list, description="Weekly: which days.")
-    timezone: str = Field("UTC", description="The district's IANA time zone.")
-    until: date | None = Field(None, description="No scheduled runs after this date.")
-    first_day_sync: bool = Field(
-        True, description="Sync at 00:00 on the first day of the school calendar."
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}, e.g. America/Chicago") from None
-        return value
-
-
-class Notifications(_Section):
-    """Who hears about runs (executed by the notification work)."""
-
-    emails: list[str] = Field(default_factory=list, description="Admins to email.")
-    on_new_data: bool = Field(True, description="When new data is published.")
-    on_held: bool = Field(True, description="When a sync is held for approval.")
-    on_failure: bool = Field(True, description="When a sync fails.")
-    webhook_url: str | None = Field(None, description="Also POST events here.")
-
-
 class DistrictConfig(_Section):
     """The whole configuration of one district."""
 
@@ -202,9 +166,11 @@ class DistrictConfig(_Section):
         default_factory=dict,
         description="Per entity (type or table), per attribute: sources in order of priority.",
     )
-    sync_schedule: SyncSchedule = Field(default_factory=SyncSchedule, description="Schedule.")
-    notifications: Notifications = Field(
-        default_factory=Notifications, description="Notifications."
+    sync_schedule: SyncSchedule = Field(
+        default_factory=SyncSchedule, description="When the district syncs by itself."
+    )
+    notifications: NotificationsConfig = Field(
+        default_factory=NotificationsConfig, description="Who is told about runs, and how."
     )
 
     def source(self, name: str) -> SourceConfig:

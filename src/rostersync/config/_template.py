@@ -1,7 +1,9 @@
 """The commented starter configuration printed by ``rostersync config template``.
 
-A test checks that this text validates and that every field of every configuration model appears
-in it, so an option cannot be added without being documented here.
+Tests check that this text validates, that it still validates with every commented-out example
+uncommented (a comment that starts with ``key:`` is an example), and that every field of every
+configuration model appears in it as a key where that model is used, so an option cannot be added
+without being documented here.
 """
 
 from __future__ import annotations
@@ -33,13 +35,28 @@ sources:                                  # one entry per activated source app
       multiple_sources: false             # data also comes from other sources (e.g. AD)
       compare_by_uniqueness: true         # merge records equal on their domain of uniqueness
       preview: false                      # every sync waits for an admin's approval
-      hold_threshold:                     # hold a sync whose changes exceed these
-        delete_percent: 10                # % of records deleted
-        update_percent: 75                # % of records updated
+      hold_threshold:                     # hold a sync until approved when a change exceeds a limit
+        delete_percent: 10                # % of an entity's records deleted (null: no limit)
+        update_percent: 75                # % of an entity's records updated (null: no limit)
+        create_percent: null              # % created, of the last accepted version's records
+        delete_count: null                # number of records deleted (per entity)
+        update_count: null                # number of records updated
+        create_count: null                # number of records created
+        entities: {}                      # overrides per table (users, classes, …) or entity
+        # entities:                       #   type (student, teacher, …): only the limits given
+        #   student: {delete_count: 50, delete_percent: null}   # replace the defaults
+        per_school: false                 # also apply the limits to each school's records
+        allow_over_threshold_until: null  # planned mass change: no threshold hold until this date
+        rollover_windows: []              # date windows in which some changes wait, e.g.
+        # rollover_windows:
+        #   - kind: additions_only        # additions_only (only new records are published) |
+        #     start: 2026-06-15           #   no_deletions (nothing is removed); first day and
+        #     end: 2026-08-20             #   last day (inclusive), the district's local dates
       sis_prefix: ""                      # prefix of every ID of this source, e.g. "ps-"
-    schools_mapping: auto                 # auto = all schools, or a list:
-    #  - source_id: "100"                 # school ID (sourceId or school number) in the source
-    #    target: null                     # another mapped school's ID to merge onto, or a new name
+    schools_mapping: auto                 # auto = all schools, or choose them one by one:
+    # schools_mapping:
+    #   - source_id: "100"                # school ID (sourceId or school number) in the source
+    #     target: null                    # another mapped school's ID to merge onto, or a new name
     attribute_mapping:                    # per entity type: attribute <- source field
       student:
         email: U_DEF_EXT_STUDENTS.school_email   # a custom field, TABLE.field
@@ -90,18 +107,32 @@ master_fields:                            # with several sources: who wins per a
   users:                                  # an entity type or a table
     email: [sis]                          # sources in priority order
 
-sync_schedule:
-  frequency: manual                       # manual | daily | weekly
-  time: "02:00"                           # HH:MM in the district's time zone
-  weekdays: []                            # weekly: [mon, tue, wed, thu, fri, sat, sun]
-  timezone: America/Chicago               # IANA time zone
-  until: null                             # no scheduled runs after this date (YYYY-MM-DD)
-  first_day_sync: true                    # sync at 00:00 on the first day of the calendar
+sync_schedule:                            # when the district syncs by itself
+  every: null                             # daily | weekly (on days) | null: no periodic sync
+  days: []                                # weekly: [mon, tue, wed, thu, fri, sat, sun]
+  at: "02:00"                             # HH:MM (24-hour clock) in the district's time zone
+  timezone: America/Chicago               # IANA time zone of the district
+  starts: null                            # first day scheduled syncs may run (YYYY-MM-DD)
+  expires: null                           # last day scheduled syncs may run (YYYY-MM-DD)
+  first_day_of_school: true               # also sync at 00:00 on the first day of the new
+                                          #   school year (from the calendar); default false
+  retry_interrupted: false                # a run whose worker died is run once more
 
-notifications:
-  emails: []                              # admins to tell
+notifications:                            # who is told about runs, and how
+  emails: []                              # admins to email (SMTP: see ROSTERSYNC_SMTP_*)
   on_new_data: true                       # when a new roster version is published
   on_held: true                           # when a sync is held for approval
   on_failure: true                        # when a sync fails
-  webhook_url: null                       # also POST events here
+  webhook_url: null                       # also POST these events here (http:// or https://)
+  webhook_secret: null                    # HMAC signing secret of webhook_url: env:NAME |
+                                          #   file:PATH | store:NAME
+  webhooks: []                            # more webhooks, each with its own events and policy:
+  # webhooks:
+  #   - url: https://hooks.example.org/rostersync   # http(s) URL that receives the events
+  #     secret: env:WEBHOOK_SECRET        # signing secret reference (or null: unsigned)
+  #     events: [published, held, failed] # which events to send
+  #     max_attempts: 5                   # tries before giving up (1-20)
+  #     backoff_seconds: 1.0              # wait before the 2nd try; doubles each try
+  #     max_backoff_seconds: 60.0         # longest wait between tries
+  #     timeout_seconds: 10.0             # per request
 """

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from rostersync.config._check import check_master_fields, check_source
 from rostersync.config._models import DistrictConfig
 from rostersync.errors import ConfigurationError, ConfigValidationError, Problem
+from rostersync.schedule.config import FIELD_ALIASES as SCHEDULE_ALIASES
 
 _TAG = re.compile(r"^(literal|list|dict|function-[a-z-]+|union|tagged-union)\[")
 
@@ -69,6 +70,32 @@ def _merge_same_path(problems: list[Problem]) -> list[Problem]:
     return [Problem(path, "; or ".join(messages)) for path, messages in merged.items()]
 
 
+def schedule_problems_as_written(
+    problems: list[Problem], section: Any, prefix: str = "sync_schedule"
+) -> list[Problem]:
+    """Problems of a ``sync_schedule`` section under the keys it uses (``time``, not ``at``).
+
+    The schedule model accepts earlier spellings and reports under its own names; an admin
+    should read the name they wrote. ``prefix`` is the section's path in ``problems``.
+    """
+    if not isinstance(section, dict):
+        return problems
+    written = {
+        SCHEDULE_ALIASES[key]: key
+        for key in section
+        if key in SCHEDULE_ALIASES and SCHEDULE_ALIASES[key] not in section
+    }
+    head = f"{prefix}." if prefix else ""
+    out = []
+    for p in problems:
+        if written and p.path.startswith(head):
+            field, sep, tail = p.path[len(head) :].partition(".")
+            if field in written:
+                p = Problem(f"{head}{written[field]}{sep}{tail}", p.message)
+        out.append(p)
+    return out
+
+
 def validate_config(data: Any, source_name: str) -> DistrictConfig:
     """A district configuration from parsed YAML/JSON, or every problem in it at once.
 
@@ -84,7 +111,9 @@ def validate_config(data: Any, source_name: str) -> DistrictConfig:
     try:
         config = DistrictConfig.model_validate(data)
     except ValidationError as exc:
-        problems.extend(pydantic_problems(exc))
+        problems.extend(
+            schedule_problems_as_written(pydantic_problems(exc), data.get("sync_schedule"))
+        )
     raw_sources = data.get("sources")
     names: list[str] = []
     if isinstance(raw_sources, list):
