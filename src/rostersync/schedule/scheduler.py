@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from rostersync.config import pydantic_problems, schedule_problems_as_written
 from rostersync.logs import get_logger
 from rostersync.schedule.config import SyncSchedule
 from rostersync.schedule.executors import Executor
@@ -85,12 +86,22 @@ ParsedConfig = tuple[SyncSchedule | None, tuple[str, ...], str | None]
 
 
 def _parse_config(text: str) -> ParsedConfig:
+    """The schedule of a stored configuration version, and its source names.
+
+    A stored version was validated whole when it was saved (``DistrictConfig``, whose
+    ``sync_schedule`` is this same model); with thousands of districts a reload reads only the
+    section it acts on. A problem is worded as ``config validate`` words it (path: message).
+    """
     try:
         body = json.loads(text)
+    except ValueError as exc:
+        return None, (), f"the stored configuration is not JSON ({exc})"
+    try:
         schedule = SyncSchedule.model_validate(body.get("sync_schedule") or {})
-    except (ValueError, ValidationError) as exc:
-        message = str(exc).splitlines()
-        return None, (), " ".join(m.strip() for m in message[:3])
+    except ValidationError as exc:
+        section = body.get("sync_schedule")
+        problems = schedule_problems_as_written(pydantic_problems(exc), section, prefix="")
+        return None, (), "; ".join(str(p) for p in problems)
     return schedule, tuple(_body_sources(body)), None
 
 
