@@ -73,3 +73,25 @@ def test_yaml_error_and_missing_file_in_a_real_process(tmp_path: Path) -> None:
         assert proc.returncode == 2
         assert "Traceback" not in proc.stderr
         assert str(target.name) in proc.stderr
+
+
+def test_owned_sections_are_reported_with_full_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "sections.yaml"
+    path.write_text(
+        "district: x\nsources:\n  - name: sis\n    app: powerschool\n"
+        "    delivery: {url: 'http://x', client_id: a, client_secret: 'env:S'}\n"
+        "    advanced:\n"
+        "      hold_threshold: {entities: {users: {delete_percent: lots}}}\n"
+        "sync_schedule: {every: daily, timezone: America/Chicgo}\n"
+        "notifications: {webhooks: [{url: 'http://h', secret: plain}]}\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(["config", "validate", str(path)], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.splitlines()[0].endswith("3 problems")
+    assert "sources[0].advanced.hold_threshold.entities.users.delete_percent:" in err
+    assert "sync_schedule.timezone: 'America/Chicgo' is not an IANA time zone" in err
+    assert "notifications.webhooks[0].secret:" in err
