@@ -24,11 +24,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import TypeVar, cast
 
 import polars as pl
 
 #: Default budget of the cache, in sourcedIds held (about 3 mega districts' users).
 DEFAULT_BUDGET = 3_000_000
+#: Keyset page statements kept (one per collection, field selection and limit).
+MAX_STATEMENTS = 2048
+S = TypeVar("S")
 
 
 class VersionCache:
@@ -36,9 +40,22 @@ class VersionCache:
 
     def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
         self._items: OrderedDict[Hashable, pl.Series] = OrderedDict()
+        self._statements: dict[Hashable, object] = {}
         self._budget = budget
         self._weight = 0
         self._lock = threading.Lock()
+
+    def statement(self, key: Hashable, build: Callable[[], S]) -> S:
+        """A prepared SQLAlchemy statement for ``key`` (which names its version), built once."""
+        with self._lock:
+            found = self._statements.get(key)
+        if found is None:
+            found = build()
+            with self._lock:
+                if len(self._statements) >= MAX_STATEMENTS:
+                    self._statements.clear()
+                self._statements[key] = found
+        return cast(S, found)
 
     def get(self, key: Hashable) -> pl.Series | None:
         with self._lock:
@@ -71,6 +88,7 @@ class VersionCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._statements.clear()
             self._weight = 0
 
 

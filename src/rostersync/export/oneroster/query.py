@@ -37,6 +37,7 @@ from rostersync.store.schema import roster_versions
 KEYSET_FROM = 1000
 #: Result column of the page statement's window count (not a canonical field name).
 _TOTAL = "rostersync_total_count"
+_LO, _HI = "rostersync_keyset_lo", "rostersync_keyset_hi"
 #: Longest a provider query may run on PostgreSQL before it is cancelled (milliseconds).
 QUERY_TIMEOUT_MS = 30_000
 
@@ -253,6 +254,10 @@ class Query:
         read (``rows`` is ``None``).
         """
         fields = self.selected_fields(params.fields)
+        ids_key = self._ids_key(key, params.filter)
+        ids = self.cache.get(ids_key) if self.cache is not None and ids_key is not None else None
+        if ids is not None and not params.sort:
+            return self._keyset_page(conn, params, extra, ids, ids_key, fields, known)
         conds = [*self.base_conditions(), *extra]
         if params.filter:
             conds.append(self.filter_condition(params.filter))
@@ -266,8 +271,6 @@ class Query:
         descending = params.descending and not params.sort
         order.append(sid.desc() if descending else sid.asc())
         stmt = sa.select(*self.columns(fields)).where(*conds).order_by(*order).limit(params.limit)
-        ids_key = self._ids_key(key, params.filter)
-        ids = self.cache.get(ids_key) if self.cache is not None and ids_key is not None else None
         if ids is None:
             # One statement for the page and the collection's total.
             counted = stmt.add_columns(sa.func.count().over().label(_TOTAL)).offset(params.offset)
@@ -289,23 +292,57 @@ class Query:
         total = ids.len()
         if params.offset >= total:
             return Page([], total, fields, [])
-        page_ids: list[str] | None = None
-        if params.sort:
-            stmt = stmt.offset(params.offset)
+        rows = _dicts(conn.execute(stmt.offset(params.offset)))
+        if not rows:
+            self.check_version(conn)
+        return Page(self.hide_related(conn, rows), total, fields, None)
+
+    def _keyset_page(
+        self,
+        conn: sa.Connection,
+        params: ListParams,
+        extra: Sequence[ColumnElement[bool]],
+        ids: pl.Series,
+        ids_key: Hashable,
+        fields: list[JsonField],
+        known: Callable[[list[str]], bool] | None,
+    ) -> Page:
+        """A page in sourcedId order of a collection whose IDs are cached: one range scan.
+
+        The statement is built once per collection, field selection and limit (its bounds are
+        bound parameters), so a page costs no SQL construction or compilation.
+        """
+        total = ids.len()
+        if params.offset >= total:
+            return Page([], total, fields, [])
+        descending = params.descending
+        last = min(params.offset + params.limit, total) - 1
+        if descending:
+            first_at, last_at = total - 1 - last, total - 1 - params.offset
         else:
-            last = min(params.offset + params.limit, total) - 1
-            if descending:
-                first_at, last_at = total - 1 - last, total - 1 - params.offset
-            else:
-                first_at, last_at = params.offset, last
-            lo, hi = ids[first_at], ids[last_at]
-            stmt = stmt.where(sid >= lo, sid <= hi)
-            page_ids = ids.slice(first_at, last_at - first_at + 1).to_list()
-            if descending:
-                page_ids.reverse()
-            if known is not None and known(page_ids):
-                return Page(None, total, fields, page_ids)
-        rows = _dicts(conn.execute(stmt))
+            first_at, last_at = params.offset, last
+        page_ids = ids.slice(first_at, last_at - first_at + 1).to_list()
+        if descending:
+            page_ids.reverse()
+        if known is not None and known(page_ids):
+            return Page(None, total, fields, page_ids)
+
+        def build() -> sa.Select[Any]:
+            sid = self.table.c.sourcedId
+            conds = [*self.base_conditions(), *extra]
+            if params.filter:
+                conds.append(self.filter_condition(params.filter))
+            return (
+                sa.select(*self.columns(fields))
+                .where(*conds, sid >= sa.bindparam(_LO), sid <= sa.bindparam(_HI))
+                .order_by(sid.desc() if descending else sid.asc())
+                .limit(params.limit)
+            )
+
+        assert self.cache is not None
+        shape = (ids_key, tuple(f.name for f in fields), descending, params.limit)
+        stmt = self.cache.statement(shape, build)
+        rows = _dicts(conn.execute(stmt, {_LO: ids[first_at], _HI: ids[last_at]}))
         if not rows:
             self.check_version(conn)
         return Page(self.hide_related(conn, rows), total, fields, page_ids)
