@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rostersync.changes.flow import ChangeOptions, process_candidate
+from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.connectors import get_connector_class
 from rostersync.errors import ConfigurationError, SourceError
 from rostersync.logs import get_logger
@@ -57,39 +57,41 @@ def complete_snapshot(app: str) -> bool:
     return bool(getattr(cls, "complete_snapshot", False))
 
 
-def deletes_absent(source: Any) -> bool:
+def deletes_absent(source: SourceConfig) -> bool:
     """Whether records this source stops sending are deleted (bulk upload or full snapshots)."""
-    return bool(source.advanced.bulk_upload) or complete_snapshot(str(source.app))
+    return source.advanced.bulk_upload or complete_snapshot(source.app)
 
 
-def options_for(config: Any) -> ChangeOptions:
+def options_for(config: DistrictConfig) -> ChangeOptions:
     """The change options of a district configuration (see the module docstring)."""
-    sources = list(config.sources)
-    first = ChangeOptions.from_advanced(sources[0].advanced)
+    sources = config.sources
     return ChangeOptions(
         bulk_upload=all(deletes_absent(s) for s in sources),
-        preview=any(bool(s.advanced.preview) for s in sources),
-        hold_threshold=first.hold_threshold,
+        preview=any(s.advanced.preview for s in sources),
+        hold_threshold=sources[0].advanced.hold_threshold,
     )
 
 
-def district_today(config: Any) -> date:
+def district_today(config: DistrictConfig) -> date:
     """Today in the district's time zone (rollover windows and overrides are its dates)."""
-    tz = getattr(getattr(config, "sync_schedule", None), "timezone", None) or "UTC"
-    return datetime.now(ZoneInfo(tz)).date()
+    return datetime.now(config.sync_schedule.tz).date()
 
 
-def notifications_for(config: Any) -> NotificationsConfig:
-    """The configuration's ``notifications`` section as the notifier's model."""
+def notifications_for(config: DistrictConfig | Any) -> NotificationsConfig:
+    """The configuration's ``notifications`` section (already validated with the config).
+
+    Only a configuration that failed validation as a whole comes as an object whose
+    ``notifications`` is still the raw section (a run that failed on its configuration tells
+    the admins when that section alone is sound); that section is validated here.
+    """
     section = getattr(config, "notifications", None)
-    if section is None:
-        return NotificationsConfig()
-    data = section.model_dump() if hasattr(section, "model_dump") else dict(section)
-    return NotificationsConfig.model_validate(data)
+    if isinstance(section, NotificationsConfig):
+        return section
+    return NotificationsConfig.model_validate(section or {})
 
 
 def notifier_for(
-    config: Any,
+    config: DistrictConfig | Any,
     settings: Settings,
     store: Store,
     district_id: int,
@@ -122,7 +124,7 @@ def notify_failure(
 
 
 def decide_for(
-    config: Any,
+    config: DistrictConfig,
     settings: Settings,
     *,
     today: date | None = None,
