@@ -91,7 +91,14 @@ class Advanced(_Section):
         description="With the contact module off: how to split legacy contact names.",
     )
     sync_co_teachers: bool = Field(True, description="Sync co-teachers of classes.")
-    bulk_upload: bool = Field(False, description="Detect deletions against the last upload.")
+    bulk_upload: bool = Field(
+        False,
+        description=(
+            "Detect deletions against the last accepted upload: a record the source stops "
+            "sending is deleted. Sources that always send a complete snapshot (PowerSchool) "
+            "delete what they stop sending whatever this says."
+        ),
+    )
     multiple_sources: bool = Field(False, description="Data comes from several sources.")
     compare_by_uniqueness: bool = Field(True, description="Merge records equal on a domain.")
     preview: bool = Field(False, description="Every sync waits for approval.")

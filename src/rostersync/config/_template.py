@@ -32,6 +32,8 @@ sources:                                  # one entry per activated source app
         separator: ","                    # the separator character
       sync_co_teachers: true              # also sync co-teachers of classes
       bulk_upload: false                  # detect deletions against the last accepted upload
+                                          # (PowerSchool sends complete snapshots: what it stops
+                                          # sending is deleted either way)
       multiple_sources: false             # data also comes from other sources (e.g. AD)
       compare_by_uniqueness: true         # merge records equal on their domain of uniqueness
       preview: false                      # every sync waits for an admin's approval
