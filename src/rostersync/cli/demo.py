@@ -42,7 +42,13 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def demo_config(url: str, client_id: str, district: str) -> dict[str, object]:
-    """The demo district's configuration: one PowerSchool source, the defaults, one custom field."""
+    """The demo district's configuration: one PowerSchool source with a rule in every step.
+
+    Each rule is one a district would really set, chosen so the demo's run report shows every
+    kind of outcome on the simulated district's messy data: students without a school email are
+    reported, staff without an email are skipped (and listed), students outside grades
+    1-12 are filtered out, the child entered twice is merged.
+    """
     return {
         "district": district,
         "sources": [
@@ -65,6 +71,23 @@ def demo_config(url: str, client_id: str, district: str) -> dict[str, object]:
                 "attribute_mapping": {
                     "student": {"email": "U_DEF_EXT_STUDENTS.school_email"},
                 },
+                "data_requirements": {
+                    "student": {"email": "report", "grades": "skip"},
+                    # an app account needs an email: a staff member without one is left out
+                    "teacher": {"email": "skip"},
+                    "admin": {"email": "skip"},
+                },
+                "filter_rules": {
+                    "student": [
+                        {"template": "exclude_pre_registered"},
+                        {"template": "exclude_test_records"},
+                        # the apps this district feeds serve grades 1-12
+                        {"template": "grade_range", "min_grade": "01", "max_grade": "12"},
+                    ],
+                    "teacher": [{"template": "teachers_with_class"}],
+                    "contact": [{"template": "contacts_of_synced_students"}],
+                },
+                "uniqueness_domains": {"student": ["givenName", "familyName", "birthDate"]},
             }
         ],
     }
