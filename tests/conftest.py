@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from support.webhooks import Receiver, serve_posts
+
 if TYPE_CHECKING:
     from rostersync.store import Store
 
@@ -23,6 +25,15 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
     monkeypatch.setenv("ROSTERSYNC_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real webhook receiver on 127.0.0.1 that records every request it is sent."""
+    state = Receiver(url="")
+    with serve_posts(state.answer) as url:
+        state.url = url
+        yield state
 
 
 # --- the store on SQLite always, and on PostgreSQL when ROSTERSYNC_TEST_POSTGRES_URL is set ----

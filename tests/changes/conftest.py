@@ -4,12 +4,8 @@ ROSTERSYNC_TEST_POSTGRES_URL is set (each test in its own throwaway schema)."""
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -63,39 +59,3 @@ def store(store_url: str) -> Iterator[Store]:
         yield s
     finally:
         s.dispose()
-
-
-@dataclass
-class Receiver:
-    url: str
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    fail_first: int = 0
-    fail_status: int = 503
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            state.requests.append((dict(self.headers.items()), body))
-            status = state.fail_status if len(state.requests) <= state.fail_first else 204
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -18,8 +18,6 @@ from rostersync.changes.seam import SourceHealthError, decide_for
 from rostersync.config import validate_config
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
     RunningSimulator,
     SimulatorConfig,
     generate_district,
@@ -27,6 +25,7 @@ from rostersync.simulators.powerschool import (
 )
 from rostersync.store import Store
 from rostersync.sync.run import sync_config
+from support.configs import powerschool_config
 
 TODAY = date(2025, 8, 26)
 
@@ -38,28 +37,9 @@ def sim() -> Iterator[RunningSimulator]:
 
 
 def _config(url: str, monkeypatch: pytest.MonkeyPatch, receiver_url: str, **advanced: Any) -> Any:
-    monkeypatch.setenv("PS_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
-    return validate_config(
-        {
-            "district": "Springfield Public Schools",
-            "sources": [
-                {
-                    "name": "sis",
-                    "app": "powerschool",
-                    "delivery": {
-                        "url": url,
-                        "client_id": DEFAULT_CLIENT_ID,
-                        "client_secret": "env:PS_CLIENT_SECRET",
-                    },
-                    "connector": {"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.1},
-                    "advanced": {"compare_by_uniqueness": False, **advanced},
-                    "attribute_mapping": {"student": {"email": "U_DEF_EXT_STUDENTS.school_email"}},
-                }
-            ],
-            "notifications": {"webhook_url": receiver_url},
-        },
-        "test config",
-    )
+    body = powerschool_config(url, monkeypatch, **advanced)
+    body["notifications"] = {"webhook_url": receiver_url}
+    return validate_config(body, "test config")
 
 
 def _sync(store: Store, config: Any) -> Any:

@@ -8,24 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from rostersync.simulators.powerschool import (
-    District,
-    RunningSimulator,
-    SimulatorConfig,
-    generate_district,
-    run_simulator,
-)
+from support.simulators import tiny_simulator_fixtures
 
-
-@pytest.fixture(scope="session")
-def tiny_district() -> District:
-    return generate_district("tiny", seed=1)
-
-
-@pytest.fixture(scope="session")
-def tiny_sim(tiny_district: District) -> Iterator[RunningSimulator]:
-    with run_simulator(tiny_district, SimulatorConfig()) as sim:
-        yield sim
+tiny_district, tiny_sim = tiny_simulator_fixtures(1, district="tiny_district", sim="tiny_sim")
 
 
 @pytest.fixture(autouse=True)

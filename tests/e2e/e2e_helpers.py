@@ -13,8 +13,9 @@ from typer.testing import CliRunner, Result
 from rostersync.cli import app
 from rostersync.model import Roster
 from rostersync.settings import load_settings
-from rostersync.simulators.powerschool import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from rostersync.simulators.powerschool import DEFAULT_CLIENT_SECRET
 from rostersync.store import Store, open_store
+from support.configs import powerschool_config
 
 
 def write_config(
@@ -27,24 +28,7 @@ def write_config(
     **advanced: Any,
 ) -> Path:
     """A one-source PowerSchool configuration; the secret goes through an env variable."""
-    monkeypatch.setenv("PS_CLIENT_SECRET", secret)
-    body = {
-        "district": district,
-        "sources": [
-            {
-                "name": "sis",
-                "app": "powerschool",
-                "delivery": {
-                    "url": url,
-                    "client_id": DEFAULT_CLIENT_ID,
-                    "client_secret": "env:PS_CLIENT_SECRET",
-                },
-                "connector": {"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.1},
-                "advanced": {"compare_by_uniqueness": False, **advanced},
-                "attribute_mapping": {"student": {"email": "U_DEF_EXT_STUDENTS.school_email"}},
-            }
-        ],
-    }
+    body = powerschool_config(url, monkeypatch, district=district, secret=secret, **advanced)
     path.write_text(yaml.safe_dump(body), encoding="utf-8")
     return path
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from integ_helpers import Hook
@@ -22,33 +19,20 @@ from rostersync.simulators.powerschool import (
     run_simulator,
 )
 from rostersync.store import Store, open_store
+from support.webhooks import serve_posts
 
 
 @pytest.fixture
 def hook() -> Iterator[Hook]:
     state = Hook(url="")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            state.events.append(json.loads(body))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def answer(headers: dict[str, str], body: bytes) -> int:
+        state.events.append(json.loads(body))
+        return 204
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    try:
+    with serve_posts(answer) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture

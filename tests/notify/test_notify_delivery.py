@@ -9,9 +9,10 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from conftest import Receiver, SmtpServer
 from rostersync.notify import Event, NotificationsConfig, Notifier, send_email, sign, verify
 from rostersync.settings import load_settings
+from support.mail import SmtpServer
+from support.webhooks import Receiver
 
 HELD = Event(
     "held",

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import Receiver
 from rostersync.logs import configure_logging
 from rostersync.notify import Event, NotificationsConfig, Notifier, send_email
 from rostersync.settings import load_settings
+from support.webhooks import Receiver
 
 EVENT = Event("failed", "Springfield", run_id=3, reasons=["the extract failed: HTTP 503"])
 

@@ -16,17 +16,9 @@ from rostersync.simulators.powerschool import (
     generate_district,
     run_simulator,
 )
+from support.simulators import tiny_simulator_fixtures
 
-
-@pytest.fixture(scope="session")
-def tiny() -> District:
-    return generate_district("tiny", seed=7)
-
-
-@pytest.fixture(scope="session")
-def server(tiny: District) -> Iterator[RunningSimulator]:
-    with run_simulator(tiny, SimulatorConfig()) as running:
-        yield running
+tiny, server = tiny_simulator_fixtures(7, district="tiny", sim="server")
 
 
 @pytest.fixture(scope="session")
