@@ -212,7 +212,9 @@ def process_candidate(
 
     roster = apply_changes(base, changes)
     note = window_note(held_back) or None
-    version = _publish(store, district_id, run_id, roster, summary, phases, note, notifier)
+    version = _publish(
+        store, district_id, run_id, roster, summary, phases, note, notifier, base_version
+    )
     _notify(
         notifier, Event("published", name, run_id, version.version, [], summary, trigger=trigger)
     )
@@ -228,13 +230,18 @@ def _publish(
     phases: dict[str, Any],
     note: str | None,
     notifier: Notifier | None,
+    base_version: int | None,
 ) -> RosterVersion:
     store.update_run(
         run_id, status="publishing", change_summary=summary, phases=phases, heartbeat_at=_now()
     )
     try:
         with _phase(phases, "publish"):
-            version = store.publish(district_id, roster, run_id=run_id, note=note)
+            # Pinned to the version the change set was computed from: a version published in
+            # between (an approval, a rollback) is never silently undone.
+            version = store.publish(
+                district_id, roster, run_id=run_id, note=note, expected_base=base_version
+            )
     except Exception as exc:
         reason = f"publish failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         store.update_run(run_id, phases=phases)
@@ -293,6 +300,7 @@ def approve(
         dict(run.phases),
         f"run {run_id} approved by {actor}",
         notifier,
+        current,
     )
     store.audit(actor, "approve_run", run.district_id, run_id=run_id, version=version.version)
     name = _district_name(store, run.district_id)

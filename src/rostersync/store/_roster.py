@@ -47,6 +47,14 @@ ANALYZE_CHANGED_SHARE = 0.1
 VERSION_STATUSES = ("published", "restored")
 
 
+class _Unchecked:
+    """Type of :data:`UNCHECKED`: publish without checking which version is current."""
+
+
+#: Default of ``publish(expected_base=…)``: the caller does not pin the base version.
+UNCHECKED = _Unchecked()
+
+
 def _version_record(row: Any) -> RosterVersion:
     stored = loads(row.counts)
     counts = {name: EntityCounts(**stored[name]) for name in ENTITIES if name in stored}
@@ -243,9 +251,15 @@ class RosterVersions:
         note: str | None = None,
         status: str = "published",
         batch_size: int = DEFAULT_BATCH_SIZE,
+        expected_base: int | _Unchecked | None = UNCHECKED,
         _fail_after_batches: int | None = None,
     ) -> RosterVersion:
         """Publish ``roster`` as the district's next version, atomically.
+
+        ``expected_base`` is the version the caller computed ``roster`` from (``None``: no
+        version yet). When given, the publish is refused with ``PublishConflict`` if another
+        version became current since, instead of silently undoing that version's changes; the
+        version-number claim below closes the window between this check and the write.
 
         ``_fail_after_batches`` is a test hook: raise after that many write batches, proving a
         publish that dies half-way leaves the previous version intact.
@@ -255,6 +269,12 @@ class RosterVersions:
         tables = _prepare(roster)
         tag = hash_tag()
         base = self.current_version(district_id)
+        if not isinstance(expected_base, _Unchecked) and base != expected_base:
+            raise PublishConflict(
+                f"District {district_id}: roster version {base} was published after version "
+                f"{expected_base}, which this roster was built from",
+                hint="nothing was published; run the sync again to build on the newest version",
+            )
         base_tag = self.get_version(district_id, base).hash_tag if base is not None else tag
         version = (base or 0) + 1
         batches = 0
