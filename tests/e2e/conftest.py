@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -29,10 +27,3 @@ def e2e_small() -> Iterator[tuple[District, RunningSimulator]]:
     district = generate_district("small", seed=3)
     with run_simulator(district, SimulatorConfig()) as sim:
         yield district, sim
-
-
-@pytest.fixture(autouse=True)
-def _logging_to_real_stderr() -> Iterator[None]:
-    """The CLI points logging at the stream of the moment; in-process CLI tests close theirs."""
-    yield
-    logging.basicConfig(stream=sys.__stderr__, level=logging.WARNING, force=True)

@@ -4,8 +4,6 @@ receiver (a real HTTP server on 127.0.0.1) that records every event it is sent."
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -50,10 +48,3 @@ def store() -> Iterator[Store]:
         yield s
     finally:
         s.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _logging_to_real_stderr() -> Iterator[None]:
-    """The CLI points logging at the stream of the moment; in-process CLI tests close theirs."""
-    yield
-    logging.basicConfig(stream=sys.__stderr__, level=logging.WARNING, force=True)
