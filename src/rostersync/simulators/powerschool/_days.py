@@ -48,6 +48,29 @@ def _current_sections(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return tables["sections"].filter(pl.col("termid") // 100 == year)
 
 
+def _reschedule(
+    tables: dict[str, pl.DataFrame],
+    cc: pl.DataFrame,
+    students: pl.DataFrame,
+    rng: np.random.Generator,
+    date: dt.date,
+    *,
+    per_student: int = 6,
+) -> pl.DataFrame:
+    """New CC rows enrolling `students` from `date` in this year's sections; a day's change
+    always gives every such student a schedule (no empty sections, no skipped students)."""
+    return G.enrollments(
+        students.with_columns(entrydate=pl.lit(date)),
+        _current_sections(tables),
+        tables["terms"],
+        rng,
+        first_id=G.max_of(cc["id"], 0) + 1,
+        per_student=per_student,
+        empty_share=0.0,
+        skip_share=0.0,
+    )
+
+
 def live_day(tables: dict[str, pl.DataFrame], seed: int, day: int) -> pl.DataFrame:
     """Apply one day's changes to `tables` (in place) and return that day's change log."""
     rng = np.random.default_rng([seed, day])
@@ -113,18 +136,8 @@ def live_day(tables: dict[str, pl.DataFrame], seed: int, day: int) -> pl.DataFra
             .drop("target")
         )
         cc = _end_enrollments(cc, movers["id"], date)
-        moved = students.filter(pl.col("dcid").is_in(movers["dcid"].implode())).with_columns(
-            entrydate=pl.lit(date)
-        )
-        again = G.enrollments(
-            moved,
-            _current_sections(tables),
-            tables["terms"],
-            rng,
-            first_id=G.max_of(cc["id"], 0) + 1,
-            empty_share=0.0,
-            skip_share=0.0,
-        )
+        moved = students.filter(pl.col("dcid").is_in(movers["dcid"].implode()))
+        again = _reschedule(tables, cc, moved, rng, date)
         cc = pl.concat([cc, again])
         logs += [
             _log(day, "students", "update", movers["dcid"], "transferred"),
@@ -175,19 +188,8 @@ def live_day(tables: dict[str, pl.DataFrame], seed: int, day: int) -> pl.DataFra
         .then(pl.lit(date))
         .otherwise("dateleft")
     )
-    changers = students.filter(pl.col("id").is_in(dropped["studentid"].implode())).with_columns(
-        entrydate=pl.lit(date)
-    )
-    swapped = G.enrollments(
-        changers,
-        _current_sections(tables),
-        tables["terms"],
-        rng,
-        first_id=G.max_of(cc["id"], 0) + 1,
-        per_student=1,
-        empty_share=0.0,
-        skip_share=0.0,
-    )
+    changers = students.filter(pl.col("id").is_in(dropped["studentid"].implode()))
+    swapped = _reschedule(tables, cc, changers, rng, date, per_student=1)
     cc = pl.concat([cc, swapped])
     logs += [
         _log(day, "cc", "update", dropped["dcid"], "dropped (schedule change)"),
