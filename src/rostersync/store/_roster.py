@@ -11,6 +11,7 @@ content as a new version.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rostersync.errors import FatalError, PublishConflict, SourceDataError, VersionNotFound
 from rostersync.model import ENTITIES, Roster, conform
-from rostersync.store import _bulk
+from rostersync.store import _bulk, _partitions
 from rostersync.store._hashing import hash_tag, row_hashes
 from rostersync.store.engine import (
     SQLITE_CACHE_KIB,
@@ -37,7 +38,7 @@ from rostersync.store.records import (
     now_utc,
     utc,
 )
-from rostersync.store.schema import roster_table_name, roster_versions
+from rostersync.store.schema import partition_name, roster_table_name, roster_versions
 
 #: Rows per executemany / COPY batch during a publish.
 DEFAULT_BATCH_SIZE = 50_000
@@ -102,26 +103,29 @@ def _prepare(roster: Roster) -> dict[str, pl.DataFrame]:
     return prepared
 
 
-def _diff(new: pl.DataFrame, old: pl.DataFrame) -> tuple[VersionDiff, pl.DataFrame]:
-    """Columnar diff of two ``sourcedId, row_hash`` frames; also returns the unchanged IDs."""
-    joined = new.select("sourcedId", "row_hash").join(
-        old.select("sourcedId", pl.col("row_hash").alias("old_hash")),
-        on="sourcedId",
-        how="full",
-        coalesce=True,
-    )
-    new_h, old_h = pl.col("row_hash"), pl.col("old_hash")
+def _diff(new: pl.DataFrame, old: pl.DataFrame) -> VersionDiff:
+    """Columnar diff of two ``sourcedId, row_hash`` frames.
 
-    def ids(mask: pl.Expr) -> pl.Series:
-        return joined.filter(mask)["sourcedId"].sort()
-
-    diff = VersionDiff(
-        added=ids(old_h.is_null()),
-        updated=ids(new_h.is_not_null() & old_h.is_not_null() & (new_h != old_h)),
-        deleted=ids(new_h.is_null()),
+    Two anti-joins on the (sourcedId, row_hash) pair leave only the changed records on each
+    side, so everything after them works on the ~1 % that changed instead of materializing a
+    full outer join of millions of rows.
+    """
+    pair = ["sourcedId", "row_hash"]
+    new_pairs, old_pairs = new.select(pair), old.select(pair)
+    fresh = new_pairs.join(old_pairs, on=pair, how="anti")["sourcedId"]  # added or updated
+    gone = old_pairs.join(new_pairs, on=pair, how="anti")["sourcedId"]  # deleted or updated
+    in_both = fresh.is_in(gone.implode())
+    return VersionDiff(
+        added=fresh.filter(~in_both).sort(),
+        updated=fresh.filter(in_both).sort(),
+        deleted=gone.filter(~gone.is_in(fresh.implode())).sort(),
     )
-    unchanged = joined.filter(new_h == old_h).select("sourcedId", "row_hash")
-    return diff, unchanged
+
+
+def _unchanged(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
+    """``sourcedId, row_hash`` of the records whose hash is the same on both sides."""
+    pair = ["sourcedId", "row_hash"]
+    return new.select(pair).join(old.select(pair), on=pair, how="semi")
 
 
 class RosterVersions:
@@ -222,6 +226,20 @@ class RosterVersions:
         rows = _bulk.read_rows(dbapi, dialect, entity, district_id, version)
         return rows.select("sourcedId", row_hashes(entity, rows))
 
+    def _base_hashes(
+        self, district_id: int, base: int | None, base_tag: str
+    ) -> tuple[str, dict[str, pl.DataFrame]]:
+        """The dialect, and ``sourcedId, row_hash`` of every entity as of ``base``."""
+        with self._raw(write=False) as (conn, dbapi):
+            dialect = conn.dialect.name
+            if base is None:
+                empty = pl.DataFrame(schema={"sourcedId": pl.Utf8, "row_hash": pl.Int64})
+                return dialect, dict.fromkeys(ENTITIES, empty)
+            return dialect, {
+                name: self._hashes(dbapi, dialect, name, district_id, base, base_tag)
+                for name in ENTITIES
+            }
+
     # -- diff ---------------------------------------------------------------------------------
 
     def diff_versions(self, district_id: int, a: int, b: int) -> dict[str, VersionDiff]:
@@ -237,7 +255,7 @@ class RosterVersions:
             for name in ENTITIES:
                 old = self._hashes(dbapi, dialect, name, district_id, a, tag)
                 new = self._hashes(dbapi, dialect, name, district_id, b, tag)
-                out[name] = _diff(new, old)[0]
+                out[name] = _diff(new, old)
         return out
 
     # -- writing ------------------------------------------------------------------------------
@@ -266,7 +284,6 @@ class RosterVersions:
         """
         if status not in VERSION_STATUSES:
             raise FatalError(f"Unknown roster version status {status!r}")
-        tables = _prepare(roster)
         tag = hash_tag()
         base = self.current_version(district_id)
         if not isinstance(expected_base, _Unchecked) and base != expected_base:
@@ -285,18 +302,20 @@ class RosterVersions:
             if _fail_after_batches is not None and batches >= _fail_after_batches:
                 raise FatalError(f"publish interrupted after {batches} batch(es) (test hook)")
 
-        with self._raw(write=False) as (conn, dbapi):
-            dialect = conn.dialect.name
-            plans = {}
-            for name, table in tables.items():
-                if base is None:
-                    old = pl.DataFrame(schema={"sourcedId": pl.Utf8, "row_hash": pl.Int64})
-                else:
-                    old = self._hashes(dbapi, dialect, name, district_id, base, base_tag)
-                plans[name] = _diff(table, old)
-
-        counts = {name: plans[name][0].counts(total=tables[name].height) for name in ENTITIES}
+        # The base version's hashes stream in from the database while the candidate is
+        # conformed, checked and hashed here (both wait outside the GIL most of the time).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading = pool.submit(self._base_hashes, district_id, base, base_tag)
+            try:
+                tables = _prepare(roster)
+            except BaseException:
+                reading.cancel()
+                raise
+            dialect, olds = reading.result()
+        diffs = {name: _diff(tables[name], olds[name]) for name in ENTITIES}
+        counts = {name: diffs[name].counts(total=tables[name].height) for name in ENTITIES}
         p = _bulk.placeholder(dialect)
+        loaded_fresh: set[str] = set()
         try:
             with self._raw(write=True) as (conn, dbapi):
                 # Claim the version number first: a concurrent publish of the same number
@@ -314,15 +333,38 @@ class RosterVersions:
                     )
                 )
                 for name, table in tables.items():
-                    diff, unchanged = plans[name]
-                    qt = _bulk.q(roster_table_name(name))
-                    sid = _bulk.q("sourcedId")
+                    diff = diffs[name]
+                    postgres = dialect == "postgresql"
+                    fresh = postgres and not _partitions.exists(dbapi, name, district_id)
+                    target = (
+                        partition_name(name, district_id) if postgres else roster_table_name(name)
+                    )
+                    qt, sid = _bulk.q(target), _bulk.q("sourcedId")
                     closing = pl.concat([diff.updated, diff.deleted]).sort()
+                    if fresh:
+                        loaded_fresh.add(name)
+                        # No partition: the district has no rows of this entity at all yet.
+                        assert not closing.len(), "rows to close in a district without rows"
+                        _partitions.load_fresh(
+                            dbapi,
+                            name,
+                            district_id,
+                            _bulk.encode(
+                                name,
+                                table.sort("sourcedId"),
+                                dialect=dialect,
+                                district_id=district_id,
+                                version=version,
+                            ),
+                            batch_size=batch_size,
+                            after_batch=after_batch,
+                        )
+                        continue
                     if closing.len():
                         _bulk.close_rows(
                             dbapi,
                             dialect,
-                            name,
+                            table=target,
                             district_id=district_id,
                             version=version,
                             ids=closing,
@@ -347,10 +389,12 @@ class RosterVersions:
                                 district_id=district_id,
                                 version=version,
                             ),
+                            table=target,
                             batch_size=batch_size,
                             after_batch=after_batch,
                         )
-                    if base_tag != tag and unchanged.height:
+                    unchanged = _unchanged(table, olds[name]) if base_tag != tag else None
+                    if unchanged is not None and unchanged.height:
                         # Keep the invariant "current rows carry the current version's tag".
                         _bulk.execute_many(
                             dbapi,
@@ -368,31 +412,33 @@ class RosterVersions:
                 hint="run the sync again to diff against the new version",
             ) from exc
         if dialect == "postgresql":
-            # A first publish or a mass change shifts the statistics the provider's joins are
-            # planned with; a daily ~1 % change does not, and analyzing a multi-million-row
-            # table after it cost seconds of every publish.
+            # A mass change shifts the statistics the provider's joins are planned with; a daily
+            # ~1 % change does not, and analyzing a multi-million-row table after it cost
+            # seconds of every publish. Freshly loaded partitions were analyzed in the load.
             self._analyze(
+                district_id,
                 [
                     name
                     for name, c in counts.items()
-                    if c.changed and c.changed >= ANALYZE_CHANGED_SHARE * max(c.total, c.deleted)
-                ]
+                    if name not in loaded_fresh
+                    and c.changed
+                    and c.changed >= ANALYZE_CHANGED_SHARE * max(c.total, c.deleted)
+                ],
             )
         return self.get_version(district_id, version)
 
-    def _analyze(self, entities: list[str]) -> None:
-        """Refresh PostgreSQL's planner statistics of the roster tables a publish changed.
+    def _analyze(self, district_id: int, entities: list[str]) -> None:
+        """Refresh PostgreSQL's planner statistics of the district partitions a publish changed.
 
-        A bulk load in one transaction leaves a new table with the statistics of an empty one
-        until autovacuum gets to it; queries planned meanwhile (the OneRoster provider's joins
-        of enrollments and users) pick nested loops over whole tables and run for minutes.
+        Without it, queries planned after a mass change (the OneRoster provider's joins of
+        enrollments and users) can pick nested loops over whole tables and run for minutes.
         """
         if not entities:
             return
         with translate_errors(self.engine), self.engine.connect() as conn:
             auto = conn.execution_options(isolation_level="AUTOCOMMIT")
             for name in entities:
-                auto.exec_driver_sql(f"ANALYZE {_bulk.q(roster_table_name(name))}")
+                _partitions.analyze(auto, name, district_id)
 
     def restore(self, district_id: int, version: int, *, note: str | None = None) -> RosterVersion:
         """Publish the content of an old version as a NEW version (status ``restored``)."""
