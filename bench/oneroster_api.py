@@ -386,8 +386,9 @@ def main() -> None:
 
         def run(paths: list[str]) -> dict[str, Any]:
             progress(f"load: {paths[0]} …")
-            # Warm up: every worker process reads the collection's IDs once per version.
-            asyncio.run(drive(base, token, paths[:20], 4, 3.0))
+            # Warm up: every worker process reads the collection's IDs once per version. As
+            # many connections as the load itself, so the kernel hands some to every worker.
+            asyncio.run(drive(base, token, paths[:20], args.concurrency, 3.0))
             result = asyncio.run(drive(base, token, paths, args.concurrency, args.seconds))
             result["load_average_1m"] = load_average()
             progress(f"  {result}")

@@ -32,6 +32,8 @@ import polars as pl
 DEFAULT_BUDGET = 3_000_000
 #: Keyset page statements kept (one per collection, field selection and limit).
 MAX_STATEMENTS = 2048
+#: How long a thread waits for another's computation before looking again (it loops).
+FLIGHT_WAIT_SECONDS = 1.0
 S = TypeVar("S")
 
 
@@ -41,6 +43,7 @@ class VersionCache:
     def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
         self._items: OrderedDict[Hashable, pl.Series] = OrderedDict()
         self._statements: dict[Hashable, object] = {}
+        self._flights: dict[Hashable, threading.Event] = {}
         self._budget = budget
         self._weight = 0
         self._lock = threading.Lock()
@@ -68,22 +71,40 @@ class VersionCache:
         self.get_or_compute(key, lambda: value)
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], pl.Series]) -> pl.Series:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                return found
-        # Computed outside the lock: two threads may both compute a missing entry once; the
-        # result is the same, and no request waits behind another's database read.
-        value = compute()
-        with self._lock:
-            if key not in self._items:
-                self._items[key] = value
-                self._weight += max(1, value.len())
-            while self._weight > self._budget and len(self._items) > 1:
-                _, old = self._items.popitem(last=False)
-                self._weight -= max(1, old.len())
-        return value
+        """The entry of ``key``, computed by one thread while the others asking wait for it.
+
+        A big collection's IDs take the database about a second to read; right after a
+        publish (or a restart) every worker thread asks for them at once, and letting each
+        one read them made a herd of identical full scans that starved every other request.
+        If the computing thread fails, a waiting one takes over.
+        """
+        while True:
+            with self._lock:
+                found = self._items.get(key)
+                if found is not None:
+                    self._items.move_to_end(key)
+                    return found
+                flight = self._flights.get(key)
+                owner = flight is None
+                if flight is None:
+                    flight = self._flights[key] = threading.Event()
+            if not owner:
+                flight.wait(FLIGHT_WAIT_SECONDS)
+                continue
+            try:
+                value = compute()
+                with self._lock:
+                    if key not in self._items:
+                        self._items[key] = value
+                        self._weight += max(1, value.len())
+                    while self._weight > self._budget and len(self._items) > 1:
+                        _, old = self._items.popitem(last=False)
+                        self._weight -= max(1, old.len())
+                return value
+            finally:
+                with self._lock:
+                    del self._flights[key]
+                flight.set()
 
     def clear(self) -> None:
         with self._lock:

@@ -244,8 +244,13 @@ class Query:
         extra: Sequence[ColumnElement[bool]] = (),
         key: Hashable | None = None,
         known: Callable[[list[str]], bool] | None = None,
+        *,
+        broad: bool = False,
     ) -> Page:
         """One page of rows, the total count, and the fields to serialize.
+
+        ``broad``: the collection is not narrowed by a path (``/users``, not
+        ``/classes/{id}/students``), so it is likely big and its IDs are read up front.
 
         ``key`` names the collection (everything ``extra`` encodes, apart from this query's
         resource, client and filter); with a cache and a version, the collection's ordered IDs
@@ -255,12 +260,19 @@ class Query:
         """
         fields = self.selected_fields(params.fields)
         ids_key = self._ids_key(key, params.filter)
-        ids = self.cache.get(ids_key) if self.cache is not None and ids_key is not None else None
-        if ids is not None and not params.sort:
-            return self._keyset_page(conn, params, extra, ids, ids_key, fields, known)
         conds = [*self.base_conditions(), *extra]
         if params.filter:
             conds.append(self.filter_condition(params.filter))
+        ids = self.cache.get(ids_key) if self.cache is not None and ids_key is not None else None
+        if ids is None and broad and not params.filter and not params.sort and ids_key:
+            # A whole collection (all users, all enrollments…) is big: its IDs first, read
+            # once per version by one thread, then every page is a keyset range, where an
+            # OFFSET query would cost what the offset is deep.
+            assert self.cache is not None
+            ids = self.cache.get_or_compute(ids_key, lambda: self._read_ids(conn, conds))
+        if ids is not None and not params.sort:
+            assert ids_key is not None
+            return self._keyset_page(conn, params, extra, ids, ids_key, fields, known)
         order: list[Any] = []
         if params.sort:
             target = self.target(params.sort)
@@ -287,7 +299,7 @@ class Query:
             if total == 0:
                 self.check_version(conn)
             if ids_key is not None and self.cache is not None and total > KEYSET_FROM:
-                self.cache.put(ids_key, self._read_ids(conn, conds))
+                self.cache.get_or_compute(ids_key, lambda: self._read_ids(conn, conds))
             return Page(self.hide_related(conn, rows), total, fields, None)
         total = ids.len()
         if params.offset >= total:
