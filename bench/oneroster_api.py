@@ -198,9 +198,19 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reque
 
 
 async def drive(
-    base: str, token: str, paths: list[str], concurrency: int, seconds: float
+    base: str,
+    token: str,
+    paths: list[str],
+    concurrency: int,
+    seconds: float,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     """Send requests for ``seconds`` from ``concurrency`` keep-alive connections.
+
+    Closed loop by default (each connection sends its next request when the last is
+    answered). With ``rate``, open loop: requests are due at a fixed total rate, spread over
+    the connections, and each latency counts from when the request was due, so time spent
+    queued behind a slow answer is measured instead of hidden.
 
     A minimal HTTP/1.1 client (a few lines over asyncio streams) rather than httpx: the load
     generator shares the cores with the server, and httpx spends more CPU per request than the
@@ -217,15 +227,23 @@ async def drive(
         ).encode()
 
     encoded = [request(p) for p in paths]
+    start = time.perf_counter()
 
     async def worker(seed: int) -> None:
         nonlocal errors
         rnd = random.Random(seed)
         reader, writer = await asyncio.open_connection(host, int(port))
+        sent = 0
         try:
             while time.perf_counter() < deadline:
                 req = rnd.choice(encoded)
                 t0 = time.perf_counter()
+                if rate is not None:
+                    t0 = start + (sent * concurrency + seed) / rate
+                    sent += 1
+                    if t0 >= deadline:
+                        break
+                    await asyncio.sleep(max(0.0, t0 - time.perf_counter()))
                 try:
                     ok = await _get(reader, writer, req) == 200
                 except (OSError, asyncio.IncompleteReadError, ValueError):
@@ -237,7 +255,6 @@ async def drive(
         finally:
             writer.close()
 
-    start = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - start
     ms = np.array(latencies) * 1000
@@ -258,6 +275,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="Server worker processes.")
     parser.add_argument(
+        "--rate",
+        type=float,
+        help="Open loop: requests/s in total, latency counted from when each was due "
+        "(default: closed loop, as fast as the connections get answers).",
+    )
+    parser.add_argument(
         "--db",
         help="Store URL to keep and reuse (e.g. a PostgreSQL database of its own): the district "
         "is published there on the first run and served as it is on later runs.",
@@ -272,6 +295,7 @@ def main() -> None:
         "students": args.students,
         "backend": "postgresql" if (args.db or args.pg or "").startswith("postgres") else "sqlite",
         "concurrency": args.concurrency,
+        "rate": args.rate,
         "server_workers": args.workers,
         "machine": machine(),
     }
@@ -389,7 +413,9 @@ def main() -> None:
             # Warm up: every worker process reads the collection's IDs once per version. As
             # many connections as the load itself, so the kernel hands some to every worker.
             asyncio.run(drive(base, token, paths[:20], args.concurrency, 3.0))
-            result = asyncio.run(drive(base, token, paths, args.concurrency, args.seconds))
+            result = asyncio.run(
+                drive(base, token, paths, args.concurrency, args.seconds, args.rate)
+            )
             result["load_average_1m"] = load_average()
             progress(f"  {result}")
             return result

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rostersync.cli._app import console, get_settings
+from rostersync.errors import ConfigurationError
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -42,6 +43,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from rostersync.web import create_app
+        from rostersync.web.workers import BALANCES, serve_workers
 
         settings = get_settings()
         console.print(f"serving rostersync on http://{host}:{port}")
@@ -68,6 +70,16 @@ def register(app: typer.Typer) -> None:
         try:
             if workers == 1:
                 uvicorn.run(create_app(settings), **options)
+            elif BALANCES:
+                # A socket per worker, so the kernel spreads connections evenly (web/workers).
+                local = {k: v for k, v in options.items() if k not in ("host", "port")}
+                try:
+                    serve_workers(workers, host, port, local)
+                except OSError as exc:
+                    raise ConfigurationError(
+                        f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                        hint="choose another --port or stop what is using this one",
+                    ) from exc
             else:
                 uvicorn.run(
                     "rostersync.web.app:app_from_environment",

@@ -1,0 +1,96 @@
+"""Several web worker processes on one port, each with a listening socket of its own.
+
+uvicorn's own ``--workers`` shares one listening socket between the processes, and whichever
+process is waiting in ``accept`` first takes the next connection. OneRoster consumers (an LMS
+syncing a district) hold a few long keep-alive connections, and we measured 13 of 16 of them
+landing on one of two workers: one core saturated, the other idle, throughput halved. With
+``SO_REUSEPORT`` every worker binds its own socket to the port and the kernel spreads new
+connections across them evenly.
+
+The parent only supervises: it starts the workers, restarts one that dies, and on SIGINT or
+SIGTERM stops them all (each finishes its requests in flight, as uvicorn does) and exits.
+Platforms without ``SO_REUSEPORT`` load balancing fall back to uvicorn's own supervisor.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+#: Where the kernel balances connections across sockets sharing a port.
+BALANCES = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+#: How often the supervisor looks at its workers, and how long it gives them to stop.
+POLL_SECONDS = 0.5
+STOP_SECONDS = 30.0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` that other processes may bind too (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+    """One worker process: its own socket, uvicorn serving the app built from the environment."""
+    import uvicorn
+
+    sock = listening_socket(host, port)
+    config = uvicorn.Config("rostersync.web.app:app_from_environment", factory=True, **options)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -> int:
+    """Run ``workers`` processes serving on ``host:port`` until SIGINT/SIGTERM; the exit code.
+
+    ``options`` are uvicorn Config options (without host, port and workers). Raises OSError
+    before starting anything if the address cannot be bound.
+    """
+    # Fail fast, with the bind error, while nothing runs yet. The probe is closed before the
+    # workers start: a bound socket that never accepts would be handed connections too.
+    listening_socket(host, port).close()
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def start() -> multiprocessing.process.BaseProcess:
+        process = context.Process(target=_worker, args=(host, port, options), daemon=False)
+        process.start()
+        return process
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    processes = [start() for _ in range(workers)]
+    try:
+        while not stopping:
+            time.sleep(POLL_SECONDS)
+            for i, process in enumerate(processes):
+                if not process.is_alive() and not stopping:
+                    processes[i] = start()  # a worker died (crash, OOM kill): replace it
+    finally:
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                process.terminate()  # SIGTERM: uvicorn's graceful shutdown
+        deadline = time.monotonic() + STOP_SECONDS
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
