@@ -92,8 +92,8 @@ def served() -> Iterator[tuple[subprocess.Popen[str], int]]:
         yield proc, port
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait(30)
+            proc.terminate()
+            proc.wait(60)
         if proc.stderr:
             proc.stderr.close()
 
@@ -170,3 +170,19 @@ def test_a_busy_port_is_a_clear_error() -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_workers_stop_when_the_supervisor_is_killed(
+    served: tuple[subprocess.Popen[str], int],
+) -> None:
+    """No orphan keeps serving the port after its supervisor died without cleaning up."""
+    proc, port = served
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait(30)
+    deadline = time.monotonic() + 60
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "workers outlived their supervisor"
+        time.sleep(0.2)
+    assert _listening(port) == 0

@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from rostersync.web import create_app
+        from rostersync.web.app import tune_gc
         from rostersync.web.workers import BALANCES, serve_workers
 
         settings = get_settings()
@@ -69,7 +70,9 @@ def register(app: typer.Typer) -> None:
             signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             if workers == 1:
-                uvicorn.run(create_app(settings), **options)
+                web_app = create_app(settings)
+                tune_gc()
+                uvicorn.run(web_app, **options)
             elif BALANCES:
                 # A socket per worker, so the kernel spreads connections evenly (web/workers).
                 local = {k: v for k, v in options.items() if k not in ("host", "port")}

@@ -7,6 +7,7 @@ and the OneRoster 1.1 and 1.2 rostering providers. Admin routers are added to
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -64,4 +65,20 @@ def app_from_environment() -> FastAPI:
     """The app over the settings in the environment (uvicorn ``--factory`` for worker processes)."""
     from rostersync.settings import load_settings
 
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    tune_gc()
+    return app
+
+
+def tune_gc() -> None:
+    """Fewer garbage collections in a server process, none of them over startup objects.
+
+    The provider keeps large caches (serialized rows, ID arrays), and CPython's default
+    thresholds ran full collections over them every few hundred requests: pauses of tens of
+    milliseconds that were most of the OneRoster p99 (measured on 1M users, 16 connections:
+    paged users p99 159 → 66 ms, filtered 222 → 81 ms). Requests create almost no reference
+    cycles, so collecting rarely costs little memory.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)

@@ -8,16 +8,19 @@ landing on one of two workers: one core saturated, the other idle, throughput ha
 connections across them evenly.
 
 The parent only supervises: it starts the workers, restarts one that dies, and on SIGINT or
-SIGTERM stops them all (each finishes its requests in flight, as uvicorn does) and exits.
+SIGTERM stops them all (each finishes its requests in flight, as uvicorn does) and exits. A
+worker whose supervisor disappears (SIGKILL, OOM) stops by itself.
 Platforms without ``SO_REUSEPORT`` load balancing fall back to uvicorn's own supervisor.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+import threading
 import time
 from types import FrameType
 from typing import Any
@@ -43,10 +46,19 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, options: dict[str, Any]) -> None:
+def _follow_parent(parent: int) -> None:
+    """Stop this worker (gracefully) once its supervisor is gone, even if it was SIGKILLed:
+    an orphan would keep serving on the port, with old code, beside the next supervisor's."""
+    while os.getppid() == parent:
+        time.sleep(POLL_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker(host: str, port: int, options: dict[str, Any], parent: int) -> None:
     """One worker process: its own socket, uvicorn serving the app built from the environment."""
     import uvicorn
 
+    threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
     sock = listening_socket(host, port)
     config = uvicorn.Config("rostersync.web.app:app_from_environment", factory=True, **options)
     uvicorn.Server(config).run(sockets=[sock])
@@ -65,7 +77,9 @@ def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -
     stopping = False
 
     def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=_worker, args=(host, port, options), daemon=False)
+        process = context.Process(
+            target=_worker, args=(host, port, options, os.getpid()), daemon=False
+        )
         process.start()
         return process
 
