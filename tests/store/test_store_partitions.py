@@ -146,3 +146,27 @@ def test_hashes_read_in_page_ranges_match_the_rows(
     stored = pg_store.read_current_hashes(district.id, "users").sort("sourcedId")
     expected = changed["users"].select("sourcedId", row_hashes("users", changed["users"]))
     assert stored.equals(expected.sort("sourcedId"))
+
+
+def test_a_killed_first_publish_leftover_is_ignored_then_replaced(
+    pg_store: Store, make_roster: Callable[..., Roster], roster_equal: RosterEqual
+) -> None:
+    """A first publish killed after staging leaves an unattached table: it never reads as
+    published rows, and the next publish of the district drops it and builds anew."""
+    district = pg_store.create_district("Springfield")
+    leftover = _quoted(partition_name("users", district.id))
+    with pg_store.engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE TABLE {leftover} (LIKE "roster_users" INCLUDING DEFAULTS)')
+        conn.exec_driver_sql(
+            f'INSERT INTO {leftover} (district_id, "sourcedId", row_hash, valid_from) '
+            f"VALUES ({district.id}, 'ghost', 1, 1)"
+        )
+    assert pg_store.read_current_hashes(district.id, "users").height == 0
+    version = pg_store.publish(district.id, make_roster())
+    assert version.counts["users"].added == 40
+    roster_equal(pg_store.read_version(district.id), make_roster())
+    with pg_store.engine.connect() as conn:
+        attached = conn.exec_driver_sql(
+            "SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)", (leftover,)
+        ).scalar()
+    assert attached is True

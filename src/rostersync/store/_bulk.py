@@ -291,9 +291,13 @@ def _read_hashes_pg(
     """
     partition = q(partition_name(entity, district_id))
     with dbapi_conn.cursor(binary=True) as cursor:
-        cursor.execute("SELECT to_regclass(%s)", (partition,))
+        # Only an attached partition holds published rows (an unattached one is a killed
+        # first publish's leftover, see _partitions).
+        cursor.execute(
+            "SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)", (partition,)
+        )
         row = cursor.fetchone()
-        if row is None or row[0] is None:
+        if row is None or not row[0]:
             return pl.DataFrame(schema=_HASH_SCHEMA)
         cursor.execute(
             "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::bigint",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -316,6 +317,7 @@ class RosterVersions:
         counts = {name: diffs[name].counts(total=tables[name].height) for name in ENTITIES}
         p = _bulk.placeholder(dialect)
         loaded_fresh: set[str] = set()
+        staged: list[str] = []
         try:
             with self._raw(write=True) as (conn, dbapi):
                 # Claim the version number first: a concurrent publish of the same number
@@ -332,34 +334,51 @@ class RosterVersions:
                         hash_tag=tag,
                     )
                 )
-                for name, table in tables.items():
-                    diff = diffs[name]
-                    postgres = dialect == "postgresql"
-                    fresh = postgres and not _partitions.exists(dbapi, name, district_id)
-                    target = (
-                        partition_name(name, district_id) if postgres else roster_table_name(name)
-                    )
-                    qt, sid = _bulk.q(target), _bulk.q("sourcedId")
-                    closing = pl.concat([diff.updated, diff.deleted]).sort()
-                    if fresh:
-                        loaded_fresh.add(name)
-                        # No partition: the district has no rows of this entity at all yet.
-                        assert not closing.len(), "rows to close in a district without rows"
-                        _partitions.load_fresh(
-                            dbapi,
+                fresh = (
+                    [n for n in tables if _partitions.state(dbapi, n, district_id) != "attached"]
+                    if dialect == "postgresql"
+                    else []
+                )
+                if fresh:
+                    # The district has no rows of these entities yet: build their partitions
+                    # aside on connections of their own, then attach them here.
+                    loads = [
+                        _partitions.FreshLoad(
                             name,
-                            district_id,
-                            _bulk.encode(
+                            tables[name].sort("sourcedId"),
+                            partial(
+                                _bulk.encode,
                                 name,
-                                table.sort("sourcedId"),
                                 dialect=dialect,
                                 district_id=district_id,
                                 version=version,
                             ),
-                            batch_size=batch_size,
-                            after_batch=after_batch,
                         )
+                        for name in fresh
+                    ]
+                    staged.extend(fresh)
+                    _partitions.stage(
+                        self.engine,
+                        district_id,
+                        loads,
+                        batch_size=batch_size,
+                        after_batch=after_batch,
+                    )
+                    del loads
+                    for name in fresh:
+                        _partitions.attach(dbapi, name, district_id)
+                    loaded_fresh.update(fresh)
+                for name, table in tables.items():
+                    if name in loaded_fresh:
                         continue
+                    diff = diffs[name]
+                    target = (
+                        partition_name(name, district_id)
+                        if dialect == "postgresql"
+                        else roster_table_name(name)
+                    )
+                    qt, sid = _bulk.q(target), _bulk.q("sourcedId")
+                    closing = pl.concat([diff.updated, diff.deleted]).sort()
                     if closing.len():
                         _bulk.close_rows(
                             dbapi,
@@ -406,7 +425,11 @@ class RosterVersions:
                             batch_size=batch_size,
                             after_batch=after_batch,
                         )
-        except IntegrityError as exc:
+        except BaseException as exc:
+            if staged:  # built aside but never attached: nothing may be left behind
+                _partitions.discard(self.engine, district_id, staged)
+            if not isinstance(exc, IntegrityError):
+                raise
             raise PublishConflict(
                 f"Roster version {version} was published by another run meanwhile",
                 hint="run the sync again to diff against the new version",
