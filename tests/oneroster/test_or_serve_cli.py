@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import httpx
 from or_sample_roster import small_roster
 
@@ -15,12 +9,7 @@ from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.settings import load_settings
 from rostersync.store import open_store
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from support.servers import free_port, start_serve, wait_serving
 
 
 def test_serve_command_serves_oneroster() -> None:
@@ -33,24 +22,10 @@ def test_serve_command_serves_oneroster() -> None:
     )
     store.dispose()
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rostersync", "serve", "--port", str(port)],
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_serve(port)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        wait_serving(proc, port)
         token = httpx.post(
             f"{base}/oauth/token",
             data={"grant_type": "client_credentials"},

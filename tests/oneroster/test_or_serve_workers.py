@@ -18,14 +18,9 @@ import pytest
 from rostersync.settings import load_settings
 from rostersync.store import open_store
 from rostersync.web.workers import BALANCES
+from support.servers import free_port, start_serve, wait_serving
 
 pytestmark = pytest.mark.skipif(not BALANCES, reason="SO_REUSEPORT balancing is Linux-only")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _children(pid: int) -> set[int]:
@@ -80,13 +75,7 @@ def _servers(parent: int, port: int) -> dict[int, int]:
 def served() -> Iterator[tuple[subprocess.Popen[str], int]]:
     open_store(load_settings(), upgrade=True).dispose()
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rostersync", "serve", "--port", str(port), "--workers", "2"],
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_serve(port, "--workers", "2")
     try:
         _wait_ready(proc, port)
         yield proc, port
@@ -99,17 +88,12 @@ def served() -> Iterator[tuple[subprocess.Popen[str], int]]:
 
 
 def _wait_ready(proc: subprocess.Popen[str], port: int, workers: int = 2) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-            if len(_children(proc.pid)) >= workers and _listening(port) >= workers:
-                return
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
+    """Until every worker runs and listens on its own socket."""
+    wait_serving(
+        proc,
+        port,
+        lambda: len(_children(proc.pid)) >= workers and _listening(port) >= workers,
+    )
 
 
 def test_connections_are_spread_over_the_workers(

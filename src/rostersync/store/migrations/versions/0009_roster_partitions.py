@@ -126,21 +126,20 @@ def _sqlite_rebuild(entity: str, *, with_foreign_key: bool) -> None:
         op.execute(sql)
 
 
-def upgrade() -> None:
-    """Upgrade schema."""
+def _rebuild_all(*, partitioned: bool) -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for entity in ENTITIES:
         if postgres:
-            _pg_rebuild(entity, partitioned=True)
+            _pg_rebuild(entity, partitioned=partitioned)
         else:
-            _sqlite_rebuild(entity, with_foreign_key=False)
+            _sqlite_rebuild(entity, with_foreign_key=not partitioned)
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    _rebuild_all(partitioned=True)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for entity in ENTITIES:
-        if postgres:
-            _pg_rebuild(entity, partitioned=False)
-        else:
-            _sqlite_rebuild(entity, with_foreign_key=True)
+    _rebuild_all(partitioned=False)
