@@ -6,6 +6,10 @@ and deleted rows (``valid_to = V``) and bulk-inserts the added and changed ones
 (``valid_from = V``). If anything fails before the commit, nothing of version V exists and the
 previous version keeps serving. History is never rewritten: a restore publishes an old version's
 content as a new version.
+
+On PostgreSQL, the entities a district has no rows of yet (its first publish) are built as
+unattached partitions on connections of their own and attached by that same transaction (see
+``_partitions``): still nothing of V is visible before the commit.
 """
 
 from __future__ import annotations
