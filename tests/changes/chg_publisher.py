@@ -1,13 +1,16 @@
 """Child process of the kill -9 test: runs the approval flow on a big candidate roster.
 
 Prints ``claimed`` the moment the publish transaction has claimed its version number (the first
-statement of the one publish transaction), then ``published`` when it is done — unless killed.
+statement of the one publish transaction); on SQLite also ``writing`` once a first batch of
+roster rows is in, and it then waits there; ``published`` when it is done — unless killed.
 Usage: python chg_publisher.py DATABASE_URL DISTRICT_ID RUN_ID USERS
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,29 @@ def main() -> None:
     def _claimed(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO ROSTER_VERSIONS"):
             print("claimed", flush=True)
+
+    # SQLite: hold the publish still once it has copied a first batch of roster rows, so the
+    # parent's kill -9 lands mid-write whatever the machine's speed.
+    @event.listens_for(engine, "connect")
+    def _pause_mid_write(dbapi_conn: Any, record: Any) -> None:
+        if not isinstance(dbapi_conn, sqlite3.Connection):
+            return
+        batches = 0
+
+        def trace(statement: str) -> None:
+            nonlocal batches
+            target = statement.split("(")[0]
+            if (
+                target.startswith("INSERT INTO")
+                and "roster_" in target
+                and "versions" not in target
+            ):
+                batches += 1
+                if batches == 2:
+                    print("writing", flush=True)
+                    time.sleep(120)
+
+        dbapi_conn.set_trace_callback(trace)
 
     store = Store(engine)
     roster = make_roster(users)

@@ -1,8 +1,9 @@
-"""PostgreSQL partitions per district, and migration 0009 keeping every row on both backends."""
+"""Bulk writes: PostgreSQL partitions per district, SQLite staged inserts, and migration 0009."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -170,3 +171,35 @@ def test_a_killed_first_publish_leftover_is_ignored_then_replaced(
             "SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)", (leftover,)
         ).scalar()
     assert attached is True
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_sqlite_first_publish_rebuilds_the_lookup_indexes(
+    tmp_path: Path, make_roster: Callable[..., Roster], fail: bool
+) -> None:
+    """SQLite's first publish drops the lookup indexes of empty tables and builds them after
+    the rows are in: they are all there afterwards, and a publish that fails half-way leaves
+    them (and nothing else) as they were."""
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
+    store.upgrade()
+    district = store.create_district("Springfield")
+
+    def index_sql() -> set[str]:
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "AND tbl_name LIKE 'roster_%'"
+            )
+            return {str(r[0]) for r in rows}
+
+    before = index_sql()
+    assert len(before) == sum(len(t.indexes) for t in roster_tables.values())
+    if fail:
+        with pytest.raises(FatalError, match="test hook"):
+            store.publish(district.id, make_roster(), batch_size=4, _fail_after_batches=12)
+        assert store.current_version(district.id) is None
+    else:
+        store.publish(district.id, make_roster())
+        assert store.read_current_hashes(district.id, "users").height == 40
+    assert index_sql() == before
+    store.dispose()
