@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,19 @@ def _diff(new: pl.DataFrame, old: pl.DataFrame) -> VersionDiff:
         updated=fresh.filter(in_both).sort(),
         deleted=gone.filter(~gone.is_in(fresh.implode())).sort(),
     )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a publish writes, worked out before its transaction opens: per entity the candidate
+    (conformed, with row hashes), the base version's hashes, the diff, its counts and the rows
+    to insert (added and updated, sorted by sourcedId)."""
+
+    tables: dict[str, pl.DataFrame]
+    olds: dict[str, pl.DataFrame]
+    diffs: dict[str, VersionDiff]
+    counts: dict[str, EntityCounts]
+    writes: dict[str, pl.DataFrame]
 
 
 def _has_rows(dbapi: Any, table: str) -> bool:
@@ -348,8 +362,13 @@ class RosterVersions:
                 raise
             dialect, olds = reading.result()
         diffs = {name: _diff(tables[name], olds[name]) for name in ENTITIES}
-        counts = {name: diffs[name].counts(total=tables[name].height) for name in ENTITIES}
-        writes = {name: _rows_to_write(tables[name], diffs[name]) for name in ENTITIES}
+        plan = _Plan(
+            tables=tables,
+            olds=olds,
+            diffs=diffs,
+            counts={name: diffs[name].counts(total=tables[name].height) for name in ENTITIES},
+            writes={name: _rows_to_write(tables[name], diffs[name]) for name in ENTITIES},
+        )
         with ExitStack() as cleanup:
             stage_file = None
             if dialect == "sqlite" and _bulk.SQLITE_STAGING:
@@ -371,22 +390,18 @@ class RosterVersions:
                             district_id=district_id,
                             version=version,
                         )
-                        for name, rows in writes.items()
+                        for name, rows in plan.writes.items()
                         if rows.height
                     },
                 )
             return self._write(
                 district_id,
                 version,
-                tables,
-                diffs,
-                olds,
-                writes,
+                plan,
                 stage_file,
                 run_id=run_id,
                 note=note,
                 status=status,
-                counts=counts,
                 base_tag=base_tag,
                 batch_size=batch_size,
                 after_batch=after_batch,
@@ -396,16 +411,12 @@ class RosterVersions:
         self,
         district_id: int,
         version: int,
-        tables: dict[str, pl.DataFrame],
-        diffs: dict[str, VersionDiff],
-        olds: dict[str, pl.DataFrame],
-        writes: dict[str, pl.DataFrame],
+        plan: _Plan,
         stage_file: str | None,
         *,
         run_id: int | None,
         note: str | None,
         status: str,
-        counts: dict[str, EntityCounts],
         base_tag: str,
         batch_size: int,
         after_batch: Callable[[], None],
@@ -428,12 +439,16 @@ class RosterVersions:
                         run_id=run_id,
                         note=note,
                         status=status,
-                        counts=dumps({n: c.as_dict() for n, c in counts.items()}),
+                        counts=dumps({n: c.as_dict() for n, c in plan.counts.items()}),
                         hash_tag=tag,
                     )
                 )
                 fresh = (
-                    [n for n in tables if _partitions.state(dbapi, n, district_id) != "attached"]
+                    [
+                        n
+                        for n in plan.tables
+                        if _partitions.state(dbapi, n, district_id) != "attached"
+                    ]
                     if dialect == "postgresql"
                     else []
                 )
@@ -443,7 +458,7 @@ class RosterVersions:
                     loads = [
                         _partitions.FreshLoad(
                             name,
-                            writes[name],
+                            plan.writes[name],
                             partial(
                                 _bulk.encode,
                                 name,
@@ -466,10 +481,10 @@ class RosterVersions:
                     for name in fresh:
                         _partitions.attach(dbapi, name, district_id)
                     loaded_fresh.update(fresh)
-                for name, table in tables.items():
+                for name, table in plan.tables.items():
                     if name in loaded_fresh:
                         continue
-                    diff = diffs[name]
+                    diff = plan.diffs[name]
                     target = (
                         partition_name(name, district_id)
                         if dialect == "postgresql"
@@ -488,7 +503,7 @@ class RosterVersions:
                             batch_size=batch_size,
                             after_batch=after_batch,
                         )
-                    rows = writes[name]
+                    rows = plan.writes[name]
                     if rows.height and stage_file is not None:
                         # Into an empty table, the lookup indexes are cheaper built once at
                         # the end (a sort) than grown row by row in random key order; a
@@ -522,7 +537,7 @@ class RosterVersions:
                             batch_size=batch_size,
                             after_batch=after_batch,
                         )
-                    unchanged = _unchanged(table, olds[name]) if base_tag != tag else None
+                    unchanged = _unchanged(table, plan.olds[name]) if base_tag != tag else None
                     if unchanged is not None and unchanged.height:
                         # Keep the invariant "current rows carry the current version's tag".
                         _bulk.execute_many(
@@ -552,7 +567,7 @@ class RosterVersions:
                 district_id,
                 [
                     name
-                    for name, c in counts.items()
+                    for name, c in plan.counts.items()
                     if name not in loaded_fresh
                     and c.changed
                     and c.changed >= ANALYZE_CHANGED_SHARE * max(c.total, c.deleted)
