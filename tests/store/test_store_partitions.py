@@ -203,3 +203,23 @@ def test_sqlite_first_publish_rebuilds_the_lookup_indexes(
         assert store.read_current_hashes(district.id, "users").height == 40
     assert index_sql() == before
     store.dispose()
+
+
+def test_sqlite_publish_without_a_usable_temp_directory_is_a_clear_error(
+    tmp_path: Path, make_roster: Callable[..., Roster], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from rostersync.errors import StoreError
+
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
+    store.upgrade()
+    district = store.create_district("Springfield")
+    missing = tmp_path / "no-such-dir"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    with pytest.raises(StoreError) as info:
+        store.publish(district.id, make_roster())
+    assert str(missing) in str(info.value)
+    assert "TMPDIR" in (info.value.hint or "")
+    assert store.current_version(district.id) is None
+    store.dispose()

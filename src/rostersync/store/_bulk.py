@@ -117,8 +117,11 @@ try:  # the SQLite bulk path; without the driver, publishes bind rows through sq
     import adbc_driver_sqlite.dbapi as _adbc_sqlite
 
     SQLITE_STAGING = True
+    #: What the staging driver raises (a full disk, an unwritable temp directory…).
+    StagingError: type[Exception] = _adbc_sqlite.Error
 except ImportError:  # pragma: no cover - it is a dependency; this guards broken installs
     SQLITE_STAGING = False
+    StagingError = OSError
 
 
 def stage_sqlite(path: str, frames: dict[str, pl.DataFrame]) -> None:

@@ -28,7 +28,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from rostersync.errors import FatalError, PublishConflict, SourceDataError, VersionNotFound
+from rostersync.errors import (
+    FatalError,
+    PublishConflict,
+    SourceDataError,
+    StoreError,
+    VersionNotFound,
+)
 from rostersync.model import ENTITIES, Roster, conform
 from rostersync.store import _bulk, _partitions
 from rostersync.store._hashing import hash_tag, row_hashes
@@ -376,24 +382,32 @@ class RosterVersions:
                 # ingest (C, ~1M rows/s); the transaction copies them with INSERT … SELECT.
                 # The sqlite3 module binding values one by one had capped a publish at ~120k
                 # rows/s.
-                scratch = cleanup.enter_context(
-                    tempfile.TemporaryDirectory(prefix="rostersync-publish-")
-                )
-                stage_file = str(Path(scratch) / "rows.db")
-                _bulk.stage_sqlite(
-                    stage_file,
-                    {
-                        name: _bulk.encode(
-                            name,
-                            rows,
-                            dialect=dialect,
-                            district_id=district_id,
-                            version=version,
-                        )
-                        for name, rows in plan.writes.items()
-                        if rows.height
-                    },
-                )
+                try:
+                    scratch = cleanup.enter_context(
+                        tempfile.TemporaryDirectory(prefix="rostersync-publish-")
+                    )
+                    stage_file = str(Path(scratch) / "rows.db")
+                    _bulk.stage_sqlite(
+                        stage_file,
+                        {
+                            name: _bulk.encode(
+                                name,
+                                rows,
+                                dialect=dialect,
+                                district_id=district_id,
+                                version=version,
+                            )
+                            for name, rows in plan.writes.items()
+                            if rows.height
+                        },
+                    )
+                except (OSError, _bulk.StagingError) as exc:
+                    raise StoreError(
+                        f"Cannot stage the rows to publish in the temp directory "
+                        f"{tempfile.gettempdir()}: {exc}",
+                        hint="free space there, or point TMPDIR at a directory with room "
+                        "(about 150 bytes per roster row); nothing was published",
+                    ) from exc
             return self._write(
                 district_id,
                 version,
