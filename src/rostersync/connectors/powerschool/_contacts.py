@@ -111,6 +111,21 @@ def _is_one(col: str) -> pl.Expr:
     return pl.col(col).fill_null("").str.to_lowercase().is_in(["1", "true", "y"])
 
 
+def _preferred(
+    frame: pl.DataFrame, *, flag: str, order: str, value: str, name: str
+) -> pl.DataFrame:
+    """Each person's one ``value`` (as ``name``): the flagged one first, then by priority."""
+    return (
+        frame.sort(
+            [_is_one(flag), pl.col(order).cast(pl.Int64, strict=False)],
+            descending=[True, False],
+            nulls_last=True,
+        )
+        .group_by("personid")
+        .agg(pl.col(value).first().alias(name))
+    )
+
+
 #: Relationship display values → OneRoster contact role (anything else is a relative).
 PARENT_WORDS = ("mother", "father", "parent", "stepmother", "stepfather")
 GUARDIAN_WORDS = ("guardian",)
@@ -142,32 +157,20 @@ def build_module_contacts(
         .with_columns((pl.lit("contact-") + pl.col("personid")).alias("contactSourcedId"))
         .unique(["studentdcid", "personid"], keep="first", maintain_order=True)
     )
-    emails = (
-        t["personemailaddressassoc"]
-        .join(t["emailaddress"], on="emailaddressid", how="inner")
-        .sort(
-            [
-                _is_one("isprimaryemailaddress"),
-                pl.col("emailaddresspriorityorder").cast(pl.Int64, strict=False),
-            ],
-            descending=[True, False],
-            nulls_last=True,
-        )
-        .group_by("personid")
-        .agg(pl.col("emailaddress").first().alias("email"))
+    emails = _preferred(
+        t["personemailaddressassoc"].join(t["emailaddress"], on="emailaddressid", how="inner"),
+        flag="isprimaryemailaddress",
+        order="emailaddresspriorityorder",
+        value="emailaddress",
+        name="email",
     )
     phones = t["personphonenumberassoc"].join(t["phonenumber"], on="phonenumberid", how="inner")
-    phone = (
-        phones.sort(
-            [
-                _is_one("ispreferred"),
-                pl.col("phonenumberpriorityorder").cast(pl.Int64, strict=False),
-            ],
-            descending=[True, False],
-            nulls_last=True,
-        )
-        .group_by("personid")
-        .agg(pl.col("phonenumber").first().alias("phone"))
+    phone = _preferred(
+        phones,
+        flag="ispreferred",
+        order="phonenumberpriorityorder",
+        value="phonenumber",
+        name="phone",
     )
     sms = (
         phones.filter(_is_one("issms"))
