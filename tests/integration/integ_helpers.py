@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from rostersync.cli import app
 from rostersync.config import DistrictConfig, validate_config
-from rostersync.simulators.powerschool import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from support.configs import powerschool_config
 
 DISTRICT = "Springfield Public Schools"
 
@@ -37,29 +37,17 @@ def config_body(
     filter_rules: dict[str, Any] | None = None,
     **advanced: Any,
 ) -> dict[str, Any]:
-    """A one-source PowerSchool configuration (secret through an env variable)."""
-    monkeypatch.setenv("PS_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
-    source: dict[str, Any] = {
-        "name": "sis",
-        "app": "powerschool",
-        "delivery": {
-            "url": url,
-            "client_id": DEFAULT_CLIENT_ID,
-            "client_secret": "env:PS_CLIENT_SECRET",
-        },
-        "connector": {
-            "backoff_base_seconds": 0.01,
-            "backoff_max_seconds": 0.05,
-            **(connector or {}),
-        },
-        "advanced": {"compare_by_uniqueness": False, **advanced},
-    }
-    if filter_rules is not None:
-        source["filter_rules"] = filter_rules
-    body: dict[str, Any] = {"district": DISTRICT, "sources": [source]}
-    if hook_url is not None:
-        body["notifications"] = {"webhook_url": hook_url}
-    return body
+    """The shared one-source configuration, without attribute mapping, quicker to give up."""
+    return powerschool_config(
+        url,
+        monkeypatch,
+        district=DISTRICT,
+        connector={"backoff_max_seconds": 0.05, **(connector or {})},
+        attribute_mapping=None,
+        filter_rules=filter_rules,
+        webhook_url=hook_url,
+        **advanced,
+    )
 
 
 def make_config(url: str, monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> DistrictConfig:
