@@ -20,10 +20,14 @@ import uvicorn
 from fastapi import FastAPI
 from or_sample_roster import small_roster
 
+from rostersync.export.oneroster.catalog import RESOURCES
 from rostersync.export.oneroster.clients import ApiClients
+from rostersync.export.oneroster.pagecache import VersionCache
+from rostersync.export.oneroster.query import Query, Scope
 from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.settings import Settings, load_settings
 from rostersync.store import Store, open_store
+from rostersync.store.schema import roster_tables
 from rostersync.web import create_app
 
 PG_URL = os.environ.get("ROSTERSYNC_TEST_POSTGRES_URL")
@@ -155,3 +159,15 @@ def start_provider(data_dir: Path, database_url: str | None = None) -> Iterator[
 def basic(creds: Credentials) -> str:
     raw = f"{creds.client_id}:{creds.secret}".encode()
     return "Basic " + base64.b64encode(raw).decode()
+
+
+def users_query(district_id: int, cache: VersionCache | None, version: int | None) -> Query:
+    """The 1.2 users collection of a district, for everything, read as of ``version``."""
+    return Query(
+        RESOURCES["1.2"]["users"],
+        roster_tables,
+        Scope(district_id, SharingRules.everything()),
+        cache,
+        version,
+        guarded=True,
+    )

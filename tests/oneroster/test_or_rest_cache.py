@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from or_provider import V12, Provider
+from or_provider import V12, Provider, users_query
 from test_or_rest_deep_paging import big_roster, walk
 
 from rostersync.export.oneroster import clients as clients_module
-from rostersync.export.oneroster.catalog import RESOURCES
 from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.pagecache import VersionCache
 from rostersync.export.oneroster.query import (
     ListParams,
-    Query,
-    Scope,
     VersionMoved,
     begin_read,
 )
 from rostersync.export.oneroster.sharing import SharingRules
-from rostersync.store.schema import roster_tables
 
 N = 1500
 
@@ -52,14 +48,7 @@ def test_a_client_with_other_rules_gets_its_own_collection(
 
 
 def _users_page(provider: Provider, version: int | None, cache: VersionCache | None) -> None:
-    query = Query(
-        RESOURCES["1.2"]["users"],
-        roster_tables,
-        Scope(provider.district_id, SharingRules.everything()),
-        cache,
-        version,
-        guarded=True,
-    )
+    query = users_query(provider.district_id, cache, version)
     with provider.store.engine.connect() as conn:
         query.page(conn, ListParams(10, 20, None, False, None, None), key=("users",))
 

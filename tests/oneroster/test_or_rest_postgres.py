@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from or_provider import PG_URL, V11, V12, Provider, postgres_schema, start_provider
+from or_provider import (
+    PG_URL,
+    V11,
+    V12,
+    Provider,
+    postgres_schema,
+    start_provider,
+    users_query,
+)
 from test_or_rest_deep_paging import big_roster
 from test_or_rest_endpoints import COLLECTIONS, EXPECTED, fill
 
@@ -104,32 +112,15 @@ def test_publish_refreshes_planner_statistics_and_reads_have_a_timeout(pg: Provi
 def test_autocommit_reads_notice_a_publish_after_the_version_read(pg: Provider) -> None:
     """The provider's PostgreSQL reads are single autocommit statements: a publish committed
     after the version was read must surface as VersionMoved, never as another version's rows."""
-    from rostersync.export.oneroster.catalog import RESOURCES
     from rostersync.export.oneroster.pagecache import VersionCache
-    from rostersync.export.oneroster.query import (
-        ListParams,
-        Query,
-        Scope,
-        VersionMoved,
-        begin_read,
-        read_engine,
-    )
-    from rostersync.export.oneroster.sharing import SharingRules
-    from rostersync.store.schema import roster_tables
+    from rostersync.export.oneroster.query import ListParams, VersionMoved, begin_read, read_engine
 
     pg.store.publish(pg.district_id, big_roster(1400))
     engine = read_engine(pg.store.engine)
     cache = VersionCache()
 
     def page(version: int | None) -> int:
-        query = Query(
-            RESOURCES["1.2"]["users"],
-            roster_tables,
-            Scope(pg.district_id, SharingRules.everything()),
-            cache,
-            version,
-            guarded=True,
-        )
+        query = users_query(pg.district_id, cache, version)
         with engine.connect() as conn:
             return query.page(conn, ListParams(10, 1200, None, False, None, None), key="u").total
 
