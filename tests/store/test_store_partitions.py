@@ -223,3 +223,29 @@ def test_sqlite_publish_without_a_usable_temp_directory_is_a_clear_error(
     assert "TMPDIR" in (info.value.hint or "")
     assert store.current_version(district.id) is None
     store.dispose()
+
+
+def test_a_sqlite_store_works_without_the_postgres_extra(tmp_path: Path) -> None:
+    """psycopg comes with the ``postgres`` extra: nothing a SQLite store runs may import it."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+sys.modules["psycopg"] = None  # as if the postgres extra were not installed
+import polars as pl
+from rostersync.model import conform, empty_roster
+from rostersync.store import Store, make_engine
+store = Store(make_engine("sqlite:///{tmp_path / "store.db"}"))
+store.upgrade()
+district = store.create_district("Springfield")
+roster = empty_roster()
+roster["orgs"] = conform("orgs", pl.DataFrame({{"sourcedId": ["d1"], "name": ["Springfield"]}}))
+store.publish(district.id, roster)
+print(store.read_version(district.id)["orgs"]["name"].to_list())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['Springfield']"

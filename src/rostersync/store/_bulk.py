@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import polars as pl
-from psycopg.copy import QueuedLibpqWriter
 
 from rostersync.model import ENTITIES, conform
 from rostersync.store.schema import partition_name, roster_table_name
@@ -77,11 +76,9 @@ def insert_rows(
     table: str,
     batch_size: int,
     after_batch: Callable[[], None],
-    freeze: bool = False,
 ) -> None:
     """Insert encoded rows into ``table`` in batches; ``after_batch`` runs between batches
-    (fault injection). ``freeze`` (PostgreSQL, a table created in this transaction) writes the
-    rows already frozen, so no later vacuum rewrites every page of a fresh load."""
+    (fault injection)."""
     table = q(table)
     cols = ", ".join(q(c) for c in insert_columns(entity))
     cursor = dbapi_conn.cursor()
@@ -93,8 +90,10 @@ def insert_rows(
                 cursor.executemany(sql, rows.slice(offset, batch_size).iter_rows())
                 after_batch()
         else:
-            options = "FORMAT csv, FREEZE" if freeze else "FORMAT csv"
-            sql = f"COPY {table} ({cols}) FROM STDIN ({options})"
+            # psycopg is the postgres extra: imported here, so a SQLite-only install works.
+            from psycopg.copy import QueuedLibpqWriter
+
+            sql = f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)"
             # One COPY for all batches; a writer thread sends each batch while Polars formats
             # the next, so the client's CSV work overlaps the server's parsing. Polars quotes
             # empty strings, so an unquoted empty field is a NULL exactly as COPY reads it.
