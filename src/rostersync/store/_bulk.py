@@ -322,6 +322,20 @@ def read_hashes(
     return _fetch(dbapi_conn, dialect, sql, schema)
 
 
+def partition_state(dbapi_conn: Any, entity: str, district_id: int) -> str:
+    """PostgreSQL: the district's partition of an entity is ``attached``, ``staged`` (built
+    but never attached: a killed first publish's leftover, see ``_partitions``) or ``absent``."""
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)",
+            (q(partition_name(entity, district_id)),),
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return "absent"
+    return "attached" if row[0] else "staged"
+
+
 #: Heap pages of a partition read per query by ``_read_hashes_pg`` (128 MiB of table).
 _HASH_CHUNK_PAGES = 16_384
 _HASH_SCHEMA = pl.Schema({"sourcedId": pl.Utf8(), "row_hash": pl.Int64()})
@@ -343,11 +357,7 @@ def _read_hashes_pg(
     with dbapi_conn.cursor(binary=True) as cursor:
         # Only an attached partition holds published rows (an unattached one is a killed
         # first publish's leftover, see _partitions).
-        cursor.execute(
-            "SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)", (partition,)
-        )
-        row = cursor.fetchone()
-        if row is None or not row[0]:
+        if partition_state(dbapi_conn, entity, district_id) != "attached":
             return pl.DataFrame(schema=_HASH_SCHEMA)
         cursor.execute(
             "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::bigint",

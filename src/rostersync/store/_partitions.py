@@ -49,19 +49,6 @@ LOAD_CONNECTIONS: Final = 2
 ROWS_PER_STREAM: Final = 1_000_000
 
 
-def state(dbapi_conn: Any, entity: str, district_id: int) -> str:
-    """``attached``, ``staged`` (a leftover of a killed publish) or ``absent``."""
-    with dbapi_conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)",
-            (q(partition_name(entity, district_id)),),
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return "absent"
-    return "attached" if row[0] else "staged"
-
-
 def _index_statements(entity: str, partition: str) -> list[str]:
     """The partition's copies of the roster table's primary key and lookup indexes.
 
@@ -222,11 +209,8 @@ def discard(engine: Engine, district_id: int, entities: Sequence[str]) -> None:
         name = partition_name(entity, district_id)
         try:
             with engine.connect() as conn, conn.begin():
-                attached = conn.exec_driver_sql(
-                    "SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)",
-                    (q(name),),
-                ).scalar()
-                if attached is False:
+                dbapi = conn.connection.driver_connection
+                if _bulk.partition_state(dbapi, entity, district_id) == "staged":
                     conn.exec_driver_sql(f"DROP TABLE {q(name)}")
         except sa.exc.SQLAlchemyError:
             pass  # the next publish of the district drops a leftover before building anew

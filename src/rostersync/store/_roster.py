@@ -461,7 +461,7 @@ class RosterVersions:
                     [
                         n
                         for n in plan.tables
-                        if _partitions.state(dbapi, n, district_id) != "attached"
+                        if _bulk.partition_state(dbapi, n, district_id) != "attached"
                     ]
                     if dialect == "postgresql"
                     else []
