@@ -289,6 +289,8 @@ def main() -> None:
         "--no-export", action="store_true", help="Skip the CSV export phase (load only)."
     )
     args = parser.parse_args()
+    if args.rate is not None and args.rate <= 0:
+        parser.error("--rate must be a positive number of requests per second")
 
     out: dict[str, Any] = {
         "benchmark": "oneroster_api",

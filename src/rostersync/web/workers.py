@@ -64,8 +64,8 @@ def _worker(host: str, port: int, options: dict[str, Any], parent: int) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -> int:
-    """Run ``workers`` processes serving on ``host:port`` until SIGINT/SIGTERM; the exit code.
+def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -> None:
+    """Run ``workers`` processes serving on ``host:port`` until SIGINT/SIGTERM.
 
     ``options`` are uvicorn Config options (without host, port and workers). Raises OSError
     before starting anything if the address cannot be bound.
@@ -107,4 +107,3 @@ def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -
                 process.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return 0
