@@ -1,4 +1,4 @@
-"""Bulk writes: PostgreSQL partitions per district, SQLite staged inserts, and migration 0009."""
+"""Bulk writes: PostgreSQL partitions per district, a SQLite-only install, and migration 0009."""
 
 from __future__ import annotations
 
@@ -171,58 +171,6 @@ def test_a_killed_first_publish_leftover_is_ignored_then_replaced(
             "SELECT relispartition FROM pg_class WHERE oid = to_regclass(%s)", (leftover,)
         ).scalar()
     assert attached is True
-
-
-@pytest.mark.parametrize("fail", [False, True])
-def test_sqlite_first_publish_rebuilds_the_lookup_indexes(
-    tmp_path: Path, make_roster: Callable[..., Roster], fail: bool
-) -> None:
-    """SQLite's first publish drops the lookup indexes of empty tables and builds them after
-    the rows are in: they are all there afterwards, and a publish that fails half-way leaves
-    them (and nothing else) as they were."""
-    store = Store(make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
-    store.upgrade()
-    district = store.create_district("Springfield")
-
-    def index_sql() -> set[str]:
-        with store.engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                "AND tbl_name LIKE 'roster_%'"
-            )
-            return {str(r[0]) for r in rows}
-
-    before = index_sql()
-    assert len(before) == sum(len(t.indexes) for t in roster_tables.values())
-    if fail:
-        with pytest.raises(FatalError, match="test hook"):
-            store.publish(district.id, make_roster(), batch_size=4, _fail_after_batches=12)
-        assert store.current_version(district.id) is None
-    else:
-        store.publish(district.id, make_roster())
-        assert store.read_current_hashes(district.id, "users").height == 40
-    assert index_sql() == before
-    store.dispose()
-
-
-def test_sqlite_publish_without_a_usable_temp_directory_is_a_clear_error(
-    tmp_path: Path, make_roster: Callable[..., Roster], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import tempfile
-
-    from rostersync.errors import StoreError
-
-    store = Store(make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
-    store.upgrade()
-    district = store.create_district("Springfield")
-    missing = tmp_path / "no-such-dir"
-    monkeypatch.setattr(tempfile, "tempdir", str(missing))
-    with pytest.raises(StoreError) as info:
-        store.publish(district.id, make_roster())
-    assert str(missing) in str(info.value)
-    assert "TMPDIR" in (info.value.hint or "")
-    assert store.current_version(district.id) is None
-    store.dispose()
 
 
 def test_a_sqlite_store_works_without_the_postgres_extra(tmp_path: Path) -> None:

@@ -1,11 +1,11 @@
 """Bulk movement of roster rows between Polars and the database, on each backend's fast path.
 
-Writes: SQLite gets ``executemany`` of tuples straight from Polars (the driver's fast path);
-PostgreSQL gets ``COPY … FROM STDIN`` fed with Polars-written CSV. Reads: SQLite is fetched in
-large batches into columns; PostgreSQL streams ``COPY (SELECT …) TO STDOUT`` CSV into
-``pl.read_csv``. Both go through one storage encoding: dates and timestamps as ISO text (UTC),
-booleans as integers/booleans, lists as JSON arrays, so the values read back equal the values
-written, bit for bit, and hash the same.
+Writes: PostgreSQL gets ``COPY … FROM STDIN`` fed with Polars-written CSV; SQLite copies the
+rows ``_staging`` built (or, without its driver, gets ``executemany`` of tuples from Polars).
+Reads: SQLite is fetched in large batches into columns; PostgreSQL streams
+``COPY (SELECT …) TO STDOUT`` CSV into ``pl.read_csv``. Both go through one storage encoding:
+dates and timestamps as ISO text (UTC), booleans as integers/booleans, lists as JSON arrays, so
+the values read back equal the values written, bit for bit, and hash the same.
 """
 
 from __future__ import annotations
@@ -105,57 +105,6 @@ def insert_rows(
                     )
                     copy.write(buffer.getbuffer())
                     after_batch()
-    finally:
-        cursor.close()
-
-
-#: Schema name of the scratch database a SQLite publish attaches (see ``stage_sqlite``).
-STAGE = "rostersync_stage"
-
-try:  # the SQLite bulk path; without the driver, publishes bind rows through sqlite3
-    import adbc_driver_sqlite.dbapi as _adbc_sqlite
-
-    SQLITE_STAGING = True
-    #: What the staging driver raises (a full disk, an unwritable temp directory…).
-    StagingError: type[Exception] = _adbc_sqlite.Error
-except ImportError:  # pragma: no cover - it is a dependency; this guards broken installs
-    SQLITE_STAGING = False
-    StagingError = OSError
-
-
-def stage_sqlite(path: str, frames: dict[str, pl.DataFrame]) -> None:
-    """Write encoded rows into a new SQLite database at ``path``, a table per entity.
-
-    ADBC's SQLite driver binds Arrow columns in C (about a million rows/s); the publish
-    transaction then copies them into the roster tables with ``insert_staged``. The scratch
-    file is the publish's own: nothing else reads it, and it is deleted after the publish.
-    """
-    with _adbc_sqlite.connect(path) as conn, conn.cursor() as cursor:
-        for entity, frame in frames.items():
-            cursor.adbc_ingest(entity, frame, mode="create")
-        conn.commit()
-
-
-def insert_staged(
-    dbapi_conn: Any,
-    entity: str,
-    height: int,
-    *,
-    table: str,
-    batch_size: int,
-    after_batch: Callable[[], None],
-) -> None:
-    """Copy an entity's staged rows (``STAGE.<entity>``, rowids 1..height) into ``table``."""
-    cols = ", ".join(q(c) for c in insert_columns(entity))
-    sql = (
-        f"INSERT INTO {q(table)} ({cols}) SELECT {cols} FROM {STAGE}.{q(entity)} "
-        "WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
-    )
-    cursor = dbapi_conn.cursor()
-    try:
-        for offset in range(0, height, batch_size):
-            cursor.execute(sql, (offset, offset + batch_size))
-            after_batch()
     finally:
         cursor.close()
 

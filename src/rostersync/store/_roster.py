@@ -9,7 +9,9 @@ content as a new version.
 
 On PostgreSQL, the entities a district has no rows of yet (its first publish) are built as
 unattached partitions on connections of their own and attached by that same transaction (see
-``_partitions``): still nothing of V is visible before the commit.
+``_partitions``): still nothing of V is visible before the commit. On SQLite, the rows to
+insert are first built into scratch files that the transaction attaches and copies from (see
+``_staging``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from rostersync.errors import (
     VersionNotFound,
 )
 from rostersync.model import ENTITIES, Roster, conform
-from rostersync.store import _bulk, _partitions
+from rostersync.store import _bulk, _partitions, _staging
 from rostersync.store._hashing import hash_tag, row_hashes
 from rostersync.store.engine import (
     SQLITE_CACHE_KIB,
@@ -55,7 +57,6 @@ from rostersync.store.records import (
 from rostersync.store.schema import (
     partition_name,
     roster_table_name,
-    roster_tables,
     roster_versions,
 )
 
@@ -159,18 +160,30 @@ def _has_rows(dbapi: Any, table: str) -> bool:
     return dbapi.execute(f"SELECT 1 FROM {_bulk.q(table)} LIMIT 1").fetchone() is not None
 
 
-def _rows_to_write(table: pl.DataFrame, diff: VersionDiff) -> pl.DataFrame:
-    """The added and updated records of ``table``, sorted by sourcedId."""
+def _changes(table: pl.DataFrame, old: pl.DataFrame) -> tuple[VersionDiff, pl.DataFrame]:
+    """The diff of a candidate table against the base version's hashes, and the rows to
+    insert (the added and updated records, sorted by sourcedId)."""
+    if old.is_empty():  # a first publish: every record is added, and sorting once is enough
+        rows = table.sort("sourcedId")
+        ids = rows["sourcedId"]
+        return VersionDiff(added=ids, updated=ids.clear(), deleted=ids.clear()), rows
+    diff = _diff(table, old)
     writing = pl.concat([diff.added, diff.updated])
-    if writing.len() == table.height:  # e.g. a first publish
-        return table.sort("sourcedId")
-    return table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
+    return diff, table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
 
 
 def _unchanged(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
     """``sourcedId, row_hash`` of the records whose hash is the same on both sides."""
     pair = ["sourcedId", "row_hash"]
     return new.select(pair).join(old.select(pair), on=pair, how="semi")
+
+
+def _staging_error(exc: BaseException) -> StoreError:
+    return StoreError(
+        f"Cannot stage the rows to publish in the temp directory {tempfile.gettempdir()}: {exc}",
+        hint="free space there, or point TMPDIR at a directory with room "
+        "(about 250 bytes per roster row); nothing was published",
+    )
 
 
 class RosterVersions:
@@ -180,12 +193,12 @@ class RosterVersions:
 
     @contextmanager
     def _raw(
-        self, *, write: bool, attach: str | None = None
+        self, *, write: bool, attach: tuple[_staging.Scratch, ...] = ()
     ) -> Iterator[tuple[sa.Connection, Any]]:
         """A connection (in a transaction when writing) and its DBAPI connection.
 
-        ``attach`` (SQLite): a database file attached as ``_bulk.STAGE`` for the transaction
-        (SQLite attaches only outside a transaction).
+        ``attach`` (SQLite): scratch files attached for the transaction (SQLite attaches only
+        outside a transaction).
         """
         with translate_errors(self.engine), self.engine.connect() as conn:
             dbapi: Any = conn.connection.driver_connection
@@ -195,14 +208,16 @@ class RosterVersions:
             big_cache = conn.dialect.name == "sqlite"
             if big_cache:  # only for this write; set outside the transaction, reset after it
                 dbapi.execute(f"PRAGMA cache_size = -{SQLITE_PUBLISH_CACHE_KIB}")
-            if attach is not None:
-                dbapi.execute(f"ATTACH DATABASE ? AS {_bulk.STAGE}", (attach,))
+            attached: list[str] = []
             try:
+                for scratch in attach:
+                    dbapi.execute(f"ATTACH DATABASE ? AS {scratch.schema}", (scratch.path,))
+                    attached.append(scratch.schema)
                 with conn.begin():
                     yield conn, dbapi
             finally:
-                if attach is not None:
-                    dbapi.execute(f"DETACH DATABASE {_bulk.STAGE}")
+                for schema in attached:
+                    dbapi.execute(f"DETACH DATABASE {schema}")
                 if big_cache:
                     dbapi.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
@@ -367,52 +382,28 @@ class RosterVersions:
                 reading.cancel()
                 raise
             dialect, olds = reading.result()
-        diffs = {name: _diff(tables[name], olds[name]) for name in ENTITIES}
+        changes = {name: _changes(tables[name], olds[name]) for name in ENTITIES}
         plan = _Plan(
             tables=tables,
             olds=olds,
-            diffs=diffs,
-            counts={name: diffs[name].counts(total=tables[name].height) for name in ENTITIES},
-            writes={name: _rows_to_write(tables[name], diffs[name]) for name in ENTITIES},
+            diffs={name: diff for name, (diff, _rows) in changes.items()},
+            counts={
+                name: diff.counts(total=tables[name].height)
+                for name, (diff, _rows) in changes.items()
+            },
+            writes={name: rows for name, (_diff, rows) in changes.items()},
         )
+        del changes
         with ExitStack() as cleanup:
-            stage_file = None
-            if dialect == "sqlite" and _bulk.SQLITE_STAGING:
-                # The rows to insert go into a scratch database first, through ADBC's Arrow
-                # ingest (C, ~1M rows/s); the transaction copies them with INSERT … SELECT.
-                # The sqlite3 module binding values one by one had capped a publish at ~120k
-                # rows/s.
-                try:
-                    scratch = cleanup.enter_context(
-                        tempfile.TemporaryDirectory(prefix="rostersync-publish-")
-                    )
-                    stage_file = str(Path(scratch) / "rows.db")
-                    _bulk.stage_sqlite(
-                        stage_file,
-                        {
-                            name: _bulk.encode(
-                                name,
-                                rows,
-                                dialect=dialect,
-                                district_id=district_id,
-                                version=version,
-                            )
-                            for name, rows in plan.writes.items()
-                            if rows.height
-                        },
-                    )
-                except (OSError, _bulk.StagingError) as exc:
-                    raise StoreError(
-                        f"Cannot stage the rows to publish in the temp directory "
-                        f"{tempfile.gettempdir()}: {exc}",
-                        hint="free space there, or point TMPDIR at a directory with room "
-                        "(about 150 bytes per roster row); nothing was published",
-                    ) from exc
+            scratches: dict[str, _staging.Scratch] = {}
+            if dialect == "sqlite" and _staging.AVAILABLE:
+                scratch_dir = cleanup.enter_context(self._scratch_directory())
+                scratches = self._stage(scratch_dir, district_id, version, plan)
             return self._write(
                 district_id,
                 version,
                 plan,
-                stage_file,
+                scratches,
                 run_id=run_id,
                 note=note,
                 status=status,
@@ -421,12 +412,49 @@ class RosterVersions:
                 after_batch=after_batch,
             )
 
+    @staticmethod
+    @contextmanager
+    def _scratch_directory() -> Iterator[Path]:
+        """A temporary directory for a SQLite publish's scratch files, removed after it."""
+        try:
+            directory = tempfile.TemporaryDirectory(
+                prefix="rostersync-publish-", ignore_cleanup_errors=True
+            )
+        except OSError as exc:
+            raise _staging_error(exc) from exc
+        with directory as name:
+            yield Path(name)
+
+    def _stage(
+        self, directory: Path, district_id: int, version: int, plan: _Plan
+    ) -> dict[str, _staging.Scratch]:
+        """SQLite: build the rows to insert into scratch files (see ``_staging``); entities
+        whose roster table is still empty are built whole, indexes included."""
+        writes = {name: rows for name, rows in plan.writes.items() if rows.height}
+        tables = {name: roster_table_name(name) for name in writes}
+        with self._raw(write=False) as (_conn, dbapi):
+            wholes = {
+                name: _staging.definition(dbapi, table)
+                for name, table in tables.items()
+                if not _has_rows(dbapi, table)
+            }
+        frames = {
+            name: _bulk.encode(
+                name, rows, dialect="sqlite", district_id=district_id, version=version
+            )
+            for name, rows in writes.items()
+        }
+        try:
+            return _staging.build(directory, frames, tables, wholes)
+        except (OSError, _staging.StagingError) as exc:
+            raise _staging_error(exc) from exc
+
     def _write(
         self,
         district_id: int,
         version: int,
         plan: _Plan,
-        stage_file: str | None,
+        scratches: dict[str, _staging.Scratch],
         *,
         run_id: int | None,
         note: str | None,
@@ -442,7 +470,7 @@ class RosterVersions:
         loaded_fresh: set[str] = set()
         staged: list[str] = []
         try:
-            with self._raw(write=True, attach=stage_file) as (conn, dbapi):
+            with self._raw(write=True, attach=tuple(scratches.values())) as (conn, dbapi):
                 # Claim the version number first: a concurrent publish of the same number
                 # fails here, before any roster row is written.
                 conn.execute(
@@ -518,23 +546,14 @@ class RosterVersions:
                             after_batch=after_batch,
                         )
                     rows = plan.writes[name]
-                    if rows.height and stage_file is not None:
-                        # Into an empty table, the lookup indexes are cheaper built once at
-                        # the end (a sort) than grown row by row in random key order; a
-                        # rollback brings them back with the rest.
-                        rebuild = [] if _has_rows(dbapi, target) else roster_tables[name].indexes
-                        for index in rebuild:
-                            conn.execute(sa.schema.DropIndex(index))
-                        _bulk.insert_staged(
+                    if name in scratches:
+                        _staging.copy(
                             dbapi,
-                            name,
-                            rows.height,
-                            table=target,
+                            scratches[name],
+                            target=target,
                             batch_size=batch_size,
                             after_batch=after_batch,
                         )
-                        for index in rebuild:
-                            conn.execute(sa.schema.CreateIndex(index))
                     elif rows.height:
                         _bulk.insert_rows(
                             dbapi,

@@ -28,6 +28,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: spilling them to disk page by page made it several times slower.
 SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_PUBLISH_CACHE_KIB = 1024 * 1024
+#: Page size of a new SQLite store (an existing file keeps the one it was made with). A publish
+#: moves every row through the WAL and a checkpoint page by page; 16 KiB pages make that a
+#: quarter as many writes as SQLite's default 4 KiB, about a tenth off a mega first publish.
+SQLITE_PAGE_BYTES = 16 * 1024
 
 
 def parse_url(url: str) -> URL:
@@ -92,6 +96,8 @@ def _tune_sqlite(engine: Engine) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if engine.url.database not in (None, "", ":memory:"):
+                # Before WAL: once a file is in WAL mode its page size is fixed.
+                cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_BYTES}")
                 cursor.execute("PRAGMA journal_mode = WAL")
                 # With WAL, NORMAL is durable across application crashes (not power loss of the
                 # last commit), and it makes bulk publishes much faster.

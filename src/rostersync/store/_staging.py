@@ -1,0 +1,172 @@
+"""SQLite's bulk path: the rows a publish inserts are built into scratch SQLite files first.
+
+Python's ``sqlite3`` binds values one at a time, which capped a publish at about 120,000
+rows/s. ADBC's SQLite driver binds Arrow columns straight from Polars, in C. It carries its own
+copy of SQLite, and two copies of SQLite in one process must never share a file (each drops
+the other's POSIX locks when it closes it), so ADBC only ever writes scratch files of the
+publish's own: one per entity, two at a time, each closed before the publish transaction
+attaches it and copies its rows into the roster table.
+
+* **Whole** (the roster table is empty: the store's first publish of that entity): the scratch
+  holds the roster table under its exact definition, read from the store itself, with the rows
+  and then the lookup indexes built there. ``INSERT INTO t SELECT * FROM s.t`` into the empty
+  table then takes SQLite's transfer optimization: records and index entries are copied as
+  they are, in order, instead of being decoded, encoded again and inserted into every index
+  in random key order. Building the indexes in the scratch files also lets two entities' index
+  builds run at once, where the store's one writer could build only one at a time.
+* **Rows** (the table holds rows already): the scratch holds a plain table, copied with
+  ``INSERT … SELECT`` in rowid batches.
+
+Both kinds are tested to be what the publish reads (``tests/store``), including that every
+roster table's whole scratch is transfer-compatible with the store's table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from rostersync.store._bulk import insert_columns, q
+from rostersync.store.engine import SQLITE_PAGE_BYTES
+
+try:  # the driver is a dependency; without it, publishes bind rows through sqlite3
+    import adbc_driver_sqlite.dbapi as _adbc_sqlite
+
+    AVAILABLE = True
+    #: What the driver raises (a full disk, an unwritable temp directory…).
+    StagingError: type[Exception] = _adbc_sqlite.Error
+except ImportError:  # pragma: no cover - guards a broken install
+    AVAILABLE = False
+    StagingError = OSError
+
+#: Scratch files built at once (one thread and one ADBC connection each).
+WORKERS = 2
+#: Page cache of a scratch connection: SQLite sorts index keys in memory up to this size.
+_CACHE_KIB = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """One entity's staged rows: a scratch file, the schema name the publish attaches it
+    as, the table inside it (named as the roster table), and whether it is ``whole``."""
+
+    entity: str
+    path: str
+    schema: str
+    table: str
+    whole: bool
+    rows: int
+
+
+def definition(dbapi_conn: Any, table: str) -> list[str]:
+    """The store's own ``CREATE`` statements of a table and its indexes, table first.
+
+    Taken from ``sqlite_master`` rather than from the SQLAlchemy metadata, so a scratch table
+    matches the store's table exactly (column order, types, the partial indexes' conditions)
+    whatever migrations built it: the transfer optimization requires it.
+    """
+    rows = dbapi_conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL "
+        "ORDER BY type = 'index', name",
+        (table,),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def build(
+    directory: Path,
+    frames: dict[str, pl.DataFrame],
+    tables: dict[str, str],
+    wholes: dict[str, list[str]],
+) -> dict[str, Scratch]:
+    """Write each entity's encoded rows (``frames``) into a scratch file in ``directory``.
+
+    ``tables`` names each entity's roster table; ``wholes`` maps the entities to build whole
+    to their ``definition``. The largest entities start first, so the two workers finish
+    together. Returns when every file is complete and closed (or raises the first error).
+    """
+    order = sorted(frames, key=lambda name: -frames[name].height)
+    jobs = [
+        Scratch(
+            entity=name,
+            path=str(directory / f"{name}.db"),
+            schema=f"rostersync_stage_{i}",
+            table=tables[name],
+            whole=name in wholes,
+            rows=frames[name].height,
+        )
+        for i, name in enumerate(order)
+    ]
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="rs-stage") as pool:
+        futures = [
+            pool.submit(_write, job, frames[job.entity], wholes.get(job.entity)) for job in jobs
+        ]
+        for future in futures:
+            future.result()
+    return {job.entity: job for job in jobs}
+
+
+def _write(job: Scratch, frame: pl.DataFrame, ddl: list[str] | None) -> None:
+    """Fill one scratch file. It is the publish's own and thrown away after it: no journal,
+    no fsync."""
+    with _adbc_sqlite.connect(job.path, autocommit=True) as conn, conn.cursor() as cursor:
+        for pragma in (
+            f"page_size = {SQLITE_PAGE_BYTES}",
+            "journal_mode = OFF",
+            "synchronous = OFF",
+            f"cache_size = -{_CACHE_KIB}",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        if ddl is None:
+            cursor.adbc_ingest(job.table, frame, mode="create")
+            return
+        table, indexes = ddl[0], ddl[1:]
+        cursor.execute(table)
+        cursor.adbc_ingest(job.table, frame, mode="append")
+        # Indexes after the rows: one sort each instead of inserts in random key order.
+        for index in indexes:
+            cursor.execute(index)
+
+
+def copy_sql(scratch: Scratch, target: str) -> str:
+    """The statement that copies a whole scratch into the empty ``target`` table.
+
+    Exactly ``INSERT INTO t SELECT * FROM s.t``: a column list or a WHERE clause would turn
+    the transfer optimization off.
+    """
+    return f"INSERT INTO main.{q(target)} SELECT * FROM {scratch.schema}.{q(scratch.table)}"
+
+
+def copy(
+    dbapi_conn: Any,
+    scratch: Scratch,
+    *,
+    target: str,
+    batch_size: int,
+    after_batch: Callable[[], None],
+) -> None:
+    """Copy a scratch's rows into ``target`` (inside the publish transaction)."""
+    cursor = dbapi_conn.cursor()
+    try:
+        if scratch.whole:
+            # Into a table that is still empty, one transfer; if another district's publish
+            # filled it meanwhile, SQLite falls back to inserting row by row (still correct).
+            cursor.execute(copy_sql(scratch, target))
+            after_batch()
+            return
+        cols = ", ".join(q(c) for c in insert_columns(scratch.entity))
+        sql = (
+            f"INSERT INTO main.{q(target)} ({cols}) SELECT {cols} "
+            f"FROM {scratch.schema}.{q(scratch.table)} "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
+        )
+        for offset in range(0, scratch.rows, batch_size):
+            cursor.execute(sql, (offset, offset + batch_size))
+            after_batch()
+    finally:
+        cursor.close()

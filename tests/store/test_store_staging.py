@@ -1,0 +1,226 @@
+"""SQLite's bulk path (``store/_staging``): scratch files built through ADBC, copied whole into
+empty roster tables by SQLite's transfer optimization, or in row batches into filled ones."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from rostersync.errors import FatalError, StoreError
+from rostersync.model import ENTITIES, Roster
+from rostersync.store import Store, _bulk, _staging, make_engine
+from rostersync.store._hashing import row_hashes
+from rostersync.store.schema import roster_table_name, roster_tables
+
+RosterEqual = Callable[[Roster, Roster], None]
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def sqlite_store(store_path: Path) -> Iterator[Store]:
+    store = Store(make_engine(f"sqlite:///{store_path}"))
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+def _index_sql(store: Store) -> set[str]:
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name LIKE 'roster_%'"
+        )
+        return {str(r[0]) for r in rows}
+
+
+def _encoded(roster: Roster, district_id: int) -> dict[str, pl.DataFrame]:
+    out = {}
+    for name in ENTITIES:
+        table = roster[name]
+        hashed = table.with_columns(row_hashes(name, table)).sort("sourcedId")
+        out[name] = _bulk.encode(name, hashed, dialect="sqlite", district_id=district_id, version=1)
+    return out
+
+
+def _stage(
+    store_path: Path,
+    directory: Path,
+    frames: dict[str, pl.DataFrame],
+    *,
+    indexes: bool = True,
+) -> dict[str, _staging.Scratch]:
+    """Whole scratch files of ``frames``, from the store's definitions (``indexes=False``:
+    without the tables' indexes)."""
+    directory.mkdir()
+    tables = {name: roster_table_name(name) for name in frames}
+    with sqlite3.connect(store_path) as conn:
+        wholes = {name: _staging.definition(conn, table) for name, table in tables.items()}
+    if not indexes:
+        wholes = {name: ddl[:1] for name, ddl in wholes.items()}
+    return _staging.build(directory, frames, tables, wholes)
+
+
+def _opcodes(conn: sqlite3.Connection, sql: str) -> set[str]:
+    return {str(row[1]) for row in conn.execute(f"EXPLAIN {sql}")}
+
+
+def test_every_whole_scratch_is_copied_by_the_transfer_optimization(
+    sqlite_store: Store, store_path: Path, make_roster: Callable[..., Roster], tmp_path: Path
+) -> None:
+    """The fast copy needs SQLite to find the scratch table and its indexes identical to the
+    store's: then the compiled copy reads raw records (``RowData``), for every roster table.
+    The control, a scratch without the lookup indexes, compiles to a decode-and-insert copy."""
+    frames = _encoded(make_roster(), 1)
+    whole = _stage(store_path, tmp_path / "whole", frames)
+    bare = _stage(store_path, tmp_path / "bare", frames, indexes=False)
+    conn = sqlite3.connect(store_path)
+    try:
+        for name in ENTITIES:
+            target = roster_table_name(name)
+            conn.execute(f"ATTACH DATABASE ? AS {whole[name].schema}", (whole[name].path,))
+            assert "RowData" in _opcodes(conn, _staging.copy_sql(whole[name], target)), name
+            conn.execute(f"DETACH DATABASE {whole[name].schema}")
+            if not roster_tables[name].indexes:  # the primary key is part of the table
+                continue
+            conn.execute(f"ATTACH DATABASE ? AS {bare[name].schema}", (bare[name].path,))
+            assert "RowData" not in _opcodes(conn, _staging.copy_sql(bare[name], target)), name
+            conn.execute(f"DETACH DATABASE {bare[name].schema}")
+    finally:
+        conn.close()
+
+
+def test_a_whole_scratch_copied_into_a_table_filled_meanwhile_is_still_exact(
+    sqlite_store: Store,
+    store_path: Path,
+    make_roster: Callable[..., Roster],
+    roster_equal: RosterEqual,
+    tmp_path: Path,
+) -> None:
+    """A publish stages whole when the table was empty; if another district's publish filled
+    it before the transaction, SQLite copies row by row instead, into every index."""
+    first = sqlite_store.create_district("Springfield")
+    second = sqlite_store.create_district("Shelbyville")
+    theirs, ours = make_roster(seed=1), make_roster(n_users=30, seed=2)
+    scratches = _stage(store_path, tmp_path / "scratch", _encoded(ours, second.id))
+    sqlite_store.publish(first.id, theirs)  # fills every roster table
+    conn = sqlite3.connect(store_path, isolation_level=None)
+    try:
+        for scratch in scratches.values():
+            conn.execute(f"ATTACH DATABASE ? AS {scratch.schema}", (scratch.path,))
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO roster_versions (district_id, version, created_at, status, counts, "
+            "hash_tag) VALUES (?, 1, '2026-01-01 00:00:00', 'published', '{}', ?)",
+            (second.id, sqlite_store.get_version(first.id).hash_tag),
+        )
+        for name, scratch in scratches.items():
+            _staging.copy(
+                conn, scratch, target=roster_table_name(name), batch_size=7, after_batch=list
+            )
+        conn.execute("COMMIT")
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    finally:
+        conn.close()
+    roster_equal(sqlite_store.read_version(second.id), ours)
+    roster_equal(sqlite_store.read_version(first.id), theirs)
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_sqlite_first_publish_copies_whole_tables(
+    sqlite_store: Store,
+    store_path: Path,
+    make_roster: Callable[..., Roster],
+    roster_equal: RosterEqual,
+    fail: bool,
+) -> None:
+    """A first publish into an empty store brings its indexes along: afterwards every index is
+    defined as before, consistent (``integrity_check``) and used by the lookups; a publish
+    that fails between two tables' copies leaves nothing."""
+    district = sqlite_store.create_district("Springfield")
+    before = _index_sql(sqlite_store)
+    assert len(before) == sum(len(t.indexes) for t in roster_tables.values())
+    roster = make_roster()
+    if fail:
+        with pytest.raises(FatalError, match="test hook"):
+            sqlite_store.publish(district.id, roster, _fail_after_batches=2)
+        assert sqlite_store.current_version(district.id) is None
+    else:
+        sqlite_store.publish(district.id, roster)
+        roster_equal(sqlite_store.read_version(district.id), roster)
+    assert _index_sql(sqlite_store) == before
+    conn = sqlite3.connect(store_path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        class_id = roster["enrollments"]["classSourcedId"][0]
+        lookup = (
+            "SELECT count(*) FROM roster_enrollments WHERE district_id = ? "
+            'AND "classSourcedId" = ? AND valid_to IS NULL'
+        )
+        plan = " ".join(str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {lookup}", (1, "x")))
+        assert "ix_roster_enrollments_cur_classSourcedId" in plan
+        expected = 0 if fail else (roster["enrollments"]["classSourcedId"] == class_id).sum()
+        assert conn.execute(lookup, (district.id, class_id)).fetchone() == (expected,)
+        left = conn.execute("SELECT count(*) FROM roster_users").fetchone()
+        assert left == (0 if fail else roster["users"].height,)
+    finally:
+        conn.close()
+
+
+def test_a_second_district_and_a_daily_change_stage_rows(
+    sqlite_store: Store, make_roster: Callable[..., Roster], roster_equal: RosterEqual
+) -> None:
+    """Into tables that hold rows already, a publish copies row batches (small batches here,
+    so a table takes several); every version reads back exactly."""
+    first = sqlite_store.create_district("Springfield")
+    second = sqlite_store.create_district("Shelbyville")
+    sqlite_store.publish(first.id, make_roster(seed=1))
+    theirs = make_roster(n_users=50, seed=3)
+    sqlite_store.publish(second.id, theirs, batch_size=4)
+    changed = make_roster(n_users=55, seed=3)
+    sqlite_store.publish(second.id, changed, batch_size=4)
+    roster_equal(sqlite_store.read_version(second.id, 1), theirs)
+    roster_equal(sqlite_store.read_version(second.id), changed)
+    roster_equal(sqlite_store.read_version(first.id), make_roster(seed=1))
+
+
+def test_sqlite_publish_without_a_usable_temp_directory_is_a_clear_error(
+    sqlite_store: Store,
+    make_roster: Callable[..., Roster],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    district = sqlite_store.create_district("Springfield")
+    missing = tmp_path / "no-such-dir"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    with pytest.raises(StoreError) as info:
+        sqlite_store.publish(district.id, make_roster())
+    assert str(missing) in str(info.value)
+    assert "TMPDIR" in (info.value.hint or "")
+    assert sqlite_store.current_version(district.id) is None
+
+
+def test_a_scratch_that_cannot_be_written_raises_the_error_a_publish_translates(
+    make_roster: Callable[..., Roster], tmp_path: Path
+) -> None:
+    """The driver's own error (here: no such directory) is what ``publish`` turns into the
+    one-line ``StoreError`` above, and no worker is left writing."""
+    frames = _encoded(make_roster(), 1)
+    tables = {name: roster_table_name(name) for name in frames}
+    with pytest.raises(_staging.StagingError, match=r"failed to open .*gone"):
+        _staging.build(tmp_path / "gone", frames, tables, {})
+
+
+def test_the_store_can_attach_a_scratch_per_entity() -> None:
+    """A publish attaches up to one scratch file per entity; SQLite's attach limit allows it."""
+    conn = sqlite3.connect(":memory:")
+    assert len(ENTITIES) <= conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+    conn.close()
