@@ -136,6 +136,13 @@ def test_duplicate_sourced_ids_are_refused(
     roster["users"] = pl.concat([users, users.filter(pl.col("sourcedId") == "ps-u-00007")])
     with pytest.raises(SourceDataError, match=r"users: 1 sourcedId .*'ps-u-00007'"):
         store.publish(district.id, roster)
+    # Two IDs repeated, one of them three times: counted once each, the first one named.
+    twice = pl.concat(
+        [users, users.filter(pl.col("sourcedId").is_in(["ps-u-00003", "ps-u-00031"]))]
+    )
+    roster["users"] = pl.concat([twice, users.filter(pl.col("sourcedId") == "ps-u-00031")])
+    with pytest.raises(SourceDataError, match=r"users: 2 sourcedId .*'ps-u-00003'"):
+        store.publish(district.id, roster)
     assert store.current_version(district.id) is None
 
 

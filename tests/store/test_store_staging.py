@@ -15,6 +15,7 @@ from rostersync.errors import FatalError, StoreError
 from rostersync.model import ENTITIES, Roster
 from rostersync.store import Store, _bulk, _staging, make_engine
 from rostersync.store._hashing import row_hashes
+from rostersync.store.engine import SQLITE_PAGE_BYTES
 from rostersync.store.schema import roster_table_name, roster_tables
 
 RosterEqual = Callable[[Roster, Roster], None]
@@ -224,3 +225,27 @@ def test_the_store_can_attach_a_scratch_per_entity() -> None:
     conn = sqlite3.connect(":memory:")
     assert len(ENTITIES) <= conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
     conn.close()
+
+
+def test_a_new_store_has_16k_pages_and_an_existing_one_keeps_its_own(
+    tmp_path: Path, make_roster: Callable[..., Roster], roster_equal: RosterEqual
+) -> None:
+    def page_size(path: Path) -> int:
+        with sqlite3.connect(path) as conn:
+            return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+    fresh = tmp_path / "fresh.db"
+    Store(make_engine(f"sqlite:///{fresh}")).upgrade()
+    assert page_size(fresh) == SQLITE_PAGE_BYTES
+    older = tmp_path / "older.db"
+    with sqlite3.connect(older) as conn:  # a store made before: SQLite's default pages, WAL
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE kept (x INTEGER)")
+    store = Store(make_engine(f"sqlite:///{older}"))
+    store.upgrade()
+    district = store.create_district("Springfield")
+    roster = make_roster()
+    store.publish(district.id, roster)
+    roster_equal(store.read_version(district.id), roster)
+    store.dispose()
+    assert page_size(older) == 4096
