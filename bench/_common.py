@@ -73,6 +73,35 @@ def machine() -> dict[str, Any]:
     }
 
 
+def speed_probe(directory: str | None = None) -> dict[str, float]:
+    """How fast this machine is right now, on fixed work: seconds for a pure-Python loop of
+    5M additions (one core; best of three) and for writing 256 MiB to a file and fsyncing it.
+
+    A shared 2-core machine's speed drifts by 2-3x from hour to hour while its load average
+    stays near 1, so figures taken on different days are compared through this probe, and
+    figures compared with each other are taken back to back.
+    """
+    import os
+    import tempfile
+
+    loops = []
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        loops.append(time.perf_counter() - start)
+    block = os.urandom(1 << 20)
+    with tempfile.NamedTemporaryFile(dir=directory) as handle:
+        start = time.perf_counter()
+        for _ in range(256):
+            handle.write(block)
+        handle.flush()
+        os.fsync(handle.fileno())
+        disk = time.perf_counter() - start
+    return {"python_loop_s": round(min(loops), 3), "write_fsync_256mib_s": round(disk, 3)}
+
+
 def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 

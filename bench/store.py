@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from _common import Phases, emit, load_average, machine, peak_rss_mb, progress
+from _common import Phases, emit, load_average, machine, peak_rss_mb, progress, speed_probe
 from rostersync.model import Roster, conform, empty_roster
 from rostersync.store import DEFAULT_BATCH_SIZE, Store, make_engine
 
@@ -118,6 +118,7 @@ def _drop_pg_schema(base: str, name: str) -> None:
 
 
 def run_backend(backend: str, scale: float, batch_size: int, pg_base: str) -> dict[str, Any]:
+    probe = speed_probe()
     phases = Phases()
     users = max(1, round(USERS * scale))
     with phases("generate"):
@@ -170,6 +171,7 @@ def run_backend(backend: str, scale: float, batch_size: int, pg_base: str) -> di
         },
         "read_back_equal": equal,
         "load_average_1m": load_average(),
+        "speed_probe": probe,
         "sqlite_file_mb": size_mb,
         "peak_rss_mb": peak_rss_mb(),
     }
