@@ -181,6 +181,78 @@ def _unchanged(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
     return new.select(pair).join(old.select(pair), on=pair, how="semi")
 
 
+@dataclass(frozen=True)
+class _Txn:
+    """What every write of one publish transaction shares."""
+
+    dbapi: Any
+    dialect: str
+    district_id: int
+    version: int
+    batch_size: int
+    after_batch: Callable[[], None]
+
+
+def _write_entity(
+    txn: _Txn, name: str, plan: _Plan, scratch: _staging.Scratch | None, *, rehash: bool
+) -> None:
+    """One entity's part of the publish: close its replaced and deleted rows, insert its added
+    and updated ones (copied from ``scratch`` on SQLite), and, when the base version was hashed
+    by another Polars release (``rehash``), re-tag the unchanged rows with this one's hashes."""
+    diff = plan.diffs[name]
+    target = (
+        partition_name(name, txn.district_id)
+        if txn.dialect == "postgresql"
+        else roster_table_name(name)
+    )
+    closing = pl.concat([diff.updated, diff.deleted]).sort()
+    if closing.len():
+        _bulk.close_rows(
+            txn.dbapi,
+            txn.dialect,
+            table=target,
+            district_id=txn.district_id,
+            version=txn.version,
+            ids=closing,
+            batch_size=txn.batch_size,
+            after_batch=txn.after_batch,
+        )
+    rows = plan.writes[name]
+    if scratch is not None:
+        _staging.copy(
+            txn.dbapi,
+            scratch,
+            target=target,
+            batch_size=txn.batch_size,
+            after_batch=txn.after_batch,
+        )
+    elif rows.height:
+        encoded = _bulk.encode(
+            name, rows, dialect=txn.dialect, district_id=txn.district_id, version=txn.version
+        )
+        _bulk.insert_rows(
+            txn.dbapi,
+            txn.dialect,
+            name,
+            encoded,
+            table=target,
+            batch_size=txn.batch_size,
+            after_batch=txn.after_batch,
+        )
+    unchanged = _unchanged(plan.tables[name], plan.olds[name]) if rehash else None
+    if unchanged is not None and unchanged.height:
+        # Keep the invariant "current rows carry the current version's tag".
+        p = _bulk.placeholder(txn.dialect)
+        _bulk.execute_many(
+            txn.dbapi,
+            f"UPDATE {_bulk.q(target)} SET row_hash = {p} WHERE district_id = {p} "
+            f"AND {_bulk.q('sourcedId')} = {p} AND valid_to IS NULL",
+            unchanged.select("row_hash", pl.lit(txn.district_id).alias("d"), "sourcedId"),
+            batch_size=txn.batch_size,
+            after_batch=txn.after_batch,
+        )
+
+
 def _staging_error(exc: BaseException) -> StoreError:
     return StoreError(
         f"Cannot stage the rows to publish in the temp directory {tempfile.gettempdir()}: {exc}",
@@ -469,9 +541,7 @@ class RosterVersions:
         """The publish transaction: claim ``version``, close rows, insert rows, commit."""
         tag = hash_tag()
         dialect = self.engine.dialect.name
-        p = _bulk.placeholder(dialect)
-        loaded_fresh: set[str] = set()
-        staged: list[str] = []
+        fresh: list[str] = []
         try:
             with self._raw(write=True, attach=tuple(scratches.values())) as (conn, dbapi):
                 # Claim the version number first: a concurrent publish of the same number
@@ -488,107 +558,20 @@ class RosterVersions:
                         hash_tag=tag,
                     )
                 )
-                fresh = (
-                    [
-                        n
-                        for n in plan.tables
-                        if _bulk.partition_state(dbapi, n, district_id) != "attached"
+                txn = _Txn(dbapi, dialect, district_id, version, batch_size, after_batch)
+                if dialect == "postgresql":
+                    fresh = [
+                        name
+                        for name in plan.tables
+                        if _bulk.partition_state(dbapi, name, district_id) != "attached"
                     ]
-                    if dialect == "postgresql"
-                    else []
-                )
-                if fresh:
-                    # The district has no rows of these entities yet: build their partitions
-                    # aside on connections of their own, then attach them here.
-                    loads = [
-                        _partitions.FreshLoad(
-                            name,
-                            plan.writes[name],
-                            partial(
-                                _bulk.encode,
-                                name,
-                                dialect=dialect,
-                                district_id=district_id,
-                                version=version,
-                            ),
-                        )
-                        for name in fresh
-                    ]
-                    staged.extend(fresh)
-                    _partitions.stage(
-                        self.engine,
-                        district_id,
-                        loads,
-                        batch_size=batch_size,
-                        after_batch=after_batch,
-                    )
-                    del loads
-                    for name in fresh:
-                        _partitions.attach(dbapi, name, district_id)
-                    loaded_fresh.update(fresh)
-                for name, table in plan.tables.items():
-                    if name in loaded_fresh:
-                        continue
-                    diff = plan.diffs[name]
-                    target = (
-                        partition_name(name, district_id)
-                        if dialect == "postgresql"
-                        else roster_table_name(name)
-                    )
-                    qt, sid = _bulk.q(target), _bulk.q("sourcedId")
-                    closing = pl.concat([diff.updated, diff.deleted]).sort()
-                    if closing.len():
-                        _bulk.close_rows(
-                            dbapi,
-                            dialect,
-                            table=target,
-                            district_id=district_id,
-                            version=version,
-                            ids=closing,
-                            batch_size=batch_size,
-                            after_batch=after_batch,
-                        )
-                    rows = plan.writes[name]
-                    if name in scratches:
-                        _staging.copy(
-                            dbapi,
-                            scratches[name],
-                            target=target,
-                            batch_size=batch_size,
-                            after_batch=after_batch,
-                        )
-                    elif rows.height:
-                        _bulk.insert_rows(
-                            dbapi,
-                            dialect,
-                            name,
-                            _bulk.encode(
-                                name,
-                                rows,
-                                dialect=dialect,
-                                district_id=district_id,
-                                version=version,
-                            ),
-                            table=target,
-                            batch_size=batch_size,
-                            after_batch=after_batch,
-                        )
-                    unchanged = _unchanged(table, plan.olds[name]) if base_tag != tag else None
-                    if unchanged is not None and unchanged.height:
-                        # Keep the invariant "current rows carry the current version's tag".
-                        _bulk.execute_many(
-                            dbapi,
-                            f"UPDATE {qt} SET row_hash = {p} WHERE district_id = {p} "
-                            f"AND {sid} = {p} AND valid_to IS NULL",
-                            unchanged.select(
-                                "row_hash", pl.lit(district_id).alias("d"), "sourcedId"
-                            ),
-                            batch_size=batch_size,
-                            after_batch=after_batch,
-                        )
+                    self._load_partitions(txn, plan, fresh)
+                for name in plan.tables:
+                    if name not in fresh:
+                        _write_entity(txn, name, plan, scratches.get(name), rehash=base_tag != tag)
         except BaseException as exc:
-            if staged:  # built aside but never attached: nothing may be left behind
-                _partitions.discard(self.engine, district_id, staged)
+            if fresh:  # built aside but never attached: nothing may be left behind
+                _partitions.discard(self.engine, district_id, fresh)
             if not isinstance(exc, IntegrityError):
                 raise
             raise PublishConflict(
@@ -604,12 +587,42 @@ class RosterVersions:
                 [
                     name
                     for name, c in plan.counts.items()
-                    if name not in loaded_fresh
+                    if name not in fresh
                     and c.changed
                     and c.changed >= ANALYZE_CHANGED_SHARE * max(c.total, c.deleted)
                 ],
             )
         return self.get_version(district_id, version)
+
+    def _load_partitions(self, txn: _Txn, plan: _Plan, fresh: list[str]) -> None:
+        """PostgreSQL: the district has no rows of the ``fresh`` entities yet; build their
+        partitions aside on connections of their own, then attach them in ``txn``."""
+        if not fresh:
+            return
+        loads = [
+            _partitions.FreshLoad(
+                name,
+                plan.writes[name],
+                partial(
+                    _bulk.encode,
+                    name,
+                    dialect=txn.dialect,
+                    district_id=txn.district_id,
+                    version=txn.version,
+                ),
+            )
+            for name in fresh
+        ]
+        _partitions.stage(
+            self.engine,
+            txn.district_id,
+            loads,
+            batch_size=txn.batch_size,
+            after_batch=txn.after_batch,
+        )
+        del loads
+        for name in fresh:
+            _partitions.attach(txn.dbapi, name, txn.district_id)
 
     def _analyze(self, district_id: int, entities: list[str]) -> None:
         """Refresh PostgreSQL's planner statistics of the district partitions a publish changed.
