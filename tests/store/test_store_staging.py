@@ -3,7 +3,11 @@ empty roster tables by SQLite's transfer optimization, or in row batches into fi
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -218,6 +222,41 @@ def test_a_scratch_that_cannot_be_written_raises_the_error_a_publish_translates(
     tables = {name: roster_table_name(name) for name in frames}
     with pytest.raises(_staging.StagingError, match=r"failed to open .*gone"):
         _staging.build(tmp_path / "gone", frames, tables, {})
+
+
+def test_a_publish_removes_what_killed_publishes_on_this_host_left(
+    sqlite_store: Store,
+    make_roster: Callable[..., Roster],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Scratch directories are named by host and process: those of dead processes on this host
+    go; a live process's, and another host's (a shared TMPDIR), stay."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    dead = _finished_pid()
+    host = socket.gethostname()
+    leftovers = {
+        "dead": temp / f"{_staging.SCRATCH_PREFIX}{host}-{dead}-x1",
+        "live": temp / f"{_staging.SCRATCH_PREFIX}{host}-{os.getpid()}-x2",
+        "elsewhere": temp / f"{_staging.SCRATCH_PREFIX}other-host-{dead}-x3",
+    }
+    for path in leftovers.values():
+        path.mkdir()
+        (path / "users.db").write_bytes(b"rows")
+    district = sqlite_store.create_district("Springfield")
+    sqlite_store.publish(district.id, make_roster())
+    assert sorted(p.name for p in temp.iterdir()) == sorted(
+        leftovers[k].name for k in ("live", "elsewhere")
+    )
+
+
+def _finished_pid() -> int:
+    """The ID of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
 
 
 def test_the_store_can_attach_a_scratch_per_entity() -> None:

@@ -16,7 +16,6 @@ insert are first built into scratch files that the transaction attaches and copi
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -34,7 +33,6 @@ from rostersync.errors import (
     FatalError,
     PublishConflict,
     SourceDataError,
-    StoreError,
     VersionNotFound,
 )
 from rostersync.model import ENTITIES, Roster, conform
@@ -253,14 +251,6 @@ def _write_entity(
         )
 
 
-def _staging_error(exc: BaseException) -> StoreError:
-    return StoreError(
-        f"Cannot stage the rows to publish in the temp directory {tempfile.gettempdir()}: {exc}",
-        hint="free space there, or point TMPDIR at a directory with room "
-        "(about 250 bytes per roster row); nothing was published",
-    )
-
-
 class RosterVersions:
     """Versioned roster operations of :class:`~rostersync.store.Store` (a mixin)."""
 
@@ -472,7 +462,7 @@ class RosterVersions:
         with ExitStack() as cleanup:
             scratches: dict[str, _staging.Scratch] = {}
             if dialect == "sqlite" and _staging.AVAILABLE:
-                scratch_dir = cleanup.enter_context(self._scratch_directory())
+                scratch_dir = cleanup.enter_context(_staging.directory())
                 scratches = self._stage(scratch_dir, district_id, version, plan)
             return self._write(
                 district_id,
@@ -486,19 +476,6 @@ class RosterVersions:
                 batch_size=batch_size,
                 after_batch=after_batch,
             )
-
-    @staticmethod
-    @contextmanager
-    def _scratch_directory() -> Iterator[Path]:
-        """A temporary directory for a SQLite publish's scratch files, removed after it."""
-        try:
-            directory = tempfile.TemporaryDirectory(
-                prefix="rostersync-publish-", ignore_cleanup_errors=True
-            )
-        except OSError as exc:
-            raise _staging_error(exc) from exc
-        with directory as name:
-            yield Path(name)
 
     def _stage(
         self, directory: Path, district_id: int, version: int, plan: _Plan
@@ -522,7 +499,7 @@ class RosterVersions:
         try:
             return _staging.build(directory, frames, tables, wholes)
         except (OSError, _staging.StagingError) as exc:
-            raise _staging_error(exc) from exc
+            raise _staging.error(exc) from exc
 
     def _write(
         self,

@@ -23,14 +23,20 @@ roster table's whole scratch is transfer-compatible with the store's table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from rostersync.errors import StoreError
 from rostersync.store._bulk import insert_columns, q
 from rostersync.store.engine import SQLITE_PAGE_BYTES
 
@@ -48,6 +54,55 @@ except ImportError:  # pragma: no cover - guards a broken install
 WORKERS = 2
 #: Page cache of a scratch connection: SQLite sorts index keys in memory up to this size.
 _CACHE_KIB = 256 * 1024
+
+
+#: Start of a scratch directory's name; the host and process ID follow.
+SCRATCH_PREFIX = "rostersync-publish-"
+
+
+def error(exc: BaseException) -> StoreError:
+    """The one-line error of a scratch file that could not be made or written."""
+    return StoreError(
+        f"Cannot stage the rows to publish in the temp directory {tempfile.gettempdir()}: {exc}",
+        hint="free space there, or point TMPDIR at a directory with room "
+        "(about 250 bytes per roster row); nothing was published",
+    )
+
+
+@contextmanager
+def directory() -> Iterator[Path]:
+    """A temporary directory for one publish's scratch files, removed when it ends.
+
+    Its name carries the host and process ID, so that a publish also removes what publishes
+    killed on this host left behind (a mega district's scratch files take 1.7 GB).
+    """
+    own = f"{SCRATCH_PREFIX}{socket.gethostname()}-"
+    try:
+        _remove_leftovers(Path(tempfile.gettempdir()), own)
+        made = tempfile.TemporaryDirectory(
+            prefix=f"{own}{os.getpid()}-", ignore_cleanup_errors=True
+        )
+    except OSError as exc:
+        raise error(exc) from exc
+    with made as name:
+        yield Path(name)
+
+
+def _remove_leftovers(temp: Path, own: str) -> None:
+    for path in temp.glob(f"{own}*-*"):
+        pid = path.name[len(own) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @dataclass(frozen=True)
