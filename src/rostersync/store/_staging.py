@@ -161,8 +161,12 @@ def build(
         futures = [
             pool.submit(_write, job, frames[job.entity], wholes.get(job.entity)) for job in jobs
         ]
-        for future in futures:
-            future.result()
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # the files not started yet are not needed
+            raise
     return {job.entity: job for job in jobs}
 
 
