@@ -231,7 +231,7 @@ def test_a_publish_removes_what_killed_publishes_on_this_host_left(
     tmp_path: Path,
 ) -> None:
     """Scratch directories are named by host and process: those of dead processes on this host
-    go; a live process's, and another host's (a shared TMPDIR), stay."""
+    go; a live process's, and other hosts' (a shared TMPDIR), stay."""
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
@@ -241,6 +241,7 @@ def test_a_publish_removes_what_killed_publishes_on_this_host_left(
         "dead": temp / f"{_staging.SCRATCH_PREFIX}{host}-{dead}-x1",
         "live": temp / f"{_staging.SCRATCH_PREFIX}{host}-{os.getpid()}-x2",
         "elsewhere": temp / f"{_staging.SCRATCH_PREFIX}other-host-{dead}-x3",
+        "similar host": temp / f"{_staging.SCRATCH_PREFIX}{host}-{dead}-{dead}-x4",
     }
     for path in leftovers.values():
         path.mkdir()
@@ -248,7 +249,7 @@ def test_a_publish_removes_what_killed_publishes_on_this_host_left(
     district = sqlite_store.create_district("Springfield")
     sqlite_store.publish(district.id, make_roster())
     assert sorted(p.name for p in temp.iterdir()) == sorted(
-        leftovers[k].name for k in ("live", "elsewhere")
+        leftovers[k].name for k in ("live", "elsewhere", "similar host")
     )
 
 

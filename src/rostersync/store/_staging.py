@@ -90,8 +90,10 @@ def directory() -> Iterator[Path]:
 
 def _remove_leftovers(temp: Path, own: str) -> None:
     for path in temp.glob(f"{own}*-*"):
-        pid = path.name[len(own) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        # "<pid>-<random>", and the random part has no "-": a host named like this one plus
+        # "-<digits>" does not pass for it.
+        pid, _, rest = path.name[len(own) :].partition("-")
+        if pid.isdigit() and "-" not in rest and not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
 
