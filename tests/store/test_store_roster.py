@@ -207,3 +207,48 @@ def test_hashes_from_another_polars_release_are_recomputed(
         .equals(expected.sort("sourcedId"))
     )
     assert all(d.is_empty for d in store.diff_versions(district.id, 1, 2).values())
+
+
+def test_hashes_read_in_chunks_match_the_rows(
+    store: Store, make_roster: Callable[..., Roster], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The diff's hash read (aggregates over ranges of heap pages on PostgreSQL, of rowids on
+    SQLite) returns every current row of the district once, whatever characters the IDs hold,
+    across many ranges and beside another district's rows."""
+    from rostersync.store import _bulk
+
+    monkeypatch.setattr(_bulk, "_HASH_CHUNK_PAGES", 1)
+    monkeypatch.setattr(_bulk, "_HASH_CHUNK_ROWS", 7)
+    store.publish(store.create_district("Shelbyville").id, make_roster(n_users=50, seed=9))
+    district = store.create_district("Springfield")
+    roster = make_roster(n_users=300, seed=5)
+    odd = ["a,b", 'q"uote', "new\nline", "tab\there", "Zoë-李", "back\\slash", " ", "[]", "\\u0041"]
+    if store.engine.dialect.name == "sqlite":
+        odd.append("nul\x00byte")  # PostgreSQL text cannot hold it
+    users = roster["users"]
+    roster["users"] = users.with_columns(
+        users["sourcedId"].scatter(list(range(len(odd))), odd).alias("sourcedId")
+    )
+    store.publish(district.id, roster)
+    changed = dict(roster)
+    changed["users"] = roster["users"].with_columns(
+        pl.when(pl.col("sourcedId").is_in(odd[:3]))
+        .then(pl.lit("X"))
+        .otherwise("givenName")
+        .alias("givenName")
+    )
+    version = store.publish(district.id, changed)
+    assert version.counts["users"].as_dict() == {
+        "total": 300,
+        "added": 0,
+        "updated": 3,
+        "deleted": 0,
+    }
+    stored = store.read_current_hashes(district.id, "users").sort("sourcedId")
+    expected = changed["users"].select("sourcedId", row_hashes("users", changed["users"]))
+    assert stored.equals(expected.sort("sourcedId"))
+    only_orgs = empty_roster()
+    only_orgs["orgs"] = roster["orgs"]
+    ogdenville = store.create_district("Ogdenville")
+    store.publish(ogdenville.id, only_orgs)
+    assert store.read_current_hashes(ogdenville.id, "users").is_empty()

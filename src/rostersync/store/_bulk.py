@@ -263,12 +263,51 @@ def read_hashes(
     """``sourcedId, row_hash`` of one entity's rows as of ``version`` (None: current)."""
     if dialect == "postgresql":
         return _read_hashes_pg(dbapi_conn, entity, district_id, version)
-    sql = (
-        f"SELECT {q('sourcedId')}, row_hash FROM {q(roster_table_name(entity))} "
-        f"WHERE {version_filter(district_id, version)}"
+    return _read_hashes_sqlite(dbapi_conn, entity, district_id, version)
+
+
+#: Rowids of a SQLite roster table read per query by ``_read_hashes_sqlite``.
+_HASH_CHUNK_ROWS = 1_000_000
+
+
+def _read_hashes_sqlite(
+    dbapi_conn: Any, entity: str, district_id: int, version: int | None
+) -> pl.DataFrame:
+    """The hashes a SQLite publish diffs against, read as a few JSON arrays.
+
+    Each query aggregates a range of rowids into two JSON arrays (SQLite escapes the IDs,
+    whatever they hold; both arrays follow the same row order), which Polars parses in Rust.
+    ``NOT INDEXED`` keeps it a scan in rowid order: left to itself, SQLite answered
+    ``district_id = ? AND valid_to IS NULL`` through a partial lookup index and fetched every
+    row by rowid, 9.8 s instead of 2.5 s for a mega district's 6M enrollments. The ranges
+    cover the whole table, other districts' rows included: a SQLite store usually holds one.
+    """
+    table = q(roster_table_name(entity))
+    where = version_filter(district_id, version)
+    ids: list[str] = []
+    hashes: list[str] = []
+    cursor = dbapi_conn.cursor()
+    try:
+        low, high = cursor.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
+        for start in range(low or 0, (high or -1) + 1, _HASH_CHUNK_ROWS):
+            chunk_ids, chunk_hashes = cursor.execute(
+                f"SELECT json_group_array({q('sourcedId')}), json_group_array(row_hash) "
+                f"FROM {table} NOT INDEXED WHERE rowid >= ? AND rowid < ? AND {where}",
+                (start, start + _HASH_CHUNK_ROWS),
+            ).fetchone()
+            if chunk_ids != "[]":
+                ids.append(chunk_ids)
+                hashes.append(chunk_hashes)
+    finally:
+        cursor.close()
+    if not ids:
+        return pl.DataFrame(schema=_HASH_SCHEMA)
+    return pl.DataFrame(
+        {
+            "sourcedId": pl.Series(ids).str.json_decode(pl.List(pl.Utf8)).explode(),
+            "row_hash": pl.Series(hashes).str.json_decode(pl.List(pl.Int64)).explode(),
+        }
     )
-    schema = pl.Schema({"sourcedId": pl.Utf8(), "row_hash": pl.Int64()})
-    return _fetch(dbapi_conn, dialect, sql, schema)
 
 
 def partition_state(dbapi_conn: Any, entity: str, district_id: int) -> str:
