@@ -96,3 +96,22 @@ def test_postgres_urls_use_psycopg3() -> None:
         engine = make_engine(url)
         assert isinstance(engine, sa.Engine)
         assert engine.dialect.driver == "psycopg"
+
+
+def test_a_full_disk_says_to_free_space_where_the_store_lives(tmp_path: Path) -> None:
+    """The driver's "disk is full" gets a hint about space, not about reaching the database."""
+    import sqlite3
+
+    from rostersync.store.engine import unavailable
+
+    sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    full = unavailable(sqlite_engine, sqlite3.OperationalError("database or disk is full"))
+    assert "database or disk is full" in str(full)
+    assert f"free disk space where the store lives ({tmp_path})" in (full.hint or "")
+    server = make_engine("postgresql+psycopg://rostersync@127.0.0.1:1/roster")
+    pg_full = unavailable(server, OSError("could not extend file: No space left on device"))
+    assert "free disk space on the database server" in (pg_full.hint or "")
+    refused = unavailable(server, OSError("connection refused"))
+    assert "running and reachable" in (refused.hint or "")
+    sqlite_engine.dispose()
+    server.dispose()

@@ -136,12 +136,24 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(orig).__name__
 
 
+#: How SQLite and PostgreSQL say the disk under the store is full.
+_DISK_FULL = ("disk is full", "no space left on device")
+
+
 def unavailable(engine: Engine, exc: BaseException) -> StoreUnavailable:
     """Translate a driver error into the one-line error an admin sees."""
+    reason = _first_line(exc)
+    if any(words in reason.lower() for words in _DISK_FULL):
+        where = sqlite_path(engine)
+        hint = (
+            f"free disk space where the store lives ({where.parent})"
+            if where is not None
+            else "free disk space on the database server"
+        ) + "; nothing of the interrupted write was kept"
+    else:
+        hint = f"check that the database is running and reachable, or fix {SETTING}"
     return StoreUnavailable(
-        f"Cannot use the store at {describe(engine)}: {_first_line(exc)}",
-        setting=SETTING,
-        hint=f"check that the database is running and reachable, or fix {SETTING}",
+        f"Cannot use the store at {describe(engine)}: {reason}", setting=SETTING, hint=hint
     )
 
 
