@@ -20,7 +20,7 @@ from rostersync.model import ENTITIES, Roster
 from rostersync.store import Store, _bulk, _staging, make_engine
 from rostersync.store._hashing import row_hashes
 from rostersync.store.engine import SQLITE_PAGE_BYTES
-from rostersync.store.schema import roster_table_name, roster_tables
+from rostersync.store.schema import roster_tables
 
 RosterEqual = Callable[[Roster, Roster], None]
 
@@ -66,12 +66,12 @@ def _stage(
     """Whole scratch files of ``frames``, from the store's definitions (``indexes=False``:
     without the tables' indexes)."""
     directory.mkdir()
-    tables = {name: roster_table_name(name) for name in frames}
     with sqlite3.connect(store_path) as conn:
-        wholes = {name: _staging.definition(conn, table) for name, table in tables.items()}
+        wholes = _staging.wholes(conn, list(frames))
+    assert set(wholes) == set(frames)  # a fresh store: every table is empty
     if not indexes:
         wholes = {name: ddl[:1] for name, ddl in wholes.items()}
-    return _staging.build(directory, frames, tables, wholes)
+    return _staging.build(directory, frames, wholes)
 
 
 def _opcodes(conn: sqlite3.Connection, sql: str) -> set[str]:
@@ -90,14 +90,13 @@ def test_every_whole_scratch_is_copied_by_the_transfer_optimization(
     conn = sqlite3.connect(store_path)
     try:
         for name in ENTITIES:
-            target = roster_table_name(name)
             conn.execute(f"ATTACH DATABASE ? AS {whole[name].schema}", (whole[name].path,))
-            assert "RowData" in _opcodes(conn, _staging.copy_sql(whole[name], target)), name
+            assert "RowData" in _opcodes(conn, _staging.copy_sql(whole[name])), name
             conn.execute(f"DETACH DATABASE {whole[name].schema}")
             if not roster_tables[name].indexes:  # the primary key is part of the table
                 continue
             conn.execute(f"ATTACH DATABASE ? AS {bare[name].schema}", (bare[name].path,))
-            assert "RowData" not in _opcodes(conn, _staging.copy_sql(bare[name], target)), name
+            assert "RowData" not in _opcodes(conn, _staging.copy_sql(bare[name])), name
             conn.execute(f"DETACH DATABASE {bare[name].schema}")
     finally:
         conn.close()
@@ -127,10 +126,8 @@ def test_a_whole_scratch_copied_into_a_table_filled_meanwhile_is_still_exact(
             "hash_tag) VALUES (?, 1, '2026-01-01 00:00:00', 'published', '{}', ?)",
             (second.id, sqlite_store.get_version(first.id).hash_tag),
         )
-        for name, scratch in scratches.items():
-            _staging.copy(
-                conn, scratch, target=roster_table_name(name), batch_size=7, after_batch=list
-            )
+        for scratch in scratches.values():
+            _staging.copy(conn, scratch, batch_size=7, after_batch=list)
         conn.execute("COMMIT")
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     finally:
@@ -219,9 +216,8 @@ def test_a_scratch_that_cannot_be_written_raises_the_error_a_publish_translates(
     """The driver's own error (here: no such directory) is what ``publish`` turns into the
     one-line ``StoreError`` above, and no worker is left writing."""
     frames = _encoded(make_roster(), 1)
-    tables = {name: roster_table_name(name) for name in frames}
     with pytest.raises(_staging.StagingError, match=r"failed to open .*gone"):
-        _staging.build(tmp_path / "gone", frames, tables, {})
+        _staging.build(tmp_path / "gone", frames, {})
 
 
 def test_a_publish_removes_what_killed_publishes_on_this_host_left(

@@ -1,7 +1,7 @@
 """Bulk movement of roster rows between Polars and the database, on each backend's fast path.
 
 Writes: PostgreSQL gets ``COPY … FROM STDIN`` fed with Polars-written CSV; SQLite copies the
-rows ``_staging`` built (or, without its driver, gets ``executemany`` of tuples from Polars).
+rows ``_staging`` built.
 Reads: SQLite is fetched in large batches into columns; PostgreSQL streams
 ``COPY (SELECT …) TO STDOUT`` CSV into ``pl.read_csv``. Both go through one storage encoding:
 dates and timestamps as ISO text (UTC), booleans as integers/booleans, lists as JSON arrays, so
@@ -69,7 +69,6 @@ def insert_columns(entity: str) -> list[str]:
 
 def insert_rows(
     dbapi_conn: Any,
-    dialect: str,
     entity: str,
     rows: pl.DataFrame,
     *,
@@ -77,34 +76,26 @@ def insert_rows(
     batch_size: int,
     after_batch: Callable[[], None],
 ) -> None:
-    """Insert encoded rows into ``table`` in batches; ``after_batch`` runs between batches
-    (fault injection)."""
-    table = q(table)
+    """PostgreSQL: COPY encoded rows into ``table``; ``after_batch`` runs between batches
+    (fault injection). SQLite inserts what ``_staging`` built instead."""
+    # psycopg is the postgres extra: imported here, so a SQLite-only install works.
+    from psycopg.copy import QueuedLibpqWriter
+
     cols = ", ".join(q(c) for c in insert_columns(entity))
+    sql = f"COPY {q(table)} ({cols}) FROM STDIN (FORMAT csv)"
     cursor = dbapi_conn.cursor()
     try:
-        if dialect == "sqlite":
-            marks = ", ".join("?" for _ in rows.columns)
-            sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+        # One COPY for all batches; a writer thread sends each batch while Polars formats
+        # the next, so the client's CSV work overlaps the server's parsing. Polars quotes
+        # empty strings, so an unquoted empty field is a NULL exactly as COPY reads it.
+        with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
             for offset in range(0, rows.height, batch_size):
-                cursor.executemany(sql, rows.slice(offset, batch_size).iter_rows())
+                buffer = io.BytesIO()
+                rows.slice(offset, batch_size).write_csv(
+                    buffer, include_header=False, quote_style="necessary"
+                )
+                copy.write(buffer.getbuffer())
                 after_batch()
-        else:
-            # psycopg is the postgres extra: imported here, so a SQLite-only install works.
-            from psycopg.copy import QueuedLibpqWriter
-
-            sql = f"COPY {table} ({cols}) FROM STDIN (FORMAT csv)"
-            # One COPY for all batches; a writer thread sends each batch while Polars formats
-            # the next, so the client's CSV work overlaps the server's parsing. Polars quotes
-            # empty strings, so an unquoted empty field is a NULL exactly as COPY reads it.
-            with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
-                for offset in range(0, rows.height, batch_size):
-                    buffer = io.BytesIO()
-                    rows.slice(offset, batch_size).write_csv(
-                        buffer, include_header=False, quote_style="necessary"
-                    )
-                    copy.write(buffer.getbuffer())
-                    after_batch()
     finally:
         cursor.close()
 

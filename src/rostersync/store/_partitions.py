@@ -142,7 +142,6 @@ def stage(
             with engine.connect() as conn, conn.begin():
                 _bulk.insert_rows(
                     conn.connection.driver_connection,
-                    "postgresql",
                     load.entity,
                     load.encode(rows),
                     table=partition_name(load.entity, district),

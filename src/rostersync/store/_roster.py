@@ -29,12 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from rostersync.errors import (
-    FatalError,
-    PublishConflict,
-    SourceDataError,
-    VersionNotFound,
-)
+from rostersync.errors import FatalError, PublishConflict, SourceDataError, VersionNotFound
 from rostersync.model import ENTITIES, Roster, conform
 from rostersync.store import _bulk, _partitions, _staging
 from rostersync.store._hashing import hash_tag, row_hashes
@@ -52,11 +47,7 @@ from rostersync.store.records import (
     now_utc,
     utc,
 )
-from rostersync.store.schema import (
-    partition_name,
-    roster_table_name,
-    roster_versions,
-)
+from rostersync.store.schema import partition_name, roster_table_name, roster_versions
 
 #: Rows per executemany / COPY batch during a publish.
 DEFAULT_BATCH_SIZE = 50_000
@@ -156,11 +147,6 @@ class _Plan:
     writes: dict[str, pl.DataFrame]
 
 
-def _has_rows(dbapi: Any, table: str) -> bool:
-    """Whether a roster table holds any row (of any district, any version)."""
-    return dbapi.execute(f"SELECT 1 FROM {_bulk.q(table)} LIMIT 1").fetchone() is not None
-
-
 def _changes(table: pl.DataFrame, old: pl.DataFrame) -> tuple[VersionDiff, pl.DataFrame]:
     """The diff of a candidate table against the base version's hashes, and the rows to
     insert (the added and updated records, sorted by sourcedId)."""
@@ -217,20 +203,13 @@ def _write_entity(
         )
     rows = plan.writes[name]
     if scratch is not None:
-        _staging.copy(
-            txn.dbapi,
-            scratch,
-            target=target,
-            batch_size=txn.batch_size,
-            after_batch=txn.after_batch,
-        )
-    elif rows.height:
+        _staging.copy(txn.dbapi, scratch, batch_size=txn.batch_size, after_batch=txn.after_batch)
+    elif rows.height:  # PostgreSQL, into the district's attached partition
         encoded = _bulk.encode(
             name, rows, dialect=txn.dialect, district_id=txn.district_id, version=txn.version
         )
         _bulk.insert_rows(
             txn.dbapi,
-            txn.dialect,
             name,
             encoded,
             table=target,
@@ -461,7 +440,7 @@ class RosterVersions:
         del changes
         with ExitStack() as cleanup:
             scratches: dict[str, _staging.Scratch] = {}
-            if dialect == "sqlite" and _staging.AVAILABLE:
+            if dialect == "sqlite":
                 scratch_dir = cleanup.enter_context(_staging.directory())
                 scratches = self._stage(scratch_dir, district_id, version, plan)
             return self._write(
@@ -483,13 +462,8 @@ class RosterVersions:
         """SQLite: build the rows to insert into scratch files (see ``_staging``); entities
         whose roster table is still empty are built whole, indexes included."""
         writes = {name: rows for name, rows in plan.writes.items() if rows.height}
-        tables = {name: roster_table_name(name) for name in writes}
         with self._raw(write=False) as (_conn, dbapi):
-            wholes = {
-                name: _staging.definition(dbapi, table)
-                for name, table in tables.items()
-                if not _has_rows(dbapi, table)
-            }
+            wholes = _staging.wholes(dbapi, list(writes))
         frames = {
             name: _bulk.encode(
                 name, rows, dialect="sqlite", district_id=district_id, version=version
@@ -497,7 +471,7 @@ class RosterVersions:
             for name, rows in writes.items()
         }
         try:
-            return _staging.build(directory, frames, tables, wholes)
+            return _staging.build(directory, frames, wholes)
         except (OSError, _staging.StagingError) as exc:
             raise _staging.error(exc) from exc
 

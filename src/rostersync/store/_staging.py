@@ -34,21 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import adbc_driver_sqlite.dbapi as _adbc_sqlite
 import polars as pl
 
 from rostersync.errors import StoreError
 from rostersync.store._bulk import insert_columns, q
 from rostersync.store.engine import SQLITE_PAGE_BYTES
+from rostersync.store.schema import roster_table_name
 
-try:  # the driver is a dependency; without it, publishes bind rows through sqlite3
-    import adbc_driver_sqlite.dbapi as _adbc_sqlite
-
-    AVAILABLE = True
-    #: What the driver raises (a full disk, an unwritable temp directory…).
-    StagingError: type[Exception] = _adbc_sqlite.Error
-except ImportError:  # pragma: no cover - guards a broken install
-    AVAILABLE = False
-    StagingError = OSError
+#: What the driver raises (a full disk, an unwritable temp directory…).
+StagingError: type[Exception] = _adbc_sqlite.Error
 
 #: Scratch files built at once (one thread and one ADBC connection each).
 WORKERS = 2
@@ -110,7 +105,7 @@ def _alive(pid: int) -> bool:
 @dataclass(frozen=True)
 class Scratch:
     """One entity's staged rows: a scratch file, the schema name the publish attaches it
-    as, the table inside it (named as the roster table), and whether it is ``whole``."""
+    as, the table inside it and in the store (the roster table), and whether it is ``whole``."""
 
     entity: str
     path: str
@@ -118,6 +113,22 @@ class Scratch:
     table: str
     whole: bool
     rows: int
+
+    @property
+    def source(self) -> str:
+        """The scratch table as the publish transaction names it."""
+        return f"{self.schema}.{q(self.table)}"
+
+
+def wholes(dbapi_conn: Any, entities: list[str]) -> dict[str, list[str]]:
+    """The ``definition`` of each of ``entities`` whose roster table holds no row yet (of any
+    district, any version): those are staged whole."""
+    out = {}
+    for entity in entities:
+        table = roster_table_name(entity)
+        if dbapi_conn.execute(f"SELECT 1 FROM {q(table)} LIMIT 1").fetchone() is None:
+            out[entity] = definition(dbapi_conn, table)
+    return out
 
 
 def definition(dbapi_conn: Any, table: str) -> list[str]:
@@ -138,14 +149,13 @@ def definition(dbapi_conn: Any, table: str) -> list[str]:
 def build(
     directory: Path,
     frames: dict[str, pl.DataFrame],
-    tables: dict[str, str],
     wholes: dict[str, list[str]],
 ) -> dict[str, Scratch]:
     """Write each entity's encoded rows (``frames``) into a scratch file in ``directory``.
 
-    ``tables`` names each entity's roster table; ``wholes`` maps the entities to build whole
-    to their ``definition``. The largest entities start first, so the two workers finish
-    together. Returns when every file is complete and closed (or raises the first error).
+    ``wholes`` maps the entities to build whole to their ``definition``. The largest entities
+    start first, so the two workers finish together. Returns when every file is complete and
+    closed (or raises the first error).
     """
     order = sorted(frames, key=lambda name: -frames[name].height)
     jobs = [
@@ -153,7 +163,7 @@ def build(
             entity=name,
             path=str(directory / f"{name}.db"),
             schema=f"rostersync_stage_{i}",
-            table=tables[name],
+            table=roster_table_name(name),
             whole=name in wholes,
             rows=frames[name].height,
         )
@@ -194,36 +204,34 @@ def _write(job: Scratch, frame: pl.DataFrame, ddl: list[str] | None) -> None:
             cursor.execute(index)
 
 
-def copy_sql(scratch: Scratch, target: str) -> str:
-    """The statement that copies a whole scratch into the empty ``target`` table.
+def copy_sql(scratch: Scratch) -> str:
+    """The statement that copies a whole scratch into the store's empty roster table.
 
     Exactly ``INSERT INTO t SELECT * FROM s.t``: a column list or a WHERE clause would turn
     the transfer optimization off.
     """
-    return f"INSERT INTO main.{q(target)} SELECT * FROM {scratch.schema}.{q(scratch.table)}"
+    return f"INSERT INTO main.{q(scratch.table)} SELECT * FROM {scratch.source}"
 
 
 def copy(
     dbapi_conn: Any,
     scratch: Scratch,
     *,
-    target: str,
     batch_size: int,
     after_batch: Callable[[], None],
 ) -> None:
-    """Copy a scratch's rows into ``target`` (inside the publish transaction)."""
+    """Copy a scratch's rows into the store's roster table (inside the publish transaction)."""
     cursor = dbapi_conn.cursor()
     try:
         if scratch.whole:
             # Into a table that is still empty, one transfer; if another district's publish
             # filled it meanwhile, SQLite falls back to inserting row by row (still correct).
-            cursor.execute(copy_sql(scratch, target))
+            cursor.execute(copy_sql(scratch))
             after_batch()
             return
         cols = ", ".join(q(c) for c in insert_columns(scratch.entity))
         sql = (
-            f"INSERT INTO main.{q(target)} ({cols}) SELECT {cols} "
-            f"FROM {scratch.schema}.{q(scratch.table)} "
+            f"INSERT INTO main.{q(scratch.table)} ({cols}) SELECT {cols} FROM {scratch.source} "
             "WHERE rowid > ? AND rowid <= ? ORDER BY rowid"
         )
         for offset in range(0, scratch.rows, batch_size):
