@@ -128,7 +128,10 @@ def stage(
     batch_size: int,
     after_batch: Callable[[], None],
 ) -> None:
-    """Build the district's partitions of ``loads`` as committed, unattached tables."""
+    """Build the district's partitions of ``loads`` as committed, unattached tables.
+
+    On failure some may exist: the publish drops them with ``discard`` (it also does after a
+    failure later in its transaction)."""
     staging = _Staging(engine)
     district = int(district_id)
     lock = threading.Lock()
@@ -186,11 +189,8 @@ def stage(
     try:
         with ThreadPoolExecutor(len(loads), thread_name_prefix="rostersync-flow") as flows:
             staging.wait([flows.submit(flow, load) for load in biggest_first])
-    except BaseException:
-        discard(engine, district_id, [load.entity for load in loads])
-        raise
     finally:
-        staging.steps.shutdown(wait=True)
+        staging.steps.shutdown(wait=True)  # the caller ``discard``s whatever a failure left
 
 
 def attach(dbapi_conn: Any, entity: str, district_id: int) -> None:
