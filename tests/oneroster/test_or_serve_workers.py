@@ -170,3 +170,48 @@ def test_workers_stop_when_the_supervisor_is_killed(
         assert time.monotonic() < deadline, "workers outlived their supervisor"
         time.sleep(0.2)
     assert _listening(port) == 0
+
+
+UNREACHABLE = "postgresql+psycopg://rostersync@127.0.0.1:1/roster"
+
+
+def test_an_unreachable_store_is_one_line_with_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As with one worker: the store is checked before any worker starts."""
+    monkeypatch.setenv("ROSTERSYNC_DATABASE_URL", UNREACHABLE)
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "rostersync", "serve", "--port", str(port), "--workers", "2"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Cannot use the store" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker whose store is unreachable when it starts says so in one line and exits; the
+    supervisor then stops, instead of restarting it in a loop."""
+    monkeypatch.setenv("ROSTERSYNC_DATABASE_URL", UNREACHABLE)
+    script = f"""
+from rostersync.errors import FatalError
+from rostersync.web.workers import serve_workers
+try:
+    serve_workers(2, "127.0.0.1", {free_port()}, {{}})
+except FatalError as exc:
+    print("stopped:", exc)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "stopped: a web worker could not start" in result.stdout
+    assert "error: Cannot use the store" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -42,6 +42,7 @@ def register(app: typer.Typer) -> None:
         """Serve the OneRoster 1.1/1.2 provider and the web app over HTTP."""
         import uvicorn
 
+        from rostersync.store import open_store
         from rostersync.web import create_app
         from rostersync.web.app import tune_gc
         from rostersync.web.workers import BALANCES, serve_workers
@@ -74,6 +75,9 @@ def register(app: typer.Typer) -> None:
                 tune_gc()
                 uvicorn.run(web_app, **options)
             elif BALANCES:
+                # The workers build the app themselves: open the store here first, so an
+                # unreachable database is this one line, as with one worker.
+                open_store(settings).dispose()
                 # A socket per worker, so the kernel spreads connections evenly (web/workers).
                 local = {k: v for k, v in options.items() if k not in ("host", "port")}
                 try:
@@ -84,6 +88,7 @@ def register(app: typer.Typer) -> None:
                         hint="choose another --port or stop what is using this one",
                     ) from exc
             else:
+                open_store(settings).dispose()  # as above
                 uvicorn.run(
                     "rostersync.web.app:app_from_environment",
                     factory=True,

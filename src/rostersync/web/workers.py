@@ -10,7 +10,9 @@ connections across them evenly.
 The parent only supervises: it starts the workers, restarts one that dies, and on SIGINT or
 SIGTERM stops them all (each finishes its requests in flight, as uvicorn does) and exits. A
 worker whose supervisor disappears (SIGKILL, OOM) stops by itself.
-Platforms without ``SO_REUSEPORT`` load balancing fall back to uvicorn's own supervisor.
+A worker that cannot build the app says why in one line and the supervisor stops, instead of
+restarting it in a loop. Platforms without ``SO_REUSEPORT`` load balancing fall back to
+uvicorn's own supervisor.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import threading
 import time
 from types import FrameType
 from typing import Any
+
+from rostersync.errors import FatalError
 
 #: Where the kernel balances connections across sockets sharing a port.
 BALANCES = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
@@ -54,14 +58,25 @@ def _follow_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+#: Exit code of a worker that could not build the app (the store became unreachable…).
+STARTUP_FAILED = 3
+
+
 def _worker(host: str, port: int, options: dict[str, Any], parent: int) -> None:
     """One worker process: its own socket, uvicorn serving the app built from the environment."""
     import uvicorn
 
+    from rostersync.errors import RostersyncError
+    from rostersync.web.app import app_from_environment
+
     threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
+    try:
+        app = app_from_environment()
+    except RostersyncError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(STARTUP_FAILED)
     sock = listening_socket(host, port)
-    config = uvicorn.Config("rostersync.web.app:app_from_environment", factory=True, **options)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
 
 
 def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -> None:
@@ -93,8 +108,11 @@ def serve_workers(workers: int, host: str, port: int, options: dict[str, Any]) -
         while not stopping:
             time.sleep(POLL_SECONDS)
             for i, process in enumerate(processes):
-                if not process.is_alive() and not stopping:
-                    processes[i] = start()  # a worker died (crash, OOM kill): replace it
+                if process.is_alive() or stopping:
+                    continue
+                if process.exitcode == STARTUP_FAILED:  # it said why; a new one would too
+                    raise FatalError("a web worker could not start (its error is above)")
+                processes[i] = start()  # a worker died (crash, OOM kill): replace it
     finally:
         for process in processes:
             if process.is_alive() and process.pid is not None:
