@@ -209,16 +209,21 @@ def test_hashes_from_another_polars_release_are_recomputed(
     assert all(d.is_empty for d in store.diff_versions(district.id, 1, 2).values())
 
 
-def test_hashes_read_in_chunks_match_the_rows(
-    store: Store, make_roster: Callable[..., Roster], monkeypatch: pytest.MonkeyPatch
+def test_hashes_and_rows_read_in_chunks_match_what_was_published(
+    store: Store,
+    make_roster: Callable[..., Roster],
+    roster_equal: RosterEqual,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The diff's hash read (aggregates over ranges of heap pages on PostgreSQL, of rowids on
-    SQLite) returns every current row of the district once, whatever characters the IDs hold,
-    across many ranges and beside another district's rows."""
+    SQLite) and SQLite's row read (JSON arrays over ranges of rowids) return every row of the
+    district's version once, whatever characters the values hold, across many ranges and
+    beside another district's rows."""
     from rostersync.store import _bulk
 
     monkeypatch.setattr(_bulk, "_HASH_CHUNK_PAGES", 1)
     monkeypatch.setattr(_bulk, "_HASH_CHUNK_ROWS", 7)
+    monkeypatch.setattr(_bulk, "_ROWS_CHUNK_ROWS", 7)
     store.publish(store.create_district("Shelbyville").id, make_roster(n_users=50, seed=9))
     district = store.create_district("Springfield")
     roster = make_roster(n_users=300, seed=5)
@@ -227,7 +232,13 @@ def test_hashes_read_in_chunks_match_the_rows(
         odd.append("nul\x00byte")  # PostgreSQL text cannot hold it
     users = roster["users"]
     roster["users"] = users.with_columns(
-        users["sourcedId"].scatter(list(range(len(odd))), odd).alias("sourcedId")
+        users["sourcedId"].scatter(list(range(len(odd))), odd).alias("sourcedId"),
+        users["familyName"].scatter(list(range(len(odd))), odd[::-1]).alias("familyName"),
+        pl.Series(
+            "userIds",
+            [[v, "x"] for v in odd] + users["userIds"].to_list()[len(odd) :],
+            dtype=pl.List(pl.Utf8),
+        ),
     )
     store.publish(district.id, roster)
     changed = dict(roster)
@@ -252,3 +263,6 @@ def test_hashes_read_in_chunks_match_the_rows(
     ogdenville = store.create_district("Ogdenville")
     store.publish(ogdenville.id, only_orgs)
     assert store.read_current_hashes(ogdenville.id, "users").is_empty()
+    roster_equal(store.read_version(district.id, 1), roster)
+    roster_equal(store.read_version(district.id), changed)
+    roster_equal(store.read_version(ogdenville.id), only_orgs)
