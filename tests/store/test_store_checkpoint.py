@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from rostersync.errors import FatalError
 from rostersync.model import Roster
-from rostersync.store import Store, make_engine
+from rostersync.store import Store
 from rostersync.store.engine import SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_WAL_KEEP_BYTES
 
 RosterEqual = Callable[[Roster, Roster], None]
-
-
-@pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    return tmp_path / "store.db"
-
-
-@pytest.fixture
-def sqlite_store(store_path: Path) -> Iterator[Store]:
-    store = Store(make_engine(f"sqlite:///{store_path}"))
-    store.upgrade()
-    yield store
-    store.dispose()
 
 
 def _wal_frames(store_path: Path) -> tuple[int, int]:

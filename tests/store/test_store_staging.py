@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -23,19 +23,6 @@ from rostersync.store.engine import SQLITE_PAGE_BYTES
 from rostersync.store.schema import roster_tables
 
 RosterEqual = Callable[[Roster, Roster], None]
-
-
-@pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    return tmp_path / "store.db"
-
-
-@pytest.fixture
-def sqlite_store(store_path: Path) -> Iterator[Store]:
-    store = Store(make_engine(f"sqlite:///{store_path}"))
-    store.upgrade()
-    yield store
-    store.dispose()
 
 
 def _index_sql(store: Store) -> set[str]:
