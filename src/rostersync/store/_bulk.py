@@ -253,10 +253,10 @@ def _read_rows_sqlite(
     """A version's rows of a SQLite roster table (storage types), a JSON array per column.
 
     Python's ``sqlite3`` hands rows over as tuples of Python objects, and building a frame
-    from them cost about 5 µs a row: 36 s for a mega district's 7M rows. Here each query
-    aggregates a range of rowids into one JSON array per column (SQLite escapes every value;
-    all arrays follow the same row order), which Polars parses in Rust. ``NOT INDEXED`` keeps
-    it a scan in rowid order, as in ``_read_hashes_sqlite``.
+    from them cost about 5 µs a row: 34–41 s for the 7M rows of ``bench/store.py``. Here each
+    query aggregates a range of rowids into one JSON array per column (SQLite escapes every
+    value; all arrays follow the same row order), which Polars parses in Rust: 19–20 s.
+    ``NOT INDEXED`` keeps it a scan in rowid order, as in ``_read_hashes_sqlite``.
     """
     table = q(roster_table_name(entity))
     where = version_filter(district_id, version)
