@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import polars as pl
@@ -61,6 +62,41 @@ def test_config_versions(store: Store, district: District) -> None:
     )
     with pytest.raises(VersionNotFound):
         store.get_config_version(district.id, 3)
+
+
+def test_config_versions_saved_at_once_by_two_writers_on_sqlite(sqlite_store: Store) -> None:
+    """Two threads saving a district's configuration at the same time on one SQLite file
+    (two syncs starting together): every save waits its turn and gets its own number."""
+    district = sqlite_store.create_district("Springfield")
+    other = sqlite_store.create_district("Shelbyville")  # writes of another district between
+    barrier = threading.Barrier(2)
+    saved: list[int] = []
+    errors: list[BaseException] = []
+
+    def save(district_id: int, *, keep: bool) -> None:
+        barrier.wait()
+        try:
+            for i in range(25):
+                version = sqlite_store.save_config_version(district_id, {"n": i})
+                if keep:
+                    saved.append(version)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=save, args=(district.id,), kwargs={"keep": True}),
+        threading.Thread(target=save, args=(district.id,), kwargs={"keep": True}),
+    ]
+    for thread in threads:
+        thread.start()
+    save_other = sqlite_store.save_config_version(other.id, {"n": -1})
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(saved) == list(range(1, 51))
+    assert save_other == 1
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        sqlite_store.save_config_version(999, {"n": 0})
 
 
 def test_runs_lifecycle(store: Store, district: District) -> None:

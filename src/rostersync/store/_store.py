@@ -230,24 +230,24 @@ class Store(RosterVersions):
     ) -> int:
         """Store a district's configuration as its next version; returns the version number."""
         text = dumps(dict(body))
+        # One statement that numbers the version and inserts it: a transaction that read the
+        # newest number first and then wrote was refused at once on SQLite ("database is
+        # locked", without waiting) whenever another writer got in between.
+        c = config_versions.c
+        numbered = sa.select(
+            sa.literal(district_id),
+            sa.func.coalesce(sa.func.max(c.version), 0) + 1,
+            sa.literal(text),
+            sa.literal(now_utc(), sa.DateTime(timezone=True)),
+            sa.literal(created_by),
+            sa.literal(comment, sa.Text),
+        ).where(c.district_id == district_id)
+        insert = config_versions.insert().from_select(
+            ["district_id", "version", "body", "created_at", "created_by", "comment"], numbered
+        )
         try:
             with translate_errors(self.engine), self.engine.begin() as conn:
-                latest = conn.execute(
-                    sa.select(sa.func.max(config_versions.c.version)).where(
-                        config_versions.c.district_id == district_id
-                    )
-                ).scalar()
-                version = int(latest or 0) + 1
-                conn.execute(
-                    config_versions.insert().values(
-                        district_id=district_id,
-                        version=version,
-                        body=text,
-                        created_at=now_utc(),
-                        created_by=created_by,
-                        comment=comment,
-                    )
-                )
+                version = int(conn.execute(insert.returning(c.version)).scalar_one())
         except IntegrityError as exc:
             raise ConfigurationError(
                 "The configuration was saved by someone else at the same time, or the "
