@@ -136,30 +136,29 @@ class ApiClients:
         salt = secrets.token_hex(16)
         secret = self.derive_secret(client_id, salt)
         now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            exists = conn.execute(
-                sa.select(api_clients.c.id).where(
-                    api_clients.c.district_id == district_id, api_clients.c.name == name
-                )
-            ).first()
-            if exists:
-                raise ConfigurationError(
-                    f"--name: the district already has an API client named {name!r}",
-                    setting="--name",
-                    hint="choose another name, or revoke the old client first",
-                )
-            new_id = conn.execute(
-                api_clients.insert().values(
-                    district_id=district_id,
-                    name=name,
-                    client_id=client_id,
-                    secret_salt=salt,
-                    secret_hash=self._hash(secret),
-                    scopes=json.dumps(sorted(granted)),
-                    sharing=json.dumps(sharing.to_json(), sort_keys=True),
-                    created_at=now,
-                )
-            ).inserted_primary_key
+        # Inserted at once, the unique name checked by the constraint: on SQLite a transaction
+        # that looked first and wrote after was refused at once ("database is locked") while
+        # another writer, such as a publish, held the store.
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(
+                    api_clients.insert().values(
+                        district_id=district_id,
+                        name=name,
+                        client_id=client_id,
+                        secret_salt=salt,
+                        secret_hash=self._hash(secret),
+                        scopes=json.dumps(sorted(granted)),
+                        sharing=json.dumps(sharing.to_json(), sort_keys=True),
+                        created_at=now,
+                    )
+                ).inserted_primary_key
+        except sa.exc.IntegrityError as exc:
+            raise ConfigurationError(
+                f"--name: the district already has an API client named {name!r}",
+                setting="--name",
+                hint="choose another name, or revoke the old client first",
+            ) from exc
         assert new_id is not None
         client = ApiClient(
             int(new_id[0]), district_id, name, client_id, granted, sharing, now, False
