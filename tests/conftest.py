@@ -98,3 +98,20 @@ def store(store_url: str) -> Iterator[Store]:
     instance.upgrade()
     yield instance
     instance.dispose()
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """The file of ``sqlite_store``."""
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def sqlite_store(store_path: Path) -> Iterator[Store]:
+    """A migrated SQLite store in a file of its own, for tests of SQLite's own behaviour."""
+    from rostersync.store import Store, make_engine
+
+    instance = Store(make_engine(f"sqlite:///{store_path}"))
+    instance.upgrade()
+    yield instance
+    instance.dispose()

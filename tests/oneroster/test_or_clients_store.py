@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,35 +12,27 @@ import pytest
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.sharing import SharingRules
-from rostersync.store import Store, make_engine
+from rostersync.store import Store
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
-    store.upgrade()
-    yield store
-    store.dispose()
-
-
-def test_a_repeated_client_name_is_a_clear_error(store: Store) -> None:
-    district = store.create_district("Springfield")
-    clients = ApiClients(store.engine, "k" * 32)
+def test_a_repeated_client_name_is_a_clear_error(sqlite_store: Store) -> None:
+    district = sqlite_store.create_district("Springfield")
+    clients = ApiClients(sqlite_store.engine, "k" * 32)
     clients.create(district.id, "LMS", ["roster.readonly"], SharingRules.everything())
     with pytest.raises(ConfigurationError, match="already has an API client named 'LMS'"):
         clients.create(district.id, "LMS", ["roster.readonly"], SharingRules.everything())
-    other = store.create_district("Shelbyville")
+    other = sqlite_store.create_district("Shelbyville")
     clients.create(other.id, "LMS", ["roster.readonly"], SharingRules.everything())
     assert [c.name for c in clients.list(district.id)] == ["LMS"]
 
 
 def test_creating_a_client_waits_for_a_writer_holding_the_store(
-    store: Store, tmp_path: Path
+    sqlite_store: Store, store_path: Path
 ) -> None:
-    district = store.create_district("Springfield")
-    clients = ApiClients(store.engine, "k" * 32)
+    district = sqlite_store.create_district("Springfield")
+    clients = ApiClients(sqlite_store.engine, "k" * 32)
     clients.list(district.id)  # the pool's connection is open before the writer starts
-    writer = sqlite3.connect(tmp_path / "store.db", isolation_level=None, check_same_thread=False)
+    writer = sqlite3.connect(store_path, isolation_level=None, check_same_thread=False)
     writer.execute("BEGIN IMMEDIATE")  # what a publish holds while it writes
     release = threading.Timer(0.5, writer.execute, ("COMMIT",))
     release.start()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import polars as pl
 import pytest
 
 from rostersync.model import Roster, conform, empty_roster
-from rostersync.store import District, Store, make_engine
+from rostersync.store import District, Store
 
 RosterFactory = Callable[..., Roster]
 
@@ -104,18 +103,3 @@ def assert_roster_equal(actual: Roster, expected: Roster) -> None:
 @pytest.fixture
 def roster_equal() -> Callable[[Roster, Roster], None]:
     return assert_roster_equal
-
-
-@pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    """The file of ``sqlite_store``."""
-    return tmp_path / "store.db"
-
-
-@pytest.fixture
-def sqlite_store(store_path: Path) -> Iterator[Store]:
-    """A SQLite store in a file of its own, for tests of SQLite's own paths."""
-    store = Store(make_engine(f"sqlite:///{store_path}"))
-    store.upgrade()
-    yield store
-    store.dispose()
