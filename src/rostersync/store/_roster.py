@@ -224,12 +224,12 @@ def _write_entity(
     unchanged = _unchanged(plan.tables[name], plan.olds[name]) if rehash else None
     if unchanged is not None and unchanged.height:
         # Keep the invariant "current rows carry the current version's tag".
-        p = _bulk.placeholder(txn.dialect)
-        _bulk.execute_many(
+        _bulk.retag_rows(
             txn.dbapi,
-            f"UPDATE {_bulk.q(target)} SET row_hash = {p} WHERE district_id = {p} "
-            f"AND {_bulk.q('sourcedId')} = {p} AND valid_to IS NULL",
-            unchanged.select("row_hash", pl.lit(txn.district_id).alias("d"), "sourcedId"),
+            txn.dialect,
+            table=target,
+            district_id=txn.district_id,
+            hashes=unchanged,
             batch_size=txn.batch_size,
             after_batch=txn.after_batch,
         )
