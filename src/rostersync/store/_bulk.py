@@ -2,10 +2,11 @@
 
 Writes: PostgreSQL gets ``COPY … FROM STDIN`` fed with Polars-written CSV; SQLite copies the
 rows ``_staging`` built.
-Reads: SQLite is fetched in large batches into columns; PostgreSQL streams
-``COPY (SELECT …) TO STDOUT`` CSV into ``pl.read_csv``. Both go through one storage encoding:
-dates and timestamps as ISO text (UTC), booleans as integers/booleans, lists as JSON arrays, so
-the values read back equal the values written, bit for bit, and hash the same.
+Reads: SQLite aggregates ranges of rowids into one JSON array per column, which Polars parses;
+PostgreSQL streams ``COPY (SELECT …) TO STDOUT`` CSV into ``pl.read_csv``. Both go through one
+storage encoding: dates and timestamps as ISO text (UTC), booleans as integers/booleans, lists
+as JSON arrays, so the values read back equal the values written, bit for bit, and hash the
+same.
 """
 
 from __future__ import annotations
@@ -278,13 +279,32 @@ _ROWS_CHUNK_ROWS = 250_000
 def _read_rows_sqlite(
     dbapi_conn: Any, entity: str, district_id: int, version: int | None, schema: pl.Schema
 ) -> pl.DataFrame:
-    """A version's rows of a SQLite roster table (storage types), a JSON array per column.
+    """A version's rows of a SQLite roster table (storage types).
 
     Python's ``sqlite3`` hands rows over as tuples of Python objects, and building a frame
-    from them cost about 5 µs a row: 34–41 s for the 7M rows of ``bench/store.py``. Here each
-    query aggregates a range of rowids into one JSON array per column (SQLite escapes every
-    value; all arrays follow the same row order), which Polars parses in Rust: 19–20 s.
-    ``NOT INDEXED`` keeps it a scan in rowid order, as in ``_read_hashes_sqlite``.
+    from them cost about 5 µs a row: 34–41 s for the 7M rows of ``bench/store.py``. Read as
+    JSON arrays (``_scan_sqlite``) they take 19–20 s.
+    """
+    return _scan_sqlite(dbapi_conn, entity, district_id, version, schema, _ROWS_CHUNK_ROWS)
+
+
+def _scan_sqlite(
+    dbapi_conn: Any,
+    entity: str,
+    district_id: int,
+    version: int | None,
+    schema: pl.Schema,
+    chunk_rows: int,
+) -> pl.DataFrame:
+    """The ``schema`` columns of a district's version in a SQLite roster table.
+
+    Each query aggregates a range of ``chunk_rows`` rowids into one JSON array per column
+    (SQLite escapes every value, whatever it holds; all arrays follow the same row order),
+    which Polars parses in Rust. ``NOT INDEXED`` keeps it a scan in rowid order: left to
+    itself, SQLite answered ``district_id = ? AND valid_to IS NULL`` through a partial lookup
+    index and fetched every row by rowid, 9.8 s instead of 2.5 s for a mega district's 6M
+    enrollments' hashes. The ranges cover the whole table, other districts' rows included: a
+    SQLite store usually holds one.
     """
     table = q(roster_table_name(entity))
     where = version_filter(district_id, version)
@@ -293,11 +313,11 @@ def _read_rows_sqlite(
     cursor = dbapi_conn.cursor()
     try:
         low, high = cursor.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
-        for start in range(low or 0, (high or -1) + 1, _ROWS_CHUNK_ROWS):
+        for start in range(low or 0, (high or -1) + 1, chunk_rows):
             texts = cursor.execute(
                 f"SELECT {arrays} FROM {table} NOT INDEXED "
                 f"WHERE rowid >= ? AND rowid < ? AND {where}",
-                (start, start + _ROWS_CHUNK_ROWS),
+                (start, start + chunk_rows),
             ).fetchone()
             if texts[0] == "[]":  # json_decode would make one null row of an empty array
                 continue
@@ -330,41 +350,8 @@ _HASH_CHUNK_ROWS = 1_000_000
 def _read_hashes_sqlite(
     dbapi_conn: Any, entity: str, district_id: int, version: int | None
 ) -> pl.DataFrame:
-    """The hashes a SQLite publish diffs against, read as a few JSON arrays.
-
-    Each query aggregates a range of rowids into two JSON arrays (SQLite escapes the IDs,
-    whatever they hold; both arrays follow the same row order), which Polars parses in Rust.
-    ``NOT INDEXED`` keeps it a scan in rowid order: left to itself, SQLite answered
-    ``district_id = ? AND valid_to IS NULL`` through a partial lookup index and fetched every
-    row by rowid, 9.8 s instead of 2.5 s for a mega district's 6M enrollments. The ranges
-    cover the whole table, other districts' rows included: a SQLite store usually holds one.
-    """
-    table = q(roster_table_name(entity))
-    where = version_filter(district_id, version)
-    ids: list[str] = []
-    hashes: list[str] = []
-    cursor = dbapi_conn.cursor()
-    try:
-        low, high = cursor.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
-        for start in range(low or 0, (high or -1) + 1, _HASH_CHUNK_ROWS):
-            chunk_ids, chunk_hashes = cursor.execute(
-                f"SELECT json_group_array({q('sourcedId')}), json_group_array(row_hash) "
-                f"FROM {table} NOT INDEXED WHERE rowid >= ? AND rowid < ? AND {where}",
-                (start, start + _HASH_CHUNK_ROWS),
-            ).fetchone()
-            if chunk_ids != "[]":
-                ids.append(chunk_ids)
-                hashes.append(chunk_hashes)
-    finally:
-        cursor.close()
-    if not ids:
-        return pl.DataFrame(schema=_HASH_SCHEMA)
-    return pl.DataFrame(
-        {
-            "sourcedId": pl.Series(ids).str.json_decode(pl.List(pl.Utf8)).explode(),
-            "row_hash": pl.Series(hashes).str.json_decode(pl.List(pl.Int64)).explode(),
-        }
-    )
+    """The hashes a SQLite publish diffs against (``_scan_sqlite`` of two columns)."""
+    return _scan_sqlite(dbapi_conn, entity, district_id, version, _HASH_SCHEMA, _HASH_CHUNK_ROWS)
 
 
 def partition_state(dbapi_conn: Any, entity: str, district_id: int) -> str:
