@@ -167,12 +167,9 @@ def retag_rows(
                 cursor.executemany(
                     f"UPDATE {table} SET row_hash = ? WHERE district_id = ? AND {sid} = ? "
                     "AND valid_to IS NULL",
-                    [
-                        (row_hash, district_id, sourced_id)
-                        for sourced_id, row_hash in chunk.select(
-                            "sourcedId", "row_hash"
-                        ).iter_rows()
-                    ],
+                    chunk.select(
+                        "row_hash", pl.lit(district_id).alias("district_id"), "sourcedId"
+                    ).iter_rows(),
                 )
             else:
                 cursor.execute(
