@@ -70,14 +70,15 @@ def register(app: typer.Typer) -> None:
             # heartbeat. Turning it into SystemExit lets the `finally` below run.
             signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
+            if workers > 1:
+                # The workers build the app themselves: open the store here first, so an
+                # unreachable database is this one line, as with one worker.
+                open_store(settings).dispose()
             if workers == 1:
                 web_app = create_app(settings)
                 tune_gc()
                 uvicorn.run(web_app, **options)
             elif BALANCES:
-                # The workers build the app themselves: open the store here first, so an
-                # unreachable database is this one line, as with one worker.
-                open_store(settings).dispose()
                 # A socket per worker, so the kernel spreads connections evenly (web/workers).
                 local = {k: v for k, v in options.items() if k not in ("host", "port")}
                 try:
@@ -88,7 +89,6 @@ def register(app: typer.Typer) -> None:
                         hint="choose another --port or stop what is using this one",
                     ) from exc
             else:
-                open_store(settings).dispose()  # as above
                 uvicorn.run(
                     "rostersync.web.app:app_from_environment",
                     factory=True,
