@@ -138,19 +138,24 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_all(
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
+def _serve_two_workers(port: int) -> subprocess.CompletedProcess[str]:
+    """``rostersync serve --workers 2`` run to its end (for the ways it fails to start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "rostersync", "serve", "--port", str(port), "--workers", "2"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_a_busy_port_is_a_clear_error() -> None:
     open_store(load_settings(), upgrade=True).dispose()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "rostersync", "serve", "--port", str(port), "--workers", "2"],
-            env=dict(os.environ),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _serve_two_workers(port)
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -178,14 +183,7 @@ UNREACHABLE = "postgresql+psycopg://rostersync@127.0.0.1:1/roster"
 def test_an_unreachable_store_is_one_line_with_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     """As with one worker: the store is checked before any worker starts."""
     monkeypatch.setenv("ROSTERSYNC_DATABASE_URL", UNREACHABLE)
-    port = free_port()
-    result = subprocess.run(
-        [sys.executable, "-m", "rostersync", "serve", "--port", str(port), "--workers", "2"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _serve_two_workers(free_port())
     assert result.returncode != 0
     assert "Cannot use the store" in result.stderr
     assert "Traceback" not in result.stderr

@@ -258,7 +258,9 @@ def test_a_new_store_has_16k_pages_and_an_existing_one_keeps_its_own(
             return int(conn.execute("PRAGMA page_size").fetchone()[0])
 
     fresh = tmp_path / "fresh.db"
-    Store(make_engine(f"sqlite:///{fresh}")).upgrade()
+    made = Store(make_engine(f"sqlite:///{fresh}"))
+    made.upgrade()
+    made.dispose()
     assert page_size(fresh) == SQLITE_PAGE_BYTES
     older = tmp_path / "older.db"
     with sqlite3.connect(older) as conn:  # a store made before: SQLite's default pages, WAL
