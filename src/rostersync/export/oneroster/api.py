@@ -59,16 +59,22 @@ Cond = Callable[[Mapping[str, sa.Table], Mapping[str, str], "Provider", Scope], 
 @dataclass
 class Provider:
     """What the endpoints need: an engine to read the store with (see
-    :func:`~rostersync.export.oneroster.query.read_engine`), the API clients, a nonce cache,
-    and the per-version cache of collections."""
+    :func:`~rostersync.export.oneroster.query.read_engine`), the API clients, the OAuth 1.0a
+    nonce store (in the clients' database unless given), and the per-version cache of
+    collections."""
 
     engine: Engine
     clients: ApiClients
     tables: Mapping[str, sa.Table] = field(default_factory=lambda: roster_tables)
-    nonces: oauth1.NonceCache = field(default_factory=oauth1.NonceCache)
+    nonces: oauth1.NonceStore | None = None
     cache: VersionCache = field(default_factory=VersionCache)
     rows: RowCache = field(default_factory=RowCache)
     serializers: dict[tuple[str, str, str], Serializer] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.nonces is None:
+            # In the store's (writable) database, shared by every server process.
+            self.nonces = oauth1.NonceStore(self.clients.engine)
 
     def serializer(self, resource: Resource, base_url: str, version: Version) -> Serializer:
         """The serializer of a resource under a base URL (built once, reused per request)."""
@@ -387,10 +393,20 @@ SCOPE_NEEDS: dict[ScopeKind, tuple[str, ...]] = {
 }
 
 
+def _printable_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
 def _authenticate(
     request: Request, version: Version, prov: Provider
 ) -> tuple[ApiClient, frozenset[str]]:
     header = request.headers.get("authorization", "")
+    if not _printable_ascii(header):
+        # Headers arrive as latin-1: bytes past ASCII or control characters are no credential
+        # (and would reach comparisons and queries that refuse them).
+        raise OneRosterError(
+            "unauthorisedrequest", "the Authorization header must be printable ASCII"
+        )
     scheme = header.split(" ", 1)[0].lower()
     if scheme == "bearer":
         token = header[7:].strip()
@@ -405,13 +421,23 @@ def _authenticate(
         else:
             params = {k: v for k, v in query if k.startswith("oauth_")}
             query = [(k, v) for k, v in query if not k.startswith("oauth_")]
+        bad = sorted(k for k, v in params.items() if not _printable_ascii(k + v))
+        if bad:
+            raise OneRosterError(
+                "unauthorisedrequest",
+                f"OAuth 1.0a: {', '.join(repr(k) for k in bad)} must be printable ASCII",
+            )
         found_secret = prov.clients.signing_secret(params.get("oauth_consumer_key", ""))
         if found_secret is None:
             raise OneRosterError("unauthorisedrequest", "unknown oauth_consumer_key")
         client, secret = found_secret
         problem = oauth1.check_signature(request.method, str(request.url), query, params, secret)
-        if problem is None and not prov.nonces.first_use(
-            client.client_id, params.get("oauth_nonce", ""), params.get("oauth_timestamp", "")
+        stamp = oauth1.timestamp_of(params)
+        assert prov.nonces is not None
+        if (
+            problem is None
+            and stamp is not None
+            and not prov.nonces.first_use(client.client_id, params["oauth_nonce"], stamp)
         ):
             problem = "oauth_nonce was already used"
         if problem:
