@@ -464,8 +464,21 @@ def _params(request: Request) -> ListParams:
     )
 
 
+def _refuse_nul(request: Request) -> None:
+    """A NUL character can be in no stored value (PostgreSQL text refuses it): answer as the
+    spec would instead of letting the database fail on the bound parameter."""
+    for name, value in request.path_params.items():
+        if "\x00" in value:
+            raise OneRosterError("unknownobject", f"{name}: no object has a sourcedId with NUL")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            code = "invalid_filter_field" if name == "filter" else "invaliddata"
+            raise OneRosterError(code, f"{name!r}: query parameters must not contain NUL")
+
+
 def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> Response:
     client, scopes = _authenticate(request, version, prov)
+    _refuse_nul(request)
     needs = SCOPE_NEEDS[ep.scope]
     if not scopes & set(needs):
         raise OneRosterError(
