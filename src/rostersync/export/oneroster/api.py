@@ -18,10 +18,12 @@ from typing import Any, Literal
 import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rostersync.export.oneroster import oauth1
 from rostersync.export.oneroster.catalog import RESOURCES, Resource, Version
@@ -188,6 +190,25 @@ def _classes_in_term(param: str) -> Cond:
     return cond
 
 
+def _courses_at_school(param: str) -> Cond:
+    """Courses the school offers: those whose ``org`` is the school, and those with a class
+    (a PowerSchool section) at the school — a district-wide course is taught at many schools,
+    and PowerSchool ties a course to schools only through its sections."""
+
+    def cond(
+        tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
+    ) -> ColumnElement[bool]:
+        classes = Query(RESOURCES["1.2"]["classes"], tables, scope)
+        k = classes.table.c
+        taught = sa.select(k.courseSourcedId).where(
+            *classes.base_conditions(), k.schoolSourcedId == p[param]
+        )
+        c = tables["courses"].c
+        return sa.or_(c.orgSourcedId == p[param], c.sourcedId.in_(taught))
+
+    return cond
+
+
 def _terms_of_school(param: str) -> Cond:
     def cond(
         tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
@@ -279,7 +300,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "/schools/{sid}/courses",
         "courses",
         "nested",
-        narrow=_eq("orgSourcedId", "sid")("courses"),
+        narrow=_courses_at_school("sid"),
         parents=(school_parent,),
     ),
     Endpoint(
@@ -590,14 +611,11 @@ def build_router(version: Version, prov: Provider) -> APIRouter:
     """Every rostering GET endpoint of one OneRoster version."""
     router = APIRouter(prefix=BASE_PATHS[version], tags=[f"OneRoster {version}"])
     for ep in ENDPOINTS:
-        router.add_api_route(ep.path, _route(ep, version, prov), methods=["GET"])
-
-    def unknown(request: Request) -> Response:
-        raise OneRosterError(
-            "unknownobject", f"no such OneRoster {version} endpoint: {request.url.path}"
-        )
-
-    router.add_api_route("/{rest:path}", unknown, methods=["GET"], include_in_schema=False)
+        handler = _route(ep, version, prov)
+        router.add_api_route(ep.path, handler, methods=["GET"])
+        # Served as is, not redirected: a redirect would change the URL an OAuth 1.0a client
+        # signed, and many HTTP clients do not follow redirects by default.
+        router.add_api_route(ep.path + "/", handler, methods=["GET"], include_in_schema=False)
     return router
 
 
@@ -630,22 +648,54 @@ def build_token_router(prov: Provider) -> APIRouter:
 
     @router.post("/oauth/token")
     async def token(request: Request) -> Response:
-        form = await request.form()
-        creds = _basic_credentials(request.headers.get("authorization", ""))
-        if creds is None and "client_id" in form:
-            creds = (str(form.get("client_id", "")), str(form.get("client_secret", "")))
+        try:
+            form = await request.form()
+        except Exception:  # a malformed body (multipart, encoding): the client's error
+            return _oauth_error(400, "invalid_request", "the request body is not a valid form")
+        repeated = sorted(
+            k
+            for k in ("grant_type", "scope", "client_id", "client_secret")
+            if len(form.getlist(k)) > 1
+        )
+        if repeated:
+            return _oauth_error(
+                400, "invalid_request", f"parameter(s) sent more than once: {', '.join(repeated)}"
+            )
+        texts = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        if any(not _printable_ascii(v) for v in texts.values()):
+            return _oauth_error(400, "invalid_request", "parameters must be printable ASCII")
+        auth_header = request.headers.get("authorization", "")
+        creds = _basic_credentials(auth_header) if _printable_ascii(auth_header) else None
+        if creds is None and "client_id" in texts:
+            creds = (texts["client_id"], texts.get("client_secret", ""))
         if creds is None:
             return _oauth_error(401, "invalid_client", "authenticate with HTTP Basic")
-        if form.get("grant_type") != "client_credentials":
-            return _oauth_error(400, "unsupported_grant_type", "use grant_type=client_credentials")
+        grant_type = texts.get("grant_type", "")
+        if not grant_type:
+            return _oauth_error(
+                400, "invalid_request", "grant_type is required (grant_type=client_credentials)"
+            )
+        if grant_type != "client_credentials":
+            return _oauth_error(
+                400,
+                "unsupported_grant_type",
+                f"grant_type {grant_type!r} is not supported: use client_credentials",
+            )
         client = prov.clients.verify_secret(*creds)
         if client is None:
             return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
-        requested = str(form.get("scope") or "").split()
+        requested = texts.get("scope", "").split()
         if requested:
-            granted = [s for s in requested if short_scope(s) in client.scopes]
+            # Per RFC 6749 §3.3 the grant may be narrower than asked; the response's ``scope``
+            # says what was granted. Only when nothing asked for is grantable is it refused.
+            granted = list(dict.fromkeys(s for s in requested if short_scope(s) in client.scopes))
             if not granted:
-                return _oauth_error(400, "invalid_scope", "none of the requested scopes is granted")
+                return _oauth_error(
+                    400,
+                    "invalid_scope",
+                    "none of the requested scopes is granted to this client; granted: "
+                    + " ".join(SCOPE_PREFIXES[0] + s for s in sorted(client.scopes)),
+                )
         else:
             granted = [SCOPE_PREFIXES[0] + s for s in sorted(client.scopes)]
         access = prov.clients.issue_token(client, [short_scope(s) for s in granted])
@@ -673,12 +723,40 @@ def install(app: FastAPI, prov: Provider) -> None:
         version = "1.1" if request.url.path.startswith(BASE_PATHS["1.1"]) else "1.2"
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(
-            error_body(version, exc.code_minor, exc.description),
+            error_body(version, exc.code_minor, exc.description, major=exc.major),
             status_code=exc.status,
             headers=headers,
         )
 
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        """Routing errors (unknown path, wrong method): the status payload under the OneRoster
+        bases, the framework's usual answer elsewhere."""
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        version: Version | None = next(
+            (v for v, b in BASE_PATHS.items() if path == b or path.startswith(b + "/")), None
+        )
+        if version is None:
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 404:
+            error = OneRosterError("unknownobject", f"no such OneRoster {version} endpoint: {path}")
+        elif exc.status_code == 405:
+            error = OneRosterError(
+                "invaliddata",
+                f"method {request.method} is not allowed: the OneRoster rostering service is "
+                "read-only (GET)",
+                status=405,
+                major="unsupported",
+            )
+        else:
+            error = OneRosterError("invaliddata", str(exc.detail), status=exc.status_code)
+        response = await on_error(request, error)
+        if exc.headers:
+            response.headers.update(exc.headers)  # Allow: GET on a 405
+        return response
+
     app.add_exception_handler(OneRosterError, on_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
 __all__: Sequence[str] = ("ENDPOINTS", "Provider", "build_router", "install")

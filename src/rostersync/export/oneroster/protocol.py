@@ -32,11 +32,20 @@ MAX_PAGING: Final = 2**63 - 1
 class OneRosterError(Exception):
     """A request the provider refuses, with the spec's code minor and a description."""
 
-    def __init__(self, code_minor: str, description: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code_minor: str,
+        description: str,
+        *,
+        status: int | None = None,
+        major: str = "failure",
+    ) -> None:
         super().__init__(description)
         self.code_minor = code_minor
         self.description = description
         self.status = status or STATUS_OF.get(code_minor, 400)
+        #: ``failure``, or ``unsupported`` for an operation the service does not offer.
+        self.major = major
 
 
 def status_info(code_minor: str, description: str, *, major: str = "failure") -> dict[str, Any]:
@@ -55,9 +64,11 @@ def status_info(code_minor: str, description: str, *, major: str = "failure") ->
     }
 
 
-def error_body(version: str, code_minor: str, description: str) -> dict[str, Any]:
+def error_body(
+    version: str, code_minor: str, description: str, *, major: str = "failure"
+) -> dict[str, Any]:
     """The error body of a version: 1.2 ``imsx_StatusInfo``; 1.1 wrapped in ``statusInfoSet``."""
-    info = status_info(code_minor, description)
+    info = status_info(code_minor, description, major=major)
     return info if version == "1.2" else {"statusInfoSet": [info]}
 
 
