@@ -639,7 +639,9 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     user, sep, password = decoded.partition(":")
-    return (user, password) if sep else None
+    # Client IDs and secrets are ASCII; anything else (a NUL, say) is no credential and would
+    # only reach the database to be refused there.
+    return (user, password) if sep and _printable_ascii(decoded) else None
 
 
 def build_token_router(prov: Provider) -> APIRouter:
