@@ -414,13 +414,17 @@ SCOPE_NEEDS: dict[ScopeKind, tuple[str, ...]] = {
 }
 
 
+#: Who a request is from: the API client and the scopes its credential grants.
+Authenticated = tuple[ApiClient, frozenset[str]]
+
+
 def _printable_ascii(text: str) -> bool:
     return text.isascii() and text.isprintable()
 
 
 def _authenticate(
-    request: Request, version: Version, prov: Provider
-) -> tuple[ApiClient, frozenset[str]]:
+    request: Request, version: Version, prov: Provider, conn: sa.Connection
+) -> Authenticated:
     header = request.headers.get("authorization", "")
     if not _printable_ascii(header):
         # Headers arrive as latin-1: bytes past ASCII or control characters are no credential
@@ -431,7 +435,7 @@ def _authenticate(
     scheme = header.split(" ", 1)[0].lower()
     if scheme == "bearer":
         token = header[7:].strip()
-        found = prov.clients.read_token(token)
+        found = prov.clients.read_token(token, conn=conn)
         if found is None:
             raise OneRosterError("unauthorisedrequest", "the access token is invalid or expired")
         return found
@@ -448,7 +452,7 @@ def _authenticate(
                 "unauthorisedrequest",
                 f"OAuth 1.0a: {', '.join(repr(k) for k in bad)} must be printable ASCII",
             )
-        found_secret = prov.clients.signing_secret(params.get("oauth_consumer_key", ""))
+        found_secret = prov.clients.signing_secret(params.get("oauth_consumer_key", ""), conn)
         if found_secret is None:
             raise OneRosterError("unauthorisedrequest", "unknown oauth_consumer_key")
         client, secret = found_secret
@@ -497,8 +501,31 @@ def _refuse_nul(request: Request) -> None:
             raise OneRosterError(code, f"{name!r}: query parameters must not contain NUL")
 
 
-def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> Response:
-    client, scopes = _authenticate(request, version, prov)
+def _serve(
+    request: Request, ep: Endpoint, version: Version, prov: Provider, auth: list[Authenticated]
+) -> Response:
+    """One attempt at a request; ``auth`` keeps who it is across attempts (once authenticated,
+    an OAuth 1.0a nonce is spent: a retry after a publish must not check it again)."""
+    conn = prov.engine.connect()
+    try:
+        if not auth:
+            # On the request's own connection: the client's row (revoked or not) costs one
+            # query, no second connection from the pool.
+            auth.append(_authenticate(request, version, prov, conn))
+        return _serve_as(request, ep, version, prov, auth[0], conn)
+    finally:
+        conn.close()
+
+
+def _serve_as(
+    request: Request,
+    ep: Endpoint,
+    version: Version,
+    prov: Provider,
+    auth: Authenticated,
+    conn: sa.Connection,
+) -> Response:
+    client, scopes = auth
     _refuse_nul(request)
     needs = SCOPE_NEEDS[ep.scope]
     if not scopes & set(needs):
@@ -513,7 +540,7 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
     path = dict(request.path_params)
     base = str(request.base_url).rstrip("/") + BASE_PATHS[version]
     serializer = prov.serializer(resource, base, version)
-    with prov.engine.connect() as conn:
+    with conn:  # released before the page is serialized
         roster_version = begin_read(conn, client.district_id)
         query = Query(resource, prov.tables, scope, prov.cache, roster_version, guarded=True)
         extra: list[ColumnElement[bool]] = []
@@ -589,9 +616,10 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
 def _route(ep: Endpoint, version: Version, prov: Provider) -> Callable[[Request], Response]:
     def handler(request: Request) -> Response:
         try:
+            auth: list[Authenticated] = []
             for _ in range(RETRIES):
                 try:
-                    return _serve(request, ep, version, prov)
+                    return _serve(request, ep, version, prov, auth)
                 except VersionMoved:
                     continue  # a publish committed mid-request: answer from the new version
             raise OneRosterError(

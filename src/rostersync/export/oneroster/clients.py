@@ -187,12 +187,17 @@ class ApiClients:
             ).all()
         return [self._from_row(r) for r in rows]
 
-    def get(self, client_id: str) -> ApiClient | None:
+    def _row(self, client_id: str, conn: sa.Connection | None) -> sa.Row[tuple[object, ...]] | None:
+        """The client's row, read on ``conn`` if given (a request's own connection)."""
+        stmt = sa.select(api_clients).where(api_clients.c.client_id == client_id)
+        if conn is not None:
+            return conn.execute(stmt).first()
+        with self.engine.connect() as own:
+            return own.execute(stmt).first()
+
+    def get(self, client_id: str, conn: sa.Connection | None = None) -> ApiClient | None:
         """An active client by its client ID (``None`` if unknown or revoked)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(api_clients).where(api_clients.c.client_id == client_id)
-            ).first()
+        row = self._row(client_id, conn)
         if row is None or row._mapping["revoked_at"] is not None:
             return None
         return self._from_row(row)
@@ -227,12 +232,11 @@ class ApiClients:
             return None
         return self._from_row(row)
 
-    def signing_secret(self, client_id: str) -> tuple[ApiClient, str] | None:
+    def signing_secret(
+        self, client_id: str, conn: sa.Connection | None = None
+    ) -> tuple[ApiClient, str] | None:
         """For OAuth 1.0a: the client and its re-derived secret, if it still matches the hash."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(api_clients).where(api_clients.c.client_id == client_id)
-            ).first()
+        row = self._row(client_id, conn)
         if row is None or row._mapping["revoked_at"] is not None:
             return None
         secret = self.derive_secret(client_id, row._mapping["secret_salt"])
@@ -256,7 +260,7 @@ class ApiClients:
         return f"{body}.{sig}"
 
     def read_token(
-        self, token: str, now: float | None = None
+        self, token: str, now: float | None = None, conn: sa.Connection | None = None
     ) -> tuple[ApiClient, frozenset[str]] | None:
         """The client and granted scopes of a valid, unexpired token; ``None`` otherwise.
 
@@ -275,7 +279,7 @@ class ApiClients:
         expires, client_id, scopes = claims
         if expires < (now if now is not None else time.time()):
             return None
-        client = self.get(client_id)
+        client = self.get(client_id, conn)
         if client is None:
             return None
         return client, scopes & client.scopes
