@@ -7,11 +7,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from or_provider import PG_URL, V11, Provider, postgres_schema, serve, start_provider
+from or_sample_roster import small_roster
 from test_or_rest_auth import oauth1_header
 
 from rostersync.export.oneroster.oauth1 import MAX_SKEW_SECONDS, NonceStore
@@ -138,3 +141,42 @@ def test_old_nonces_are_purged_and_the_window_is_bounded(
             sa.select(oauth_nonces.c.timestamp).where(oauth_nonces.c.client_id == "purge-client")
         ).scalars()
         assert list(kept) == [now]
+
+
+def _get_overtaken_by_a_publish(provider: Provider) -> httpx.Response:
+    """A signed GET of /users during which a publish (renaming u-s1) commits."""
+    roster = small_roster()
+    roster["users"] = roster["users"].with_columns(
+        pl.when(pl.col("sourcedId") == "u-s1")
+        .then(pl.lit("Anna"))
+        .otherwise(pl.col("givenName"))
+        .alias("givenName")
+    )
+    published: list[bool] = []
+
+    def publish_once(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not published and "roster_users" in statement:
+            published.append(True)
+            provider.store.publish(provider.district_id, roster)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", publish_once)
+    try:
+        header = _signed(provider, provider.http, f"{V11}/users")
+        resp = provider.http.get(f"{V11}/users", headers={"Authorization": header})
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", publish_once)
+    assert published
+    return resp
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs ROSTERSYNC_TEST_POSTGRES_URL")
+def test_a_signed_request_overtaken_by_a_publish_is_served(tmp_path: Path) -> None:
+    """A publish committing mid-request makes the provider retry from the new version; the
+    retry must not check the nonce the first attempt already spent (PostgreSQL reads each
+    statement afresh, so a publish between two statements is visible to the second)."""
+    with postgres_schema() as url:
+        for provider in start_provider(tmp_path / "var", url):
+            resp = _get_overtaken_by_a_publish(provider)
+            assert resp.status_code == 200, resp.text
+            names = {u["sourcedId"]: u["givenName"] for u in resp.json()["users"]}
+            assert names["u-s1"] == "Anna"  # answered from the new version
