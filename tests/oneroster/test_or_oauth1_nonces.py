@@ -13,11 +13,14 @@ import httpx
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from or_provider import PG_URL, V11, Provider, postgres_schema, serve, start_provider
 from or_sample_roster import small_roster
 from test_or_rest_auth import oauth1_header
 
 from rostersync.export.oneroster.oauth1 import MAX_SKEW_SECONDS, NonceStore
+from rostersync.store import Store
+from rostersync.store._migrate import alembic_config
 from rostersync.store.schema import oauth_nonces
 from rostersync.web import create_app
 
@@ -180,3 +183,22 @@ def test_a_signed_request_overtaken_by_a_publish_is_served(tmp_path: Path) -> No
             assert resp.status_code == 200, resp.text
             names = {u["sourcedId"]: u["givenName"] for u in resp.json()["users"]}
             assert names["u-s1"] == "Anna"  # answered from the new version
+
+
+def test_migration_0014_adds_and_drops_the_nonce_table(store: Store) -> None:
+    """Up and down on SQLite and PostgreSQL: the downgrade removes only what 0014 added."""
+
+    def tables() -> set[str]:
+        return set(sa.inspect(store.engine).get_table_names())
+
+    assert "oauth_nonces" in tables()
+    NonceStore(store.engine).first_use("c", "n", int(time.time()))
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+    assert "oauth_nonces" not in tables()
+    assert "api_clients" in tables()
+    store.upgrade()
+    assert "oauth_nonces" in tables()
+    assert NonceStore(store.engine).first_use("c", "n", int(time.time()))
