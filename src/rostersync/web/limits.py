@@ -58,8 +58,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if not self.transport.is_closing():
-            self._refuse(408, "Request header not received in time.")
+        if self.transport.is_closing():
+            return
+        if (self.cycle is not None and not self.cycle.response_complete) or self.pipeline:
+            # A pipelined head waits while the server answers an earlier request (reading is
+            # paused meanwhile): the delay is ours, not the client's.
+            self._arm_head_timer()
+            return
+        self._refuse(408, "Request header not received in time.")
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
