@@ -250,6 +250,17 @@ HOSTILE_QUERIES = [
     "%00=1",
     "filter=",
     "filter=%00",
+    "sort=roles",
+    "sort=metadata",
+    "sort=agents",
+    "sort=userIds",
+    "sort=orgs.sourcedId",
+    "sort=roles.role&orderBy=desc",
+    "sort=dateLastModified&orderBy=DESC",
+    "sort=sourcedId&sort=givenName",
+    "limit=1&limit=2",
+    "fields=roles,metadata,userIds,agents",
+    "fields=sourcedId&fields=givenName",
 ]
 
 
@@ -330,15 +341,31 @@ HOSTILE_FILTERS = [
     'givenName="x"',
     "givenName='x'" + ")" * 100,
     "(" * 1000,
+    "metadata='x'",
+    "metadata.foo='x'",
+    "metadata~'x'",
+    "roles.role~'x'",
+    "roles.org.sourcedId>'x'",
+    "userIds='x'",
+    "userIds.identifier='x'",
+    "agents.sourcedId='x'",
+    "grades>'01'",
+    "enabledUser>'true'",
+    "dateLastModified~'2026'",
+    "birthDate='2026-01-01'",
+    "status='tobedeleted' OR status='active'",
 ]
 
 
 @pytest.mark.parametrize("base", BASES)
 @pytest.mark.parametrize("text", HOSTILE_FILTERS, ids=range(len(HOSTILE_FILTERS)))
+@pytest.mark.parametrize(
+    "path", ["/users", "/demographics", "/enrollments", "/academicSessions", "/courses"]
+)
 def test_hostile_filters_are_refused_cleanly(
-    hostile_provider: Provider, base: str, text: str
+    hostile_provider: Provider, base: str, text: str, path: str
 ) -> None:
-    url = f"{base}/users?filter={quote(text, safe='', errors='surrogatepass')}"
+    url = f"{base}{path}?filter={quote(text, safe='', errors='surrogatepass')}"
     check(fetch(hostile_provider, url), base)
 
 
