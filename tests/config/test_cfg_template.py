@@ -30,11 +30,27 @@ Documented = defaultdict[type[BaseModel], set[str]]
 
 
 def uncommented(text: str) -> str:
-    """The template with every commented-out example turned into YAML."""
-    lines = []
+    """The template with every commented-out example turned into YAML.
+
+    An example of a key replaces the line above that gives the same key its default
+    (``webhooks: []`` then ``# webhooks:``): a key given twice is refused.
+    """
+    lines: list[str] = []
     for line in text.splitlines():
         m = _EXAMPLE.match(line)
-        lines.append(m.group(1) + m.group(2) if m else line)
+        if m:
+            line = m.group(1) + m.group(2)
+            key = line.split(":", 1)[0] + ":"
+            if not key.lstrip().startswith("- "):
+                for i in range(len(lines) - 1, -1, -1):
+                    if lines[i].startswith(key):
+                        del lines[i]
+                        break
+                    if lines[i].strip() and not lines[i].lstrip().startswith("#"):
+                        indent = len(lines[i]) - len(lines[i].lstrip())
+                        if indent < len(key) - len(key.lstrip()):
+                            break
+        lines.append(line)
     return "\n".join(lines) + "\n"
 
 

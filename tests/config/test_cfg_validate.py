@@ -99,6 +99,8 @@ uniqueness_domains:
 """
     )
     text += "master_fields:\n  users: {email: [sis, ad]}\n  nonsense: {x: [sis]}\n"
+    good_delivery = GOOD.splitlines()[-1] + "\n"
+    text = text.replace(good_delivery, "", 1)  # the bad `delivery` replaces it: no key twice
     problems = problems_of(text)
     p = "sources[0]"
     expected = {
@@ -167,7 +169,7 @@ def test_yaml_syntax_error_names_line_and_column() -> None:
 
 
 def test_empty_file_and_non_mapping() -> None:
-    assert problems_of("") == {"": "the file is empty"}
+    assert problems_of("") == {"": "the file holds no configuration (it is empty or null)"}
     with pytest.raises(ConfigValidationError):
         validate_config(["a"], "x")
 
