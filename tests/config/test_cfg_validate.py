@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from rostersync.config import (
+    ConfigDeprecationWarning,
     DistrictConfig,
     dump_config,
     load_config,
@@ -201,7 +202,8 @@ def test_schedule_and_duplicate_source_names() -> None:
         "    delivery: {url: 'http://b', client_id: x, client_secret: 'store:ps'}\n"
         "sync_schedule: {frequency: hourly, time: '25:00', timezone: Mars/Base}\n"
     )
-    problems = problems_of(text)
+    with pytest.warns(ConfigDeprecationWarning):
+        problems = problems_of(text)
     assert "twice" in problems["sources[1].name"]
     for key in ("frequency", "time", "timezone"):
         assert f"sync_schedule.{key}" in problems

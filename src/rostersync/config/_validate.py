@@ -19,9 +19,9 @@ from pydantic import ValidationError
 
 from rostersync.config._check import check_master_fields, check_source
 from rostersync.config._models import DistrictConfig
+from rostersync.config._sections import FIELD_ALIASES as SCHEDULE_ALIASES
 from rostersync.config._yaml import parse_yaml, read_yaml
 from rostersync.errors import ConfigValidationError, Problem
-from rostersync.schedule.config import FIELD_ALIASES as SCHEDULE_ALIASES
 
 #: The entry-point group connectors register under (see :mod:`rostersync.connectors`).
 CONNECTOR_GROUP: Final = "rostersync.connectors"
@@ -200,7 +200,14 @@ def app_problems(data: Any, apps: Collection[str] | None = None) -> list[Problem
     return problems
 
 
+def config_document(config: DistrictConfig) -> dict[str, Any]:
+    """The configuration as plain JSON-able data, every default filled in: what the store keeps
+    as a configuration version and what :func:`dump_config` prints. Validates back to ``config``.
+    """
+    data: dict[str, Any] = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return data
+
+
 def dump_config(config: DistrictConfig) -> str:
-    """The configuration as YAML text (what the store keeps as a version)."""
-    data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    """The configuration as YAML text (``config show``): :func:`config_document` as YAML."""
+    return yaml.safe_dump(config_document(config), sort_keys=False, allow_unicode=True)
