@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from collections.abc import Collection, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from rostersync.config._check import check_master_fields, check_source
 from rostersync.config._models import DistrictConfig
 from rostersync.config._sections import FIELD_ALIASES as SCHEDULE_ALIASES
+from rostersync.config._sections import ConfigDeprecationWarning
 from rostersync.config._yaml import parse_yaml, read_yaml
 from rostersync.errors import ConfigValidationError, Problem
 
@@ -160,14 +162,29 @@ def _document(data: Any, source_name: str, apps: Collection[str] | None) -> Dist
             source_name, [Problem("", "the file holds no configuration (it is empty or null)")]
         )
     try:
-        config = validate_config(data, source_name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            config = validate_config(data, source_name)
     except ConfigValidationError as exc:
         problems = [*exc.problems, *app_problems(data, apps)]
         raise ConfigValidationError(source_name, _merge_same_path(problems)) from None
+    finally:
+        _warn_about_file(caught, source_name)
     problems = app_problems(data, apps)
     if problems:
         raise ConfigValidationError(source_name, problems)
     return config
+
+
+def _warn_about_file(caught: list[warnings.WarningMessage], source_name: str) -> None:
+    """Deprecation warnings again, as about the configuration file rather than our code."""
+    for w in caught:
+        if issubclass(w.category, ConfigDeprecationWarning):
+            warnings.warn_explicit(
+                w.message, w.category, source_name, 0, module="rostersync.config"
+            )
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def installed_apps() -> list[str]:
