@@ -114,6 +114,20 @@ CORPUS = [
 ]
 
 
+CORPUS += [
+    Case(
+        "unknown connector option",
+        (VALID + "    connector: {page_sise: 10}\n").encode(),
+        "sources[0].connector.page_sise: unknown setting",
+    ),
+    Case(
+        "connector option of the wrong type",
+        (VALID + "    connector: {page_size: lots}\n").encode(),
+        "sources[0].connector.page_size",
+    ),
+]
+
+
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     old = sys.argv
     sys.argv = ["rostersync", *argv]
@@ -178,7 +192,13 @@ def test_alias_bomb_fails_fast_in_a_capped_process(command: str, tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    "body", [BOMB, VALID.replace("app: powerschool", "app: ldap")], ids=["bomb", "unknown app"]
+    "body",
+    [
+        BOMB,
+        VALID.replace("app: powerschool", "app: ldap"),
+        VALID + "    connector: {page_sise: 10}\n",
+    ],
+    ids=["bomb", "unknown app", "unknown connector option"],
 )
 def test_sync_run_with_a_bad_file_writes_nothing(body: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"

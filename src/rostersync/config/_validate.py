@@ -166,11 +166,11 @@ def _document(data: Any, source_name: str, apps: Collection[str] | None) -> Dist
             warnings.simplefilter("always")
             config = validate_config(data, source_name)
     except ConfigValidationError as exc:
-        problems = [*exc.problems, *app_problems(data, apps)]
+        problems = [*exc.problems, *(app_problems(data, apps) or option_problems(data))]
         raise ConfigValidationError(source_name, _merge_same_path(problems)) from None
     finally:
         _warn_about_file(caught, source_name)
-    problems = app_problems(data, apps)
+    problems = app_problems(data, apps) or option_problems(data)
     if problems:
         raise ConfigValidationError(source_name, problems)
     return config
@@ -185,6 +185,35 @@ def _warn_about_file(caught: list[warnings.WarningMessage], source_name: str) ->
             )
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def option_problems(data: Any) -> list[Problem]:
+    """Problems of each source's ``connector:`` options, checked by its installed connector.
+
+    A connector declares its options as a pydantic model in ``options_model``; the class is
+    found through the registry, so this package imports no connector.
+    """
+    sources = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(sources, list):
+        return []
+    registered = {ep.name: ep for ep in entry_points(group=CONNECTOR_GROUP)}
+    problems: list[Problem] = []
+    for i, raw in enumerate(sources):
+        app = raw.get("app") if isinstance(raw, dict) else None
+        if not isinstance(app, str) or app not in registered:
+            continue
+        try:
+            model = getattr(registered[app].load(), "options_model", None)
+        except Exception as exc:  # a broken third-party package: say which
+            problems.append(Problem(f"sources[{i}].app", f"connector {app!r} fails to load: {exc}"))
+            continue
+        if model is None:
+            continue
+        try:
+            model.model_validate(raw.get("connector") or {})
+        except ValidationError as exc:
+            problems.extend(pydantic_problems(exc, f"sources[{i}].connector"))
+    return problems
 
 
 def installed_apps() -> list[str]:
