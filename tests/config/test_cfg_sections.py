@@ -52,17 +52,17 @@ def problems_of(data: dict[str, Any]) -> dict[str, str]:
 
 
 def test_sections_are_declared_once_in_config() -> None:
+    import rostersync.notify
+    import rostersync.schedule
     from rostersync.changes import threshold
-    from rostersync.notify import config as notify_config
-    from rostersync.schedule import config as schedule_config
 
     fields = DistrictConfig.model_fields
     assert fields["hold_threshold"].annotation is HoldThreshold
     assert fields["sync_schedule"].annotation is SyncSchedule
     assert fields["notifications"].annotation is NotificationsConfig
     assert threshold.HoldThreshold is HoldThreshold
-    assert schedule_config.SyncSchedule is SyncSchedule
-    assert notify_config.NotificationsConfig is NotificationsConfig
+    assert rostersync.schedule.SyncSchedule is SyncSchedule
+    assert rostersync.notify.NotificationsConfig is NotificationsConfig
     for model in (HoldThreshold, SyncSchedule, NotificationsConfig):
         assert model.__module__.startswith("rostersync.config.")
 
