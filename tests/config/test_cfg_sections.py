@@ -208,7 +208,7 @@ def test_earlier_schedule_spellings_are_accepted_and_named_as_written() -> None:
     assert set(problems) == {"sync_schedule.frequency", "sync_schedule.time"}
     with pytest.warns(ConfigDeprecationWarning):
         problems = problems_of(config_with(sync_schedule={"time": "07:00", "at": "08:00"}))
-    assert "give only one" in problems["sync_schedule"]
+    assert problems["sync_schedule"] == "`time` repeats `at`: give only one of them"
 
 
 def test_stored_and_shown_configurations_read_back_the_same() -> None:

@@ -255,13 +255,16 @@ class SyncSchedule(BaseModel):
         if not isinstance(data, dict):
             return data
         out = {}
+        written: dict[object, object] = {}
         for key, value in data.items():
             name = FIELD_ALIASES.get(key, key) if isinstance(key, str) else key
             if name != key:
                 deprecated_setting(f"sync_schedule.{key}", f"sync_schedule.{name}")
             if name in out:
-                raise ValueError(f"`{key}` repeats `{name}`: give only one of them")
+                first, second = sorted((str(written[name]), str(key)), key=lambda k: k != name)
+                raise ValueError(f"`{second}` repeats `{first}`: give only one of them")
             out[name] = value
+            written[name] = key
         if out.get("every") == "manual":
             out["every"] = None
         return out
