@@ -151,6 +151,8 @@ class PowerSchoolConnector:
     #: as deletion for this source, like bulk upload mode (the hold threshold still guards
     #: against outages).
     complete_snapshot = True
+    #: The ``connector:`` options, checked when a configuration file is loaded.
+    options_model = PowerSchoolOptions
 
     def __init__(
         self,
