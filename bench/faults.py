@@ -1,0 +1,963 @@
+"""Fault campaign: every simulator fault × store, kill -9 and a database restart mid-run.
+
+For each case a fresh store (a SQLite file; a fresh PostgreSQL schema with ``--postgres URL`` or
+ROSTERSYNC_TEST_POSTGRES_URL) and a fresh simulated district are synced once cleanly, then the
+district lives one day further before every faulty run, so each run has real additions and
+deletions to publish. After every run the store is checked against the simulator's ground truth:
+the records the source holds at that moment, computed from the district's own tables (not from
+anything our connector or pipeline produced). It prints one JSON object: per case and in total,
+runs attempted, published (a new version), unchanged, held and failed, and
+
+- ``records_lost``: records the source holds that the store no longer serves after the run
+  (when the run published: the whole truth missing from its version; otherwise what the
+  previous version had and lost);
+- ``wrongly_deleted``: of those, the records the version before the run still had;
+- ``partial_versions``: published versions that miss records the source held at the time.
+
+All three must be 0. ``stale`` (records the source dropped that the store still serves) is
+expected after a failed or held run and is reported for information only.
+
+    .venv/bin/python bench/faults.py --quick                 # a few minutes
+    .venv/bin/python bench/faults.py --runs 10 --size 2000   # the full campaign
+    .venv/bin/python bench/faults.py --quick --cases outage_mid,kill --no-db-restart
+
+Cases: the simulator's faults (``latency``, ``errors`` 500/503 storm, ``throttle_429`` and
+``throttle_503`` with a minimum interval, ``token_expiry``, ``truncated``, ``outage_start``,
+``outage_mid`` switched on at several points of the extraction, ``outage_window`` on for a
+stretch of it then off again, ``server_down`` from the start, ``server_down_mid``), each on
+every store; ``kill``: ``rostersync sync run`` in a subprocess killed with SIGKILL at random
+moments (then the next run must recover); ``db_restart``: a private PostgreSQL cluster
+(``initdb``/``pg_ctl`` on a free port in a temporary directory) restarted in the middle of
+``sync run`` subprocesses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+import sqlalchemy as sa
+import uvicorn
+import yaml
+
+from _common import emit, load_average, machine, progress
+from rostersync.config import DistrictConfig, validate_config
+from rostersync.errors import RostersyncError
+from rostersync.logs import configure_logging
+from rostersync.settings import Settings
+from rostersync.simulators.powerschool import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    District,
+    Faults,
+    SimulatorConfig,
+    create_simulator_app,
+    generate_district,
+)
+from rostersync.store import Store, make_engine
+from rostersync.sync import sync_config
+
+PG_ENV = "ROSTERSYNC_TEST_POSTGRES_URL"
+SECRET_ENV = "FAULTS_BENCH_PS_SECRET"
+GRADUATED_SCHOOL = 999_999
+
+# ----------------------------------------------------------------------------- ground truth
+
+
+def _ids(frame: pl.DataFrame, expr: pl.Expr) -> set[str]:
+    return set(frame.select(expr.alias("id"))["id"].to_list())
+
+
+def ground_truth(d: District) -> dict[str, set[str]]:
+    """The sourcedIds a complete sync of the district must serve, per entity, straight from the
+    district's tables: real schools, their terms, the courses their sections use, sections,
+    active students (the school lists' default), active staff affiliations, the active
+    students' current class enrollments, and the section teachers.
+
+    Contacts are left out: they derive from free-text student fields through merge rules.
+    """
+    schools = d["schools"].filter(pl.col("school_number") != GRADUATED_SCHOOL)
+    numbers = schools["school_number"]
+    sections = d["sections"].filter(pl.col("schoolid").is_in(numbers.implode()))
+    students = d["students"].filter(
+        (pl.col("enroll_status") == 0) & pl.col("schoolid").is_in(numbers.implode())
+    )
+    staff = d["schoolstaff"].filter(
+        (pl.col("status") == 1) & pl.col("schoolid").is_in(numbers.implode())
+    )
+    cc = d["cc"].join(students.select(pl.col("id").alias("studentid")), on="studentid", how="semi")
+    cc = cc.filter(pl.col("sectionid") > 0).join(
+        sections.select(pl.col("id").alias("sectionid")), on="sectionid", how="semi"
+    )
+    teachers = (
+        d["sectionteacher"]
+        .join(
+            sections.select(pl.col("id").alias("sectionid"), pl.col("dcid").alias("section")),
+            on="sectionid",
+        )
+        .join(
+            d["schoolstaff"].select(pl.col("id").alias("teacherid"), "users_dcid"),
+            on="teacherid",
+        )
+    )
+    course_numbers = sections["course_number"].unique()
+    courses = d["courses"].filter(pl.col("course_number").is_in(course_numbers.implode()))
+    terms = d["terms"].filter(pl.col("schoolid").is_in(numbers.implode()))
+    dcid = pl.col("dcid").cast(pl.Utf8)
+    return {
+        "orgs": _ids(schools, dcid) | {"district"},
+        "academicSessions": _ids(terms, dcid),
+        "courses": _ids(courses, dcid),
+        "classes": _ids(sections, dcid),
+        "users": _ids(students, "student-" + dcid)
+        | _ids(staff, "staff-" + pl.col("users_dcid").cast(pl.Utf8)),
+        "enrollments": _ids(cc, dcid)
+        | _ids(
+            teachers,
+            pl.format("teacher-{}-staff-{}", pl.col("section"), pl.col("users_dcid")),
+        ),
+        "demographics": _ids(students, "student-" + dcid),
+    }
+
+
+def served(store: Store, district_id: int, version: int | None) -> dict[str, set[str]]:
+    """The sourcedIds a version serves, per truth entity (users: students and staff only)."""
+    if version is None:
+        return {entity: set() for entity in TRUTH_ENTITIES}
+    roster = store.read_version(district_id, version)
+    out: dict[str, set[str]] = {}
+    for entity in TRUTH_ENTITIES:
+        frame = roster[entity]
+        if entity == "users":
+            frame = frame.filter(
+                pl.col("sourcedId").str.starts_with("student-")
+                | pl.col("sourcedId").str.starts_with("staff-")
+            )
+        out[entity] = set(frame["sourcedId"].to_list())
+    return out
+
+
+TRUTH_ENTITIES = (
+    "orgs",
+    "academicSessions",
+    "courses",
+    "classes",
+    "users",
+    "enrollments",
+    "demographics",
+)
+
+
+def count(sets: dict[str, set[str]]) -> int:
+    return sum(len(s) for s in sets.values())
+
+
+def minus(a: dict[str, set[str]], b: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {k: a[k] - b.get(k, set()) for k in a}
+
+
+def meet(a: dict[str, set[str]], b: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {k: a[k] & b.get(k, set()) for k in a}
+
+
+def nonzero(sets: dict[str, set[str]]) -> dict[str, int]:
+    return {k: len(v) for k, v in sets.items() if v}
+
+
+@dataclasses.dataclass
+class Check:
+    """The store against the truth after one run."""
+
+    lost: int
+    wrongly_deleted: int
+    partial_versions: int
+    stale: int
+    lost_by_entity: dict[str, int]
+    version_before: int | None
+    version_after: int | None
+
+
+def check_store(
+    store: Store, district_id: int, truth: dict[str, set[str]], before: int | None
+) -> Check:
+    """Compare what the store serves now (and every version published since ``before``) with
+    the truth."""
+    previous = served(store, district_id, before)
+    after = store.current_version(district_id)
+    now = served(store, district_id, after)
+    wrongly = minus(meet(truth, previous), now)
+    published = [v.version for v in store.list_versions(district_id) if v.version > (before or 0)]
+    partial = 0
+    for version in published:
+        sets = now if version == after else served(store, district_id, version)
+        partial += bool(count(minus(truth, sets)))
+    lost = minus(truth, now) if after != before else wrongly
+    return Check(
+        lost=count(lost),
+        wrongly_deleted=count(wrongly),
+        partial_versions=partial,
+        stale=count(minus(now, truth)),
+        lost_by_entity=nonzero(lost),
+        version_before=before,
+        version_after=after,
+    )
+
+
+# ----------------------------------------------------------------------------- the simulator
+
+
+class FaultySimulator:
+    """The PowerSchool simulator in a thread, behind an ASGI wrapper that counts the API
+    requests and fires planned fault switches at an exact request number ("outage from the
+    37th request on"), or takes the whole server down there."""
+
+    def __init__(self, district: District, seed: int) -> None:
+        self.config = SimulatorConfig(enable_control=True, faults=Faults(seed=seed))
+        self.app = create_simulator_app(district, self.config)
+        self.sim = self.app.state.simulator
+        with contextlib.closing(__import__("socket").socket()) as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.requests = 0
+        self.plan: list[tuple[int, Callable[[], None]]] = []
+        self.dead = False
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    @property
+    def district(self) -> District:
+        return self.sim.district  # type: ignore[no-any-return]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith(("/ws/", "/oauth/")):
+            self.requests += 1
+            while self.plan and self.plan[0][0] <= self.requests:
+                self.plan.pop(0)[1]()
+            if self.dead:  # hang until the shutdown drops the connection
+                await asyncio.sleep(3600)
+        await self.app(scope, receive, send)
+
+    def start(self) -> None:
+        self.dead = False
+        config = uvicorn.Config(
+            self,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise SystemExit(f"the simulator could not listen on port {self.port}")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=15)
+        self.server = self.thread = None
+
+    def go_down(self) -> None:
+        """From inside a request: the server dies (in-flight requests get no answer)."""
+        self.dead = True
+        if self.server is not None:
+            self.server.should_exit = True
+
+    def set_faults(self, **faults: Any) -> None:
+        """Through the simulator's control endpoint (faults reset first)."""
+        body = {"reset": True, "seed": self.config.faults.seed, **faults}
+        answer = httpx.post(self.url + "/_sim/faults", json=body, timeout=10)
+        answer.raise_for_status()
+
+    def switch_at(self, request: int, **faults: Any) -> None:
+        """Change faults when the simulator sees its ``request``-th API request from now."""
+
+        def fire() -> None:
+            self.sim.config.faults = dataclasses.replace(self.sim.config.faults, **faults)
+
+        self.plan.append((self.requests + request, fire))
+        self.plan.sort(key=lambda p: p[0])
+
+    def down_at(self, request: int) -> None:
+        self.plan.append((self.requests + request, self.go_down))
+        self.plan.sort(key=lambda p: p[0])
+
+    def clear(self) -> None:
+        self.plan.clear()
+        self.sim.config.throttle_status = 429
+        self.sim.config.faults = Faults(seed=self.config.faults.seed)
+        if self.server is None or self.dead:
+            self.stop()
+            self.start()
+
+    def next_day(self) -> None:
+        self.sim.set_day(self.district.day + 1)
+
+
+# ----------------------------------------------------------------------------- stores
+
+
+@contextlib.contextmanager
+def sqlite_store(workdir: Path, name: str) -> Iterator[str]:
+    path = workdir / f"{name}.db"
+    yield f"sqlite:///{path}"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def pg_schema(base_url: str) -> Iterator[str]:
+    """A brand-new schema on the server of ``base_url`` (dropped afterwards), as a URL whose
+    search_path points at it, so other users of the server are never disturbed."""
+    name = f"rs_faults_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    base = sa.make_url(base_url)
+    if base.get_driver_name() != "psycopg":
+        base = base.set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        admin.dispose()
+
+
+def open_store(url: str) -> Store:
+    store = Store(make_engine(url))
+    store.upgrade()
+    return store
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+def config_body(url: str, district: str, connector: dict[str, Any]) -> dict[str, Any]:
+    """A plain one-source PowerSchool configuration: product defaults (hold thresholds,
+    circuit breakers, connector retries), except what ``connector`` overrides."""
+    source: dict[str, Any] = {
+        "name": "sis",
+        "app": "powerschool",
+        "delivery": {
+            "url": url,
+            "client_id": DEFAULT_CLIENT_ID,
+            "client_secret": f"env:{SECRET_ENV}",
+        },
+        "advanced": {"compare_by_uniqueness": False},
+    }
+    if connector:
+        source["connector"] = connector
+    return {"district": district, "sources": [source]}
+
+
+def make_config(url: str, district: str, connector: dict[str, Any]) -> DistrictConfig:
+    return validate_config(config_body(url, district, connector), "fault campaign")
+
+
+# ----------------------------------------------------------------------------- tallies
+
+
+RUN_KEYS = ("attempted", "published", "unchanged", "held", "failed")
+LOSS_KEYS = ("records_lost", "wrongly_deleted", "partial_versions")
+
+
+def new_tally() -> dict[str, Any]:
+    return dict.fromkeys((*RUN_KEYS, *LOSS_KEYS, "stale"), 0)
+
+
+def add_run(tally: dict[str, Any], outcome: str, check: Check | None) -> None:
+    tally["attempted"] += 1
+    tally[outcome] += 1
+    if check is not None:
+        tally["records_lost"] += check.lost
+        tally["wrongly_deleted"] += check.wrongly_deleted
+        tally["partial_versions"] += check.partial_versions
+        tally["stale"] += check.stale
+
+
+def run_row(outcome: str, check: Check | None, **extra: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"outcome": outcome, **extra}
+    if check is not None:
+        row.update(
+            lost=check.lost,
+            wrongly_deleted=check.wrongly_deleted,
+            partial_versions=check.partial_versions,
+            stale=check.stale,
+            versions=[check.version_before, check.version_after],
+        )
+        if check.lost_by_entity:
+            row["lost_by_entity"] = check.lost_by_entity
+    return row
+
+
+def short(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= 240 else text[:237] + "…"
+
+
+# ----------------------------------------------------------------------------- fault cases
+
+
+@dataclasses.dataclass(frozen=True)
+class FaultCase:
+    """A simulator fault: settings at the start of the run and/or a switch at a request."""
+
+    name: str
+    faults: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Faults switched on mid-extraction, at a share of the clean run's requests.
+    mid: dict[str, Any] | None = None
+    #: For ``mid``: switched off again after this share of the clean run's requests.
+    window: float | None = None
+    throttle_status: int = 429
+    down: str | None = None  # "start" or "mid"
+
+
+FAULT_CASES = (
+    FaultCase("clean"),
+    FaultCase("latency", {"latency_ms": 25}),
+    FaultCase("errors", {"error_rate": 0.2, "error_statuses": [500, 503]}),
+    FaultCase("throttle_429", {"min_interval_ms": 40}),
+    FaultCase("throttle_503", {"min_interval_ms": 40}, throttle_status=503),
+    FaultCase("token_expiry", {"token_max_requests": 20}),
+    FaultCase("truncated", {"truncate_rate": 0.1}),
+    FaultCase("outage_start", {"outage": True}),
+    FaultCase("outage_mid", mid={"outage": True}),
+    FaultCase("outage_window", mid={"outage": True}, window=0.15),
+    FaultCase("server_down", down="start"),
+    FaultCase("server_down_mid", down="mid"),
+)
+
+
+def points(rng: random.Random, runs: int) -> list[float]:
+    """Shares of the extraction at which to switch a fault on: spread over it, jittered."""
+    return [min(0.97, max(0.02, (i + rng.random()) / runs)) for i in range(runs)]
+
+
+def in_process_run(store: Store, config: DistrictConfig, settings: Settings) -> tuple[str, str]:
+    try:
+        outcome = sync_config(store, config, settings)
+    except RostersyncError as exc:
+        return "failed", short(exc)
+    except Exception as exc:  # an unexpected crash is a failed run too, named as such
+        return "failed", "unexpected " + short(exc)
+    if outcome.status == "held":
+        return "held", "; ".join(outcome.hold_reasons)[:240]
+    return ("unchanged" if outcome.unchanged else "published"), ""
+
+
+def run_fault_case(
+    case: FaultCase, store_url: str, args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
+    rng = random.Random(f"{args.seed}:{case.name}")
+    district = generate_district("small", seed=args.seed, students=args.size)
+    sim = FaultySimulator(district, args.seed)
+    sim.start()
+    store = open_store(store_url)
+    settings = Settings(data_dir=workdir / "var", database_url=store_url, log_level="WARNING")
+    config = make_config(sim.url, "Fault Campaign", connector_options(args))
+    tally = new_tally()
+    rows: list[dict[str, Any]] = []
+    try:
+        started = sim.requests
+        outcome, error = in_process_run(store, config, settings)
+        clean_requests = sim.requests - started
+        district_id = store.get_district("Fault Campaign").id
+        truth = ground_truth(sim.district)
+        baseline = check_store(store, district_id, truth, None)
+        calibration = {
+            "outcome": outcome,
+            "error": error or None,
+            "requests": clean_requests,
+            "truth_records": count(truth),
+            "missing": baseline.lost_by_entity,
+            "exact": baseline.lost == 0
+            and not count(minus(served(store, district_id, baseline.version_after), truth)),
+        }
+        for share in points(rng, args.runs):
+            sim.next_day()
+            truth = ground_truth(sim.district)
+            before = store.current_version(district_id)
+            sim.set_faults(**case.faults)
+            sim.sim.config.throttle_status = case.throttle_status
+            at = max(1, round(share * clean_requests))
+            detail: dict[str, Any] = {"day": sim.district.day}
+            if case.mid is not None:
+                sim.switch_at(at, **case.mid)
+                detail["switch_at_request"] = at
+                if case.window is not None:
+                    off = at + max(1, round(case.window * clean_requests))
+                    sim.switch_at(off, **dict.fromkeys(case.mid, False))
+                    detail["switch_off_at_request"] = off
+            if case.down == "start":
+                sim.stop()
+            elif case.down == "mid":
+                sim.down_at(at)
+                detail["down_at_request"] = at
+            first = sim.requests
+            t0 = time.perf_counter()
+            outcome, error = in_process_run(store, config, settings)
+            detail["seconds"] = round(time.perf_counter() - t0, 2)
+            detail["requests"] = sim.requests - first
+            sim.clear()
+            check = check_store(store, district_id, truth, before)
+            add_run(tally, outcome, check)
+            rows.append(run_row(outcome, check, error=error or None, **detail))
+            progress(f"{case.name}: {outcome} lost={check.lost} {error[:100]}")
+        # A clean run afterwards must bring the store back to the truth.
+        truth = ground_truth(sim.district)
+        before = store.current_version(district_id)
+        outcome, error = in_process_run(store, config, settings)
+        check = check_store(store, district_id, truth, before)
+        recovery = {
+            "outcome": outcome,
+            "error": error or None,
+            "missing_after": count(minus(truth, served(store, district_id, check.version_after))),
+            "stale_after": check.stale,
+        }
+    finally:
+        store.dispose()
+        sim.stop()
+    return {**tally, "calibration": calibration, "runs": rows, "recovery": recovery}
+
+
+def connector_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Product defaults, except a shorter longest backoff in --quick mode (same retry count)."""
+    return {"backoff_max_seconds": args.backoff_max} if args.backoff_max is not None else {}
+
+
+# ----------------------------------------------------------------------------- subprocess runs
+
+
+def cli_env(store_url: str, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTERSYNC_")}
+    env.update(
+        ROSTERSYNC_DATABASE_URL=store_url,
+        ROSTERSYNC_DATA_DIR=str(data_dir),
+        ROSTERSYNC_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def write_config(path: Path, url: str, district: str, args: argparse.Namespace) -> Path:
+    body = config_body(url, district, connector_options(args))
+    path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def start_cli_run(config: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    cmd = [sys.executable, "-m", "rostersync", "sync", "run", "--config", str(config), "--json"]
+    return subprocess.Popen(
+        [*cmd, *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def cli_outcome(proc: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return "failed", f"no answer within {timeout:.0f} s"
+    if proc.returncode == 0:
+        try:
+            unchanged = bool(json.loads(out).get("unchanged"))
+        except ValueError:
+            unchanged = False
+        return ("unchanged" if unchanged else "published"), ""
+    if proc.returncode == 10:
+        return "held", ""
+    lines = [line for line in (err + out).strip().splitlines() if line.strip()]
+    return "failed", f"exit {proc.returncode}: " + (lines[-1][:200] if lines else "")
+
+
+def stuck_runs(store: Store, district_id: int) -> int:
+    """Runs of the district still marked running/publishing with no run going on."""
+    return sum(
+        r.status in ("pending", "running", "publishing") for r in store.list_runs(district_id)
+    )
+
+
+def run_kill_case(store_url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """``rostersync sync run`` killed with SIGKILL at random moments, each in a district of its
+    own (one store), then a recovery run per district."""
+    rng = random.Random(f"{args.seed}:kill")
+    district = generate_district("small", seed=args.seed, students=args.size)
+    sim = FaultySimulator(district, args.seed)
+    sim.start()
+    data_dir = workdir / "kill-var"
+    env = cli_env(store_url, data_dir)
+    settings = Settings(data_dir=data_dir, database_url=store_url, log_level="WARNING")
+    store = open_store(store_url)
+    tally = new_tally()
+    rows: list[dict[str, Any]] = []
+    killed: list[tuple[str, Path, int]] = []
+    try:
+        # How long a clean subprocess run takes (start-up included): the kills fall within it.
+        name = "Kill Timing"
+        config = make_config(sim.url, name, connector_options(args))
+        in_process_run(store, config, settings)
+        sim.next_day()
+        path = write_config(workdir / "kill-timing.yaml", sim.url, name, args)
+        t0 = time.perf_counter()
+        timing_outcome = cli_outcome(start_cli_run(path, env), args.run_timeout)
+        clean_seconds = time.perf_counter() - t0
+        for i in range(args.runs):
+            name = f"Kill {i}"
+            config = make_config(sim.url, name, connector_options(args))
+            in_process_run(store, config, settings)  # version 1 of this district
+            district_id = store.get_district(name).id
+            sim.next_day()
+            truth = ground_truth(sim.district)
+            before = store.current_version(district_id)
+            path = write_config(workdir / f"kill-{i}.yaml", sim.url, name, args)
+            delay = rng.uniform(0.1, 1.05) * clean_seconds
+            proc = start_cli_run(path, env)
+            try:
+                proc.wait(timeout=delay)
+                outcome, error = cli_outcome(proc, 1)
+                was_killed = False
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                outcome, error, was_killed = "failed", "killed", True
+            check = check_store(store, district_id, truth, before)
+            add_run(tally, outcome, check)
+            rows.append(
+                run_row(outcome, check, error=error or None, kill_after_s=round(delay, 2))
+                | {"killed": was_killed}
+            )
+            progress(f"kill {i} after {delay:.2f}s: {outcome} lost={check.lost}")
+            killed.append((name, path, district_id))
+        # The next run of every killed district: at once (no waiting), or queued behind a
+        # stale lock for up to --recovery-wait seconds; all districts concurrently.
+        extra = ("--queue", "--wait-seconds", str(args.recovery_wait)) if args.recovery_wait else ()
+        truth = ground_truth(sim.district)
+        befores = {d: store.current_version(d) for _, _, d in killed}
+        t0 = time.perf_counter()
+        procs = [(n, d, start_cli_run(p, env, *extra)) for n, p, d in killed]
+        recovery: list[dict[str, Any]] = []
+        for _name, district_id, proc in procs:
+            outcome, error = cli_outcome(proc, args.recovery_wait + args.run_timeout)
+            check = check_store(store, district_id, truth, befores[district_id])
+            recovery.append(
+                {
+                    "outcome": outcome,
+                    "error": error or None,
+                    "seconds": round(time.perf_counter() - t0, 1),
+                    "lost": check.lost,
+                    "missing_after": count(
+                        minus(truth, served(store, district_id, check.version_after))
+                    ),
+                    "stuck_runs_after": stuck_runs(store, district_id),
+                }
+            )
+    finally:
+        store.dispose()
+        sim.stop()
+    return {
+        **tally,
+        "clean_run_seconds": round(clean_seconds, 2),
+        "timing_run": timing_outcome[0],
+        "runs": rows,
+        "recovery": recovery,
+        "recovered": sum(r["outcome"] in ("published", "unchanged", "held") for r in recovery),
+    }
+
+
+# ----------------------------------------------------------------------------- database restart
+
+
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free port in a temporary directory,
+    so restarting it disturbs nobody."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.data = root / "pgdata"
+        self.log = root / "pg.log"
+        with contextlib.closing(__import__("socket").socket()) as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            cmd = ("runuser", "-u", "postgres", "--", *cmd)
+        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
+
+    def init(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(
+            shutil.which("initdb") or "/usr/local/bin/initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        self.start()
+
+    def _ctl(self, *args: str, check: bool = True) -> None:
+        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=on"
+        self._run(
+            shutil.which("pg_ctl") or "/usr/local/bin/pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            opts,
+            "-w",
+            *args,
+            check=check,
+        )
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._ctl("stop", "-m", mode, check=False)
+
+    def restart(self, mode: str) -> None:
+        self.stop(mode)
+        self.start()
+
+
+def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    cluster = PrivateCluster(Path(tempfile.mkdtemp(prefix="rs-faults-pg-")))
+    rng = random.Random(f"{args.seed}:db_restart")
+    cluster.init()
+    district = generate_district("small", seed=args.seed, students=args.size)
+    sim = FaultySimulator(district, args.seed)
+    sim.start()
+    data_dir = workdir / "restart-var"
+    env = cli_env(cluster.url, data_dir)
+    settings = Settings(data_dir=data_dir, database_url=cluster.url, log_level="WARNING")
+    tally = new_tally()
+    rows: list[dict[str, Any]] = []
+    name = "DB Restart"
+    try:
+        store = open_store(cluster.url)
+        in_process_run(store, make_config(sim.url, name, connector_options(args)), settings)
+        district_id = store.get_district(name).id
+        store.dispose()
+        path = write_config(workdir / "restart.yaml", sim.url, name, args)
+        sim.next_day()
+        t0 = time.perf_counter()
+        timing = cli_outcome(start_cli_run(path, env), args.run_timeout)
+        clean_seconds = time.perf_counter() - t0
+        for i in range(args.runs):
+            sim.next_day()
+            truth = ground_truth(sim.district)
+            store = open_store(cluster.url)
+            before = store.current_version(district_id)
+            store.dispose()
+            delay = rng.uniform(0.2, 1.0) * clean_seconds
+            mode = ("immediate", "fast")[i % 2]
+            proc = start_cli_run(path, env)
+            time.sleep(delay)
+            restarted = proc.poll() is None
+            if restarted:
+                cluster.restart(mode)
+            outcome, error = cli_outcome(proc, args.run_timeout)
+            store = open_store(cluster.url)
+            check = check_store(store, district_id, truth, before)
+            # The run after: must work (or wait for nothing longer than the lock's lease).
+            after_before = store.current_version(district_id)
+            store.dispose()
+            next_outcome, next_error = cli_outcome(start_cli_run(path, env), args.run_timeout)
+            store = open_store(cluster.url)
+            next_check = check_store(store, district_id, truth, after_before)
+            stuck = stuck_runs(store, district_id)
+            store.dispose()
+            add_run(tally, outcome, check)
+            add_run(tally, next_outcome, next_check)
+            rows.append(
+                run_row(
+                    outcome,
+                    check,
+                    error=error or None,
+                    restart_after_s=round(delay, 2) if restarted else None,
+                    mode=mode,
+                )
+                | {
+                    "next_run": run_row(next_outcome, next_check, error=next_error or None),
+                    "stuck_runs": stuck,
+                }
+            )
+            progress(
+                f"db restart {i} ({mode}, {delay:.2f}s): {outcome} lost={check.lost}; "
+                f"next {next_outcome} {next_error[:80]}"
+            )
+    finally:
+        sim.stop()
+        cluster.stop("fast")
+        shutil.rmtree(cluster.root, ignore_errors=True)
+    return {
+        **tally,
+        "clean_run_seconds": round(clean_seconds, 2),
+        "timing_run": timing[0],
+        "runs": rows,
+    }
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def summarise(cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    total = new_tally()
+    for result in cases.values():
+        for key in total:
+            total[key] += result.get(key, 0)
+    return total
+
+
+def brief(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: result[k] for k in (*RUN_KEYS, *LOSS_KEYS, "stale") if k in result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="Small and short: a few minutes.")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=None, help="Faulty runs per case.")
+    parser.add_argument("--size", type=int, default=None, help="Students in the district.")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(PG_ENV),
+        help=f"PostgreSQL URL (default ${PG_ENV}); each case gets a fresh schema.",
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-db-restart", action="store_true")
+    parser.add_argument("--cases", default="", help="Comma-separated case names (default all).")
+    parser.add_argument(
+        "--recovery-wait",
+        type=float,
+        default=None,
+        help="Seconds the run after a kill may queue behind a stale lock (0 = try once).",
+    )
+    parser.add_argument(
+        "--backoff-max",
+        type=float,
+        default=None,
+        help="Connector backoff_max_seconds (default: the product's, 2 with --quick).",
+    )
+    parser.add_argument("--run-timeout", type=float, default=300.0)
+    parser.add_argument("--details", action="store_true", help="Every run's row in the JSON.")
+    args = parser.parse_args()
+    args.runs = args.runs or (3 if args.quick else 8)
+    args.size = args.size or (800 if args.quick else 2000)
+    if args.recovery_wait is None:
+        args.recovery_wait = 0.0 if args.quick else 200.0
+    if args.backoff_max is None and args.quick:
+        args.backoff_max = 2.0
+    wanted = {c for c in args.cases.split(",") if c}
+    os.environ[SECRET_ENV] = DEFAULT_CLIENT_SECRET
+    configure_logging("ERROR")
+    for noisy in ("httpx", "httpcore"):
+        __import__("logging").getLogger(noisy).setLevel("WARNING")
+
+    stores: list[tuple[str, Callable[[Path, str], contextlib.AbstractContextManager[str]]]] = [
+        ("sqlite", sqlite_store)
+    ]
+    if args.postgres and not args.no_postgres:
+        stores.append(("postgres", lambda _w, _n: pg_schema(args.postgres)))
+
+    started = time.perf_counter()
+    cases: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="rs-faults-") as tmp:
+        workdir = Path(tmp)
+        for store_name, make_store in stores:
+            for case in FAULT_CASES:
+                if wanted and case.name not in wanted:
+                    continue
+                key = f"{case.name}/{store_name}"
+                progress(f"{key} …")
+                t0 = time.perf_counter()
+                with make_store(workdir, case.name) as url:
+                    cases[key] = run_fault_case(case, url, args, workdir)
+                cases[key]["seconds"] = round(time.perf_counter() - t0, 1)
+            if not wanted or "kill" in wanted:
+                key = f"kill/{store_name}"
+                progress(f"{key} …")
+                t0 = time.perf_counter()
+                with make_store(workdir, "kill") as url:
+                    cases[key] = run_kill_case(url, args, workdir)
+                cases[key]["seconds"] = round(time.perf_counter() - t0, 1)
+        if not args.no_db_restart and (not wanted or "db_restart" in wanted):
+            if shutil.which("initdb") or Path("/usr/local/bin/initdb").exists():
+                progress("db_restart/postgres-private …")
+                t0 = time.perf_counter()
+                cases["db_restart/postgres-private"] = run_db_restart_case(args, workdir)
+                cases["db_restart/postgres-private"]["seconds"] = round(time.perf_counter() - t0, 1)
+            else:
+                progress("db_restart skipped: no initdb on PATH")
+    if not args.details:
+        for result in cases.values():
+            result["runs"] = [
+                r for r in result["runs"] if r.get("lost") or r.get("partial_versions")
+            ]
+    emit(
+        {
+            "benchmark": "faults",
+            "total": summarise(cases),
+            "by_case": {k: brief(v) for k, v in cases.items()},
+            "cases": cases,
+            "settings": {
+                "seed": args.seed,
+                "runs": args.runs,
+                "students": args.size,
+                "quick": args.quick,
+                "connector": connector_options(args) or "product defaults",
+                "recovery_wait_s": args.recovery_wait,
+                "stores": [s for s, _ in stores],
+            },
+            "seconds": round(time.perf_counter() - started, 1),
+            "load_average_1m": load_average(),
+            "machine": machine(),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
