@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import random
@@ -612,9 +613,74 @@ def stuck_runs(store: Store, district_id: int) -> int:
     )
 
 
+@dataclasses.dataclass
+class Timing:
+    """A clean ``sync run`` subprocess, seen from the simulator: seconds from the start to its
+    first and last API request and to its exit, and how many requests it made."""
+
+    outcome: str
+    first_request_s: float
+    last_request_s: float
+    total_s: float
+    requests: int
+
+
+def timed_cli_run(path: Path, env: dict[str, str], sim: FaultySimulator, timeout: float) -> Timing:
+    start, t0 = sim.requests, time.perf_counter()
+    proc = start_cli_run(path, env)
+    first = last = None
+    seen = start
+    while proc.poll() is None and time.perf_counter() - t0 < timeout:
+        now, n = time.perf_counter() - t0, sim.requests
+        if n != seen:
+            first = now if first is None else first
+            last, seen = now, n
+        time.sleep(0.005)
+    outcome, _ = cli_outcome(proc, 1)
+    total = time.perf_counter() - t0
+    return Timing(outcome, first or 0.0, last or 0.0, total, sim.requests - start)
+
+
+def strike_moment(rng: random.Random, i: int, timing: Timing) -> tuple[str, int, float]:
+    """Where the i-th strike lands: alternately during the extraction (at a random API request)
+    and after it (a random delay after the last request: pipeline, change checks, publish)."""
+    if i % 2 == 0:
+        return "extract", rng.randint(1, max(1, timing.requests - 1)), 0.0
+    return (
+        "publish",
+        max(1, timing.requests - 1),
+        rng.uniform(0, timing.total_s - timing.last_request_s),
+    )
+
+
+def strike_when(
+    proc: subprocess.Popen[str],
+    sim: FaultySimulator,
+    start: int,
+    request: int,
+    delay: float,
+    strike: Callable[[], None],
+    timeout: float,
+) -> float | None:
+    """Call ``strike`` once the run made ``request`` API requests and ``delay`` more seconds
+    went by, if it is still running; returns the seconds since the start, or None."""
+    t0 = time.perf_counter()
+    while proc.poll() is None and sim.requests - start < request:
+        if time.perf_counter() - t0 > timeout:
+            break
+        time.sleep(0.002)
+    if delay:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=delay)
+    if proc.poll() is not None:
+        return None
+    strike()
+    return round(time.perf_counter() - t0, 3)
+
+
 def run_kill_case(store_url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """``rostersync sync run`` killed with SIGKILL at random moments, each in a district of its
-    own (one store), then a recovery run per district."""
+    own (one store), then the next run of every district, which must recover."""
     rng = random.Random(f"{args.seed}:kill")
     district = generate_district("small", seed=args.seed, students=args.size)
     sim = FaultySimulator(district, args.seed)
@@ -627,15 +693,12 @@ def run_kill_case(store_url: str, args: argparse.Namespace, workdir: Path) -> di
     rows: list[dict[str, Any]] = []
     killed: list[tuple[str, Path, int]] = []
     try:
-        # How long a clean subprocess run takes (start-up included): the kills fall within it.
+        # A clean subprocess run with changes to publish, timed: the kills fall within one.
         name = "Kill Timing"
-        config = make_config(sim.url, name, connector_options(args))
-        in_process_run(store, config, settings)
+        in_process_run(store, make_config(sim.url, name, connector_options(args)), settings)
         sim.next_day()
         path = write_config(workdir / "kill-timing.yaml", sim.url, name, args)
-        t0 = time.perf_counter()
-        timing_outcome = cli_outcome(start_cli_run(path, env), args.run_timeout)
-        clean_seconds = time.perf_counter() - t0
+        timing = timed_cli_run(path, env, sim, args.run_timeout)
         for i in range(args.runs):
             name = f"Kill {i}"
             config = make_config(sim.url, name, connector_options(args))
@@ -645,23 +708,34 @@ def run_kill_case(store_url: str, args: argparse.Namespace, workdir: Path) -> di
             truth = ground_truth(sim.district)
             before = store.current_version(district_id)
             path = write_config(workdir / f"kill-{i}.yaml", sim.url, name, args)
-            delay = rng.uniform(0.1, 1.05) * clean_seconds
+            phase, request, delay = strike_moment(rng, i, timing)
+            start = sim.requests
             proc = start_cli_run(path, env)
-            try:
-                proc.wait(timeout=delay)
-                outcome, error = cli_outcome(proc, 1)
-                was_killed = False
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.communicate()
-                outcome, error, was_killed = "failed", "killed", True
+            at = strike_when(
+                proc,
+                sim,
+                start,
+                request,
+                delay,
+                functools.partial(os.killpg, proc.pid, signal.SIGKILL),
+                args.run_timeout,
+            )
+            outcome, error = cli_outcome(proc, args.run_timeout)
+            if at is not None:
+                outcome, error = "failed", "killed"
             check = check_store(store, district_id, truth, before)
             add_run(tally, outcome, check)
             rows.append(
-                run_row(outcome, check, error=error or None, kill_after_s=round(delay, 2))
-                | {"killed": was_killed}
+                run_row(
+                    outcome,
+                    check,
+                    error=error or None,
+                    phase=phase,
+                    at_request=request,
+                    killed_after_s=at,
+                )
             )
-            progress(f"kill {i} after {delay:.2f}s: {outcome} lost={check.lost}")
+            progress(f"kill {i} ({phase}, request {request}, at {at}): {outcome} lost={check.lost}")
             killed.append((name, path, district_id))
         # The next run of every killed district: at once (no waiting), or queued behind a
         # stale lock for up to --recovery-wait seconds; all districts concurrently.
@@ -669,30 +743,31 @@ def run_kill_case(store_url: str, args: argparse.Namespace, workdir: Path) -> di
         truth = ground_truth(sim.district)
         befores = {d: store.current_version(d) for _, _, d in killed}
         t0 = time.perf_counter()
-        procs = [(n, d, start_cli_run(p, env, *extra)) for n, p, d in killed]
+        procs = [(d, start_cli_run(p, env, *extra)) for _, p, d in killed]
         recovery: list[dict[str, Any]] = []
-        for _name, district_id, proc in procs:
+        for district_id, proc in procs:
             outcome, error = cli_outcome(proc, args.recovery_wait + args.run_timeout)
             check = check_store(store, district_id, truth, befores[district_id])
+            add_run(tally, outcome, check)
             recovery.append(
-                {
-                    "outcome": outcome,
-                    "error": error or None,
-                    "seconds": round(time.perf_counter() - t0, 1),
-                    "lost": check.lost,
-                    "missing_after": count(
+                run_row(
+                    outcome,
+                    check,
+                    error=error or None,
+                    seconds=round(time.perf_counter() - t0, 1),
+                    missing_after=count(
                         minus(truth, served(store, district_id, check.version_after))
                     ),
-                    "stuck_runs_after": stuck_runs(store, district_id),
-                }
+                    stuck_runs_after=stuck_runs(store, district_id),
+                )
             )
+            progress(f"kill recovery: {outcome} {error[:100]}")
     finally:
         store.dispose()
         sim.stop()
     return {
         **tally,
-        "clean_run_seconds": round(clean_seconds, 2),
-        "timing_run": timing_outcome[0],
+        "clean_run": dataclasses.asdict(timing),
         "runs": rows,
         "recovery": recovery,
         "recovered": sum(r["outcome"] in ("published", "unchanged", "held") for r in recovery),
@@ -764,6 +839,9 @@ class PrivateCluster:
 
 
 def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """``rostersync sync run`` subprocesses whose PostgreSQL (a private cluster) restarts under
+    them — a crash (``-m immediate``) and a clean stop (``-m fast``) in turn — then the run
+    after each, which must work."""
     cluster = PrivateCluster(Path(tempfile.mkdtemp(prefix="rs-faults-pg-")))
     rng = random.Random(f"{args.seed}:db_restart")
     cluster.init()
@@ -783,31 +861,29 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
         store.dispose()
         path = write_config(workdir / "restart.yaml", sim.url, name, args)
         sim.next_day()
-        t0 = time.perf_counter()
-        timing = cli_outcome(start_cli_run(path, env), args.run_timeout)
-        clean_seconds = time.perf_counter() - t0
+        timing = timed_cli_run(path, env, sim, args.run_timeout)
         for i in range(args.runs):
             sim.next_day()
             truth = ground_truth(sim.district)
             store = open_store(cluster.url)
             before = store.current_version(district_id)
             store.dispose()
-            delay = rng.uniform(0.2, 1.0) * clean_seconds
-            mode = ("immediate", "fast")[i % 2]
+            phase, request, delay = strike_moment(rng, i, timing)
+            mode = ("immediate", "fast")[(i // 2) % 2]
+            start = sim.requests
             proc = start_cli_run(path, env)
-            time.sleep(delay)
-            restarted = proc.poll() is None
-            if restarted:
-                cluster.restart(mode)
+            at = strike_when(
+                proc, sim, start, request, delay, functools.partial(cluster.restart, mode), 120
+            )
             outcome, error = cli_outcome(proc, args.run_timeout)
             store = open_store(cluster.url)
             check = check_store(store, district_id, truth, before)
-            # The run after: must work (or wait for nothing longer than the lock's lease).
-            after_before = store.current_version(district_id)
+            after = store.current_version(district_id)
             store.dispose()
+            # The run after must work at once.
             next_outcome, next_error = cli_outcome(start_cli_run(path, env), args.run_timeout)
             store = open_store(cluster.url)
-            next_check = check_store(store, district_id, truth, after_before)
+            next_check = check_store(store, district_id, truth, after)
             stuck = stuck_runs(store, district_id)
             store.dispose()
             add_run(tally, outcome, check)
@@ -817,7 +893,9 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
                     outcome,
                     check,
                     error=error or None,
-                    restart_after_s=round(delay, 2) if restarted else None,
+                    phase=phase,
+                    at_request=request,
+                    restarted_after_s=at,
                     mode=mode,
                 )
                 | {
@@ -826,19 +904,14 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
                 }
             )
             progress(
-                f"db restart {i} ({mode}, {delay:.2f}s): {outcome} lost={check.lost}; "
-                f"next {next_outcome} {next_error[:80]}"
+                f"db restart {i} ({mode}, {phase}, at {at}): {outcome} lost={check.lost} "
+                f"{error[:80]}; next {next_outcome} {next_error[:80]}"
             )
     finally:
         sim.stop()
         cluster.stop("fast")
         shutil.rmtree(cluster.root, ignore_errors=True)
-    return {
-        **tally,
-        "clean_run_seconds": round(clean_seconds, 2),
-        "timing_run": timing[0],
-        "runs": rows,
-    }
+    return {**tally, "clean_run": dataclasses.asdict(timing), "runs": rows}
 
 
 # ----------------------------------------------------------------------------- main
