@@ -853,16 +853,23 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
     settings = Settings(data_dir=data_dir, database_url=cluster.url, log_level="WARNING")
     tally = new_tally()
     rows: list[dict[str, Any]] = []
-    name = "DB Restart"
     try:
+        name = "DB Restart Timing"
         store = open_store(cluster.url)
         in_process_run(store, make_config(sim.url, name, connector_options(args)), settings)
-        district_id = store.get_district(name).id
         store.dispose()
-        path = write_config(workdir / "restart.yaml", sim.url, name, args)
         sim.next_day()
+        path = write_config(workdir / "restart-timing.yaml", sim.url, name, args)
         timing = timed_cli_run(path, env, sim, args.run_timeout)
         for i in range(args.runs):
+            # A district of its own per restart, so a lock left behind by one run does not
+            # block the next restart's run.
+            name = f"DB Restart {i}"
+            store = open_store(cluster.url)
+            in_process_run(store, make_config(sim.url, name, connector_options(args)), settings)
+            district_id = store.get_district(name).id
+            store.dispose()
+            path = write_config(workdir / f"restart-{i}.yaml", sim.url, name, args)
             sim.next_day()
             truth = ground_truth(sim.district)
             store = open_store(cluster.url)
@@ -880,8 +887,12 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
             check = check_store(store, district_id, truth, before)
             after = store.current_version(district_id)
             store.dispose()
-            # The run after must work at once.
-            next_outcome, next_error = cli_outcome(start_cli_run(path, env), args.run_timeout)
+            # The run after must work at once (or within --recovery-wait).
+            extra = (
+                ("--queue", "--wait-seconds", str(args.recovery_wait)) if args.recovery_wait else ()
+            )
+            next_proc = start_cli_run(path, env, *extra)
+            next_outcome, next_error = cli_outcome(next_proc, args.recovery_wait + args.run_timeout)
             store = open_store(cluster.url)
             next_check = check_store(store, district_id, truth, after)
             stuck = stuck_runs(store, district_id)
