@@ -440,6 +440,8 @@ class FaultCase:
     window: float | None = None
     throttle_status: int = 429
     down: str | None = None  # "start" or "mid"
+    #: Runs per --runs: the mid-extraction cases try twice as many switch points.
+    repeat: int = 1
 
 
 FAULT_CASES = (
@@ -451,8 +453,8 @@ FAULT_CASES = (
     FaultCase("token_expiry", {"token_max_requests": 20}),
     FaultCase("truncated", {"truncate_rate": 0.1}),
     FaultCase("outage_start", {"outage": True}),
-    FaultCase("outage_mid", mid={"outage": True}),
-    FaultCase("outage_window", mid={"outage": True}, window=0.15),
+    FaultCase("outage_mid", mid={"outage": True}, repeat=2),
+    FaultCase("outage_window", mid={"outage": True}, window=0.15, repeat=2),
     FaultCase("server_down", down="start"),
     FaultCase("server_down_mid", down="mid"),
 )
@@ -503,7 +505,7 @@ def run_fault_case(
             "exact": baseline.lost == 0
             and not count(minus(served(store, district_id, baseline.version_after), truth)),
         }
-        for share in points(rng, args.runs):
+        for share in points(rng, args.runs * case.repeat):
             sim.next_day()
             truth = ground_truth(sim.district)
             before = store.current_version(district_id)
@@ -928,6 +930,18 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
 # ----------------------------------------------------------------------------- main
 
 
+def worth_showing(row: dict[str, Any]) -> bool:
+    """Without --details: only the runs that lost records or left the district stuck."""
+    after = row.get("next_run") or {}
+    return bool(
+        row.get("lost")
+        or row.get("partial_versions")
+        or row.get("stuck_runs")
+        or after.get("lost")
+        or after.get("outcome") == "failed"
+    )
+
+
 def summarise(cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
     total = new_tally()
     for result in cases.values():
@@ -969,7 +983,7 @@ def main() -> None:
     parser.add_argument("--run-timeout", type=float, default=300.0)
     parser.add_argument("--details", action="store_true", help="Every run's row in the JSON.")
     args = parser.parse_args()
-    args.runs = args.runs or (3 if args.quick else 8)
+    args.runs = args.runs or (2 if args.quick else 8)
     args.size = args.size or (800 if args.quick else 2000)
     if args.recovery_wait is None:
         args.recovery_wait = 0.0 if args.quick else 200.0
@@ -1018,9 +1032,7 @@ def main() -> None:
                 progress("db_restart skipped: no initdb on PATH")
     if not args.details:
         for result in cases.values():
-            result["runs"] = [
-                r for r in result["runs"] if r.get("lost") or r.get("partial_versions")
-            ]
+            result["runs"] = [r for r in result["runs"] if worth_showing(r)]
     emit(
         {
             "benchmark": "faults",
