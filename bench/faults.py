@@ -39,10 +39,12 @@ import contextlib
 import dataclasses
 import functools
 import json
+import logging
 import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -234,7 +236,7 @@ class FaultySimulator:
         self.config = SimulatorConfig(enable_control=True, faults=Faults(seed=seed))
         self.app = create_simulator_app(district, self.config)
         self.sim = self.app.state.simulator
-        with contextlib.closing(__import__("socket").socket()) as sock:
+        with contextlib.closing(socket.socket()) as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
@@ -787,7 +789,7 @@ class PrivateCluster:
         self.root = root
         self.data = root / "pgdata"
         self.log = root / "pg.log"
-        with contextlib.closing(__import__("socket").socket()) as sock:
+        with contextlib.closing(socket.socket()) as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
@@ -993,7 +995,7 @@ def main() -> None:
     os.environ[SECRET_ENV] = DEFAULT_CLIENT_SECRET
     configure_logging("ERROR")
     for noisy in ("httpx", "httpcore"):
-        __import__("logging").getLogger(noisy).setLevel("WARNING")
+        logging.getLogger(noisy).setLevel("WARNING")
 
     stores: list[tuple[str, Callable[[Path, str], contextlib.AbstractContextManager[str]]]] = [
         ("sqlite", sqlite_store)
