@@ -18,8 +18,9 @@ All three must be 0. ``stale`` (records the source dropped that the store still 
 expected after a failed or held run and is reported for information only.
 
     .venv/bin/python bench/faults.py --quick                 # a few minutes
-    .venv/bin/python bench/faults.py --runs 10 --size 2000   # the full campaign
+    .venv/bin/python bench/faults.py                         # the full campaign (8 runs, 2,000)
     .venv/bin/python bench/faults.py --quick --cases outage_mid,kill --no-db-restart
+    .venv/bin/python bench/faults.py --quick --strict        # exit 1 when a record was lost
 
 Cases: the simulator's faults (``latency``, ``errors`` 500/503 storm, ``throttle_429`` and
 ``throttle_503`` with a minimum interval, ``token_expiry``, ``truncated``, ``outage_start``,
@@ -343,8 +344,15 @@ def pg_schema(base_url: str) -> Iterator[str]:
     if base.get_driver_name() != "psycopg":
         base = base.set(drivername="postgresql+psycopg")
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+    except sa.exc.SQLAlchemyError as exc:
+        admin.dispose()
+        raise SystemExit(
+            f"cannot create a schema on {base.render_as_string(hide_password=True)}: "
+            f"{type(exc).__name__} — check --postgres / ${PG_ENV}, or pass --no-postgres"
+        ) from None
     try:
         yield base.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
             hide_password=False
@@ -984,6 +992,11 @@ def main() -> None:
     )
     parser.add_argument("--run-timeout", type=float, default=300.0)
     parser.add_argument("--details", action="store_true", help="Every run's row in the JSON.")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="Exit with status 1 when any record was lost or any published version was partial.",
+    )
     args = parser.parse_args()
     args.runs = args.runs or (2 if args.quick else 8)
     args.size = args.size or (800 if args.quick else 2000)
@@ -1001,6 +1014,8 @@ def main() -> None:
         ("sqlite", sqlite_store)
     ]
     if args.postgres and not args.no_postgres:
+        with pg_schema(args.postgres):  # fail now, not after the SQLite half of the campaign
+            pass
         stores.append(("postgres", lambda _w, _n: pg_schema(args.postgres)))
 
     started = time.perf_counter()
@@ -1055,6 +1070,9 @@ def main() -> None:
             "machine": machine(),
         }
     )
+    total = summarise(cases)
+    if args.strict and (total["records_lost"] or total["partial_versions"]):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
