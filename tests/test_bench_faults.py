@@ -87,6 +87,7 @@ def test_a_tiny_campaign_prints_its_figures(tmp_path: Path) -> None:
             "--no-db-restart",
             "--backoff-max",
             "0.2",
+            "--strict",
         ],
         capture_output=True,
         text=True,
