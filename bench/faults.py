@@ -903,8 +903,10 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
             extra = (
                 ("--queue", "--wait-seconds", str(args.recovery_wait)) if args.recovery_wait else ()
             )
+            t_next = time.perf_counter()
             next_proc = start_cli_run(path, env, *extra)
             next_outcome, next_error = cli_outcome(next_proc, args.recovery_wait + args.run_timeout)
+            next_seconds = time.perf_counter() - t_next
             store = open_store(cluster.url)
             next_check = check_store(store, district_id, truth, after)
             stuck = stuck_runs(store, district_id)
@@ -922,7 +924,12 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
                     mode=mode,
                 )
                 | {
-                    "next_run": run_row(next_outcome, next_check, error=next_error or None),
+                    "next_run": run_row(
+                        next_outcome,
+                        next_check,
+                        error=next_error or None,
+                        seconds=round(next_seconds, 1),
+                    ),
                     "stuck_runs": stuck,
                 }
             )
