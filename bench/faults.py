@@ -35,7 +35,6 @@ moments (then the next run must recover); ``db_restart``: a private PostgreSQL c
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -45,24 +44,26 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-import polars as pl
-import sqlalchemy as sa
-import uvicorn
 import yaml
 
 from _common import emit, load_average, machine, progress
+from _faults_servers import (
+    PG_ENV,
+    FaultySimulator,
+    PrivateCluster,
+    open_store,
+    pg_schema,
+    sqlite_store,
+)
+from _faults_truth import Check, check_store, count, ground_truth, minus, served
 from rostersync.config import DistrictConfig, validate_config
 from rostersync.errors import RostersyncError
 from rostersync.logs import configure_logging
@@ -70,303 +71,12 @@ from rostersync.settings import Settings
 from rostersync.simulators.powerschool import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
-    District,
-    Faults,
-    SimulatorConfig,
-    create_simulator_app,
     generate_district,
 )
-from rostersync.store import Store, make_engine
+from rostersync.store import Store
 from rostersync.sync import sync_config
 
-PG_ENV = "ROSTERSYNC_TEST_POSTGRES_URL"
 SECRET_ENV = "FAULTS_BENCH_PS_SECRET"
-GRADUATED_SCHOOL = 999_999
-
-# ----------------------------------------------------------------------------- ground truth
-
-
-def _ids(frame: pl.DataFrame, expr: pl.Expr) -> set[str]:
-    return set(frame.select(expr.alias("id"))["id"].to_list())
-
-
-def ground_truth(d: District) -> dict[str, set[str]]:
-    """The sourcedIds a complete sync of the district must serve, per entity, straight from the
-    district's tables: real schools, their terms, the courses their sections use, sections,
-    active students (the school lists' default), active staff affiliations, the active
-    students' current class enrollments, and the section teachers.
-
-    Contacts are left out: they derive from free-text student fields through merge rules.
-    """
-    schools = d["schools"].filter(pl.col("school_number") != GRADUATED_SCHOOL)
-    numbers = schools["school_number"]
-    sections = d["sections"].filter(pl.col("schoolid").is_in(numbers.implode()))
-    students = d["students"].filter(
-        (pl.col("enroll_status") == 0) & pl.col("schoolid").is_in(numbers.implode())
-    )
-    staff = d["schoolstaff"].filter(
-        (pl.col("status") == 1) & pl.col("schoolid").is_in(numbers.implode())
-    )
-    cc = d["cc"].join(students.select(pl.col("id").alias("studentid")), on="studentid", how="semi")
-    cc = cc.filter(pl.col("sectionid") > 0).join(
-        sections.select(pl.col("id").alias("sectionid")), on="sectionid", how="semi"
-    )
-    teachers = (
-        d["sectionteacher"]
-        .join(
-            sections.select(pl.col("id").alias("sectionid"), pl.col("dcid").alias("section")),
-            on="sectionid",
-        )
-        .join(
-            d["schoolstaff"].select(pl.col("id").alias("teacherid"), "users_dcid"),
-            on="teacherid",
-        )
-    )
-    course_numbers = sections["course_number"].unique()
-    courses = d["courses"].filter(pl.col("course_number").is_in(course_numbers.implode()))
-    terms = d["terms"].filter(pl.col("schoolid").is_in(numbers.implode()))
-    dcid = pl.col("dcid").cast(pl.Utf8)
-    return {
-        "orgs": _ids(schools, dcid) | {"district"},
-        "academicSessions": _ids(terms, dcid),
-        "courses": _ids(courses, dcid),
-        "classes": _ids(sections, dcid),
-        "users": _ids(students, "student-" + dcid)
-        | _ids(staff, "staff-" + pl.col("users_dcid").cast(pl.Utf8)),
-        "enrollments": _ids(cc, dcid)
-        | _ids(
-            teachers,
-            pl.format("teacher-{}-staff-{}", pl.col("section"), pl.col("users_dcid")),
-        ),
-        "demographics": _ids(students, "student-" + dcid),
-    }
-
-
-def served(store: Store, district_id: int, version: int | None) -> dict[str, set[str]]:
-    """The sourcedIds a version serves, per truth entity (users: students and staff only)."""
-    if version is None:
-        return {entity: set() for entity in TRUTH_ENTITIES}
-    roster = store.read_version(district_id, version)
-    out: dict[str, set[str]] = {}
-    for entity in TRUTH_ENTITIES:
-        frame = roster[entity]
-        if entity == "users":
-            frame = frame.filter(
-                pl.col("sourcedId").str.starts_with("student-")
-                | pl.col("sourcedId").str.starts_with("staff-")
-            )
-        out[entity] = set(frame["sourcedId"].to_list())
-    return out
-
-
-TRUTH_ENTITIES = (
-    "orgs",
-    "academicSessions",
-    "courses",
-    "classes",
-    "users",
-    "enrollments",
-    "demographics",
-)
-
-
-def count(sets: dict[str, set[str]]) -> int:
-    return sum(len(s) for s in sets.values())
-
-
-def minus(a: dict[str, set[str]], b: dict[str, set[str]]) -> dict[str, set[str]]:
-    return {k: a[k] - b.get(k, set()) for k in a}
-
-
-def meet(a: dict[str, set[str]], b: dict[str, set[str]]) -> dict[str, set[str]]:
-    return {k: a[k] & b.get(k, set()) for k in a}
-
-
-def nonzero(sets: dict[str, set[str]]) -> dict[str, int]:
-    return {k: len(v) for k, v in sets.items() if v}
-
-
-@dataclasses.dataclass
-class Check:
-    """The store against the truth after one run."""
-
-    lost: int
-    wrongly_deleted: int
-    partial_versions: int
-    stale: int
-    lost_by_entity: dict[str, int]
-    version_before: int | None
-    version_after: int | None
-
-
-def check_store(
-    store: Store, district_id: int, truth: dict[str, set[str]], before: int | None
-) -> Check:
-    """Compare what the store serves now (and every version published since ``before``) with
-    the truth."""
-    previous = served(store, district_id, before)
-    after = store.current_version(district_id)
-    now = served(store, district_id, after)
-    wrongly = minus(meet(truth, previous), now)
-    published = [v.version for v in store.list_versions(district_id) if v.version > (before or 0)]
-    partial = 0
-    for version in published:
-        sets = now if version == after else served(store, district_id, version)
-        partial += bool(count(minus(truth, sets)))
-    lost = minus(truth, now) if after != before else wrongly
-    return Check(
-        lost=count(lost),
-        wrongly_deleted=count(wrongly),
-        partial_versions=partial,
-        stale=count(minus(now, truth)),
-        lost_by_entity=nonzero(lost),
-        version_before=before,
-        version_after=after,
-    )
-
-
-# ----------------------------------------------------------------------------- the simulator
-
-
-class FaultySimulator:
-    """The PowerSchool simulator in a thread, behind an ASGI wrapper that counts the API
-    requests and fires planned fault switches at an exact request number ("outage from the
-    37th request on"), or takes the whole server down there."""
-
-    def __init__(self, district: District, seed: int) -> None:
-        self.config = SimulatorConfig(enable_control=True, faults=Faults(seed=seed))
-        self.app = create_simulator_app(district, self.config)
-        self.sim = self.app.state.simulator
-        with contextlib.closing(socket.socket()) as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.requests = 0
-        self.plan: list[tuple[int, Callable[[], None]]] = []
-        self.dead = False
-        self.server: uvicorn.Server | None = None
-        self.thread: threading.Thread | None = None
-
-    @property
-    def district(self) -> District:
-        return self.sim.district  # type: ignore[no-any-return]
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if path.startswith(("/ws/", "/oauth/")):
-            self.requests += 1
-            while self.plan and self.plan[0][0] <= self.requests:
-                self.plan.pop(0)[1]()
-            if self.dead:  # hang until the shutdown drops the connection
-                await asyncio.sleep(3600)
-        await self.app(scope, receive, send)
-
-    def start(self) -> None:
-        self.dead = False
-        config = uvicorn.Config(
-            self,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="critical",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise SystemExit(f"the simulator could not listen on port {self.port}")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        if self.server is not None and self.thread is not None:
-            self.server.should_exit = True
-            self.thread.join(timeout=15)
-        self.server = self.thread = None
-
-    def go_down(self) -> None:
-        """From inside a request: the server dies (in-flight requests get no answer)."""
-        self.dead = True
-        if self.server is not None:
-            self.server.should_exit = True
-
-    def set_faults(self, **faults: Any) -> None:
-        """Through the simulator's control endpoint (faults reset first)."""
-        body = {"reset": True, "seed": self.config.faults.seed, **faults}
-        answer = httpx.post(self.url + "/_sim/faults", json=body, timeout=10)
-        answer.raise_for_status()
-
-    def switch_at(self, request: int, **faults: Any) -> None:
-        """Change faults when the simulator sees its ``request``-th API request from now."""
-
-        def fire() -> None:
-            self.sim.config.faults = dataclasses.replace(self.sim.config.faults, **faults)
-
-        self.plan.append((self.requests + request, fire))
-        self.plan.sort(key=lambda p: p[0])
-
-    def down_at(self, request: int) -> None:
-        self.plan.append((self.requests + request, self.go_down))
-        self.plan.sort(key=lambda p: p[0])
-
-    def clear(self) -> None:
-        self.plan.clear()
-        self.sim.config.throttle_status = 429
-        self.sim.config.faults = Faults(seed=self.config.faults.seed)
-        if self.server is None or self.dead:
-            self.stop()
-            self.start()
-
-    def next_day(self) -> None:
-        self.sim.set_day(self.district.day + 1)
-
-
-# ----------------------------------------------------------------------------- stores
-
-
-@contextlib.contextmanager
-def sqlite_store(workdir: Path, name: str) -> Iterator[str]:
-    path = workdir / f"{name}.db"
-    yield f"sqlite:///{path}"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def pg_schema(base_url: str) -> Iterator[str]:
-    """A brand-new schema on the server of ``base_url`` (dropped afterwards), as a URL whose
-    search_path points at it, so other users of the server are never disturbed."""
-    name = f"rs_faults_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    base = sa.make_url(base_url)
-    if base.get_driver_name() != "psycopg":
-        base = base.set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-    except sa.exc.SQLAlchemyError as exc:
-        admin.dispose()
-        raise SystemExit(
-            f"cannot create a schema on {base.render_as_string(hide_password=True)}: "
-            f"{type(exc).__name__} — check --postgres / ${PG_ENV}, or pass --no-postgres"
-        ) from None
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        admin.dispose()
-
-
-def open_store(url: str) -> Store:
-    store = Store(make_engine(url))
-    store.upgrade()
-    return store
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -784,70 +494,6 @@ def run_kill_case(store_url: str, args: argparse.Namespace, workdir: Path) -> di
         "recovery": recovery,
         "recovered": sum(r["outcome"] in ("published", "unchanged", "held") for r in recovery),
     }
-
-
-# ----------------------------------------------------------------------------- database restart
-
-
-class PrivateCluster:
-    """A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free port in a temporary directory,
-    so restarting it disturbs nobody."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.data = root / "pgdata"
-        self.log = root / "pg.log"
-        with contextlib.closing(socket.socket()) as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            cmd = ("runuser", "-u", "postgres", "--", *cmd)
-        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
-
-    def init(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-        self._run(
-            shutil.which("initdb") or "/usr/local/bin/initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        )
-        self.start()
-
-    def _ctl(self, *args: str, check: bool = True) -> None:
-        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=on"
-        self._run(
-            shutil.which("pg_ctl") or "/usr/local/bin/pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-o",
-            opts,
-            "-w",
-            *args,
-            check=check,
-        )
-
-    def start(self) -> None:
-        self._ctl("start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._ctl("stop", "-m", mode, check=False)
-
-    def restart(self, mode: str) -> None:
-        self.stop(mode)
-        self.start()
 
 
 def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
