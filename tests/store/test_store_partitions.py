@@ -15,7 +15,7 @@ from rostersync.store import District, Store, make_engine
 from rostersync.store._migrate import alembic_config
 from rostersync.store.schema import partition_name, roster_table_name, roster_tables
 
-RosterEqual = Callable[[Roster, Roster], None]
+RosterEqual = Callable[..., None]
 PARTITION_DEFS = """
     SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -107,9 +107,9 @@ def test_migration_0009_keeps_every_row_both_ways(
     roster_equal(store.read_version(other.id), make_roster(n_users=5, seed=4))
     store.publish(district.id, make_roster(n_users=23, seed=3))  # and publishing goes on
     roster_equal(store.read_version(district.id), make_roster(n_users=23, seed=3))
-    _downgrade(store.engine, "0008")
-    roster_equal(store.read_version(district.id, 2), before[2])
-    roster_equal(store.read_version(district.id), make_roster(n_users=23, seed=3))
+    _downgrade(store.engine, "0008")  # below 0015: the store's stamps are gone again
+    roster_equal(store.read_version(district.id, 2), before[2], stamped=False)
+    roster_equal(store.read_version(district.id), make_roster(n_users=23, seed=3), stamped=False)
 
 
 def test_a_killed_first_publish_leftover_is_ignored_then_replaced(

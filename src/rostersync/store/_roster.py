@@ -7,6 +7,17 @@ and deleted rows (``valid_to = V``) and bulk-inserts the added and changed ones
 previous version keeps serving. History is never rewritten: a restore publishes an old version's
 content as a new version.
 
+Record timestamps: every row a publish writes (an added or changed record) gets the publish's
+time as its ``dateLastModified``; unchanged records keep their row, hence their time. The row
+hash leaves ``dateLastModified`` out (``_hashing``), so the stamp never counts as a change, and a
+source that sends its own ``dateLastModified`` changes neither the hash nor the stamp (the
+source's value is replaced: consumers filter on when *this* hub's copy changed). A restore is a
+publish like any other: the records it brings back to an old version's content get the
+*restore's* time, not the time they had in that version, so a consumer polling
+``dateLastModified > T`` learns about the rollback. The rows a publish closes because their
+records were deleted get ``deleted_at`` (the publish time): the OneRoster provider serves them
+as ``tobedeleted`` for a retention period (``export/oneroster/query.py``).
+
 On PostgreSQL, the entities a district has no rows of yet (its first publish) are built as
 unattached partitions on connections of their own and attached by that same transaction (see
 ``_partitions``): still nothing of V is visible before the commit. On SQLite, the rows to
@@ -20,6 +31,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,7 +43,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from rostersync.errors import FatalError, PublishConflict, SourceDataError, VersionNotFound
 from rostersync.logs import get_logger
-from rostersync.model import ENTITIES, Roster, conform
+from rostersync.model import ENTITIES, TIMESTAMP, Roster, conform
 from rostersync.store import _bulk, _partitions, _staging
 from rostersync.store._hashing import hash_tag, row_hashes
 from rostersync.store.engine import (
@@ -152,16 +164,20 @@ class _Plan:
     writes: dict[str, pl.DataFrame]
 
 
-def _changes(table: pl.DataFrame, old: pl.DataFrame) -> tuple[VersionDiff, pl.DataFrame]:
+def _changes(
+    table: pl.DataFrame, old: pl.DataFrame, published_at: datetime
+) -> tuple[VersionDiff, pl.DataFrame]:
     """The diff of a candidate table against the base version's hashes, and the rows to
-    insert (the added and updated records, sorted by sourcedId)."""
+    insert (the added and updated records, sorted by sourcedId, stamped ``published_at``)."""
+    stamp = pl.lit(published_at, dtype=TIMESTAMP).alias("dateLastModified")
     if old.is_empty():  # a first publish: every record is added, and sorting once is enough
-        rows = table.sort("sourcedId")
+        rows = table.sort("sourcedId").with_columns(stamp)
         ids = rows["sourcedId"]
         return VersionDiff(added=ids, updated=ids.clear(), deleted=ids.clear()), rows
     diff = _diff(table, old)
     writing = pl.concat([diff.added, diff.updated])
-    return diff, table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
+    rows = table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
+    return diff, rows.with_columns(stamp)
 
 
 def _unchanged(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
@@ -180,6 +196,7 @@ class _Txn:
     version: int
     batch_size: int
     after_batch: Callable[[], None]
+    published_at: datetime
 
 
 def _write_entity(
@@ -194,18 +211,19 @@ def _write_entity(
         if txn.dialect == "postgresql"
         else roster_table_name(name)
     )
-    closing = pl.concat([diff.updated, diff.deleted]).sort()
-    if closing.len():
-        _bulk.close_rows(
-            txn.dbapi,
-            txn.dialect,
-            table=target,
-            district_id=txn.district_id,
-            version=txn.version,
-            ids=closing,
-            batch_size=txn.batch_size,
-            after_batch=txn.after_batch,
-        )
+    for closing, deleted_at in ((diff.updated, None), (diff.deleted, txn.published_at)):
+        if closing.len():
+            _bulk.close_rows(
+                txn.dbapi,
+                txn.dialect,
+                table=target,
+                district_id=txn.district_id,
+                version=txn.version,
+                ids=closing,
+                batch_size=txn.batch_size,
+                after_batch=txn.after_batch,
+                deleted_at=deleted_at,
+            )
     rows = plan.writes[name]
     if scratch is not None:
         _staging.copy(txn.dbapi, scratch, batch_size=txn.batch_size, after_batch=txn.after_batch)
@@ -416,6 +434,8 @@ class RosterVersions:
             )
         base_tag = self.get_version(district_id, base).hash_tag if base is not None else tag
         version = (base or 0) + 1
+        # The version's created_at and every stamp it writes (dateLastModified, deleted_at).
+        published_at = now_utc()
         batches = 0
 
         def after_batch() -> None:
@@ -434,7 +454,7 @@ class RosterVersions:
                 reading.cancel()
                 raise
             dialect, olds = reading.result()
-        changes = {name: _changes(tables[name], olds[name]) for name in ENTITIES}
+        changes = {name: _changes(tables[name], olds[name], published_at) for name in ENTITIES}
         plan = _Plan(
             tables=tables,
             olds=olds,
@@ -462,6 +482,7 @@ class RosterVersions:
                 base_tag=base_tag,
                 batch_size=batch_size,
                 after_batch=after_batch,
+                published_at=published_at,
             )
         if dialect == "sqlite":
             self._checkpoint()
@@ -516,6 +537,7 @@ class RosterVersions:
         base_tag: str,
         batch_size: int,
         after_batch: Callable[[], None],
+        published_at: datetime,
     ) -> RosterVersion:
         """The publish transaction: claim ``version``, close rows, insert rows, commit."""
         tag = hash_tag()
@@ -529,7 +551,7 @@ class RosterVersions:
                     roster_versions.insert().values(
                         district_id=district_id,
                         version=version,
-                        created_at=now_utc(),
+                        created_at=published_at,
                         run_id=run_id,
                         note=note,
                         status=status,
@@ -537,7 +559,9 @@ class RosterVersions:
                         hash_tag=tag,
                     )
                 )
-                txn = _Txn(dbapi, dialect, district_id, version, batch_size, after_batch)
+                txn = _Txn(
+                    dbapi, dialect, district_id, version, batch_size, after_batch, published_at
+                )
                 if dialect == "postgresql":
                     fresh = [
                         name
