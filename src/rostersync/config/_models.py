@@ -179,6 +179,13 @@ class DistrictConfig(_Section):
     notifications: NotificationsConfig = Field(
         default_factory=NotificationsConfig, description="Who is told about runs, and how."
     )
+    deletion_retention_days: int = Field(
+        30,
+        ge=0,
+        le=3650,
+        description="Days a deleted record stays readable over the OneRoster REST API as "
+        "tobedeleted (with its deletion time as dateLastModified) before it answers 404.",
+    )
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
