@@ -87,6 +87,7 @@ def test_publish_a_then_b_reads_back_b_and_diffs_are_exact(
     ids_b = {f"u{k}" for k in b}
     assert set(diff.added) == ids_b - ids_a
     assert set(diff.deleted) == ids_a - ids_b
+
     def content(fields: dict[str, object]) -> dict[str, object]:
         return {k: v for k, v in fields.items() if k != "dateLastModified"}
 

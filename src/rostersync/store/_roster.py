@@ -434,8 +434,12 @@ class RosterVersions:
             )
         base_tag = self.get_version(district_id, base).hash_tag if base is not None else tag
         version = (base or 0) + 1
-        # The version's created_at and every stamp it writes (dateLastModified, deleted_at).
-        published_at = now_utc()
+        # The version's created_at and every stamp it writes (dateLastModified, deleted_at),
+        # in whole milliseconds: OneRoster shows timestamps to the millisecond, and a consumer
+        # filtering on dateLastModified > (a time it was shown) must not get the same records
+        # back because the stored stamp had microseconds beyond it.
+        now = now_utc()
+        published_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
         batches = 0
 
         def after_batch() -> None:

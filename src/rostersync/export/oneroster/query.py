@@ -454,6 +454,10 @@ class Query:
             self.scope.district_id,
             self.entity,
             self.scope.sharing.cache_key(),
+            # Listings include tombstones: a new retention setting lists anew. (Within a
+            # version, a tombstone whose retention ends stays in a cached listing until the
+            # next publish; read by sourcedId it answers 404 at once.)
+            deletion_retention_days(self.scope.district_id),
             key,
             filter_text,
         )
