@@ -99,8 +99,6 @@ def test_polling_date_last_modified_returns_exactly_the_changed_and_deleted_reco
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = any_store
-    # Retention settings are cached per district id, which the other backend's store reuses.
-    monkeypatch.setattr(query_module, "_retention", {})
     settings = load_settings()
     # Absence from PowerSchool's snapshot deletes (bulk_upload only matters for partial sources).
     config = make_config(sim.url, monkeypatch, bulk_upload=False)

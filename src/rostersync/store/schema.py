@@ -185,8 +185,14 @@ CURRENT_LOOKUPS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+#: Rows the lookup indexes cover: the current ones and the deleted records' last rows (the
+#: OneRoster provider serves those as tombstones, so its listings, which read both, keep using
+#: these indexes; a query on current rows only implies this predicate as well).
+LOOKUP_PREDICATE: Final = "valid_to IS NULL OR deleted_at IS NOT NULL"
+
+
 def _current_lookup_indexes(name: str, entity: str) -> list[sa.Index]:
-    current = sa.text("valid_to IS NULL")
+    current = sa.text(LOOKUP_PREDICATE)
     return [
         sa.Index(
             f"ix_{name}_cur_{column}",

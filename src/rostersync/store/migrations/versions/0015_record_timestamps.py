@@ -10,6 +10,9 @@ such a row as a ``tobedeleted`` tombstone for the district's retention period. R
 deleted get it here: a closed row that no later row of its sourcedId follows was deleted by the
 version that closed it.
 
+The provider's partial lookup indexes (0005) also cover those rows now (``valid_to IS NULL OR
+deleted_at IS NOT NULL``), so its listings, which include the tombstones, keep using them.
+
 One index per roster table on ``(district_id, coalesce(deleted_at, "dateLastModified"))`` makes
 ``filter=dateLastModified>'T'`` a range scan (on PostgreSQL it is created on the partitioned
 table, so every district's partition gets its own).
@@ -44,6 +47,23 @@ ENTITIES = (
     "userContacts",
 )
 MODIFIED = 'coalesce(deleted_at, "dateLastModified")'
+# The partial lookup indexes of each roster table (see 0005).
+LOOKUPS = {
+    "enrollments": ("classSourcedId", "userSourcedId", "schoolSourcedId"),
+    "classes": ("schoolSourcedId", "courseSourcedId"),
+    "courses": ("orgSourcedId",),
+    "users": ("familyName", "givenName"),
+}
+
+
+def _lookups(entity: str, predicate: str) -> None:
+    table = f"roster_{entity}"
+    for column in LOOKUPS.get(entity, ()):
+        op.execute(f'DROP INDEX "ix_{table}_cur_{column}"')
+        op.execute(
+            f'CREATE INDEX "ix_{table}_cur_{column}" ON "{table}" (district_id, "{column}") '
+            f"WHERE {predicate}"
+        )
 
 
 def _version_time(table: str, version_column: str) -> str:
@@ -70,6 +90,7 @@ def upgrade() -> None:
             f'AND later.valid_from >= "{table}".valid_to)'
         )
         op.execute(f'CREATE INDEX "ix_{table}_modified" ON "{table}" (district_id, {MODIFIED})')
+        _lookups(entity, "valid_to IS NULL OR deleted_at IS NOT NULL")
 
 
 def downgrade() -> None:
@@ -77,6 +98,7 @@ def downgrade() -> None:
     for entity in ENTITIES:
         table = f"roster_{entity}"
         op.execute(f'DROP INDEX "ix_{table}_modified"')
+        _lookups(entity, "valid_to IS NULL")
         op.execute(
             f'UPDATE "{table}" SET "dateLastModified" = NULL '
             f'WHERE "dateLastModified" = {_version_time(table, "valid_from")}'
