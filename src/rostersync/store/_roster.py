@@ -53,6 +53,7 @@ from rostersync.store.engine import (
     describe,
     translate_errors,
 )
+from rostersync.store.plans import PublishPlan
 from rostersync.store.records import (
     EntityCounts,
     RosterVersion,
@@ -178,6 +179,32 @@ def _changes(
     writing = pl.concat([diff.added, diff.updated])
     rows = table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
     return diff, rows.with_columns(stamp)
+
+
+def _planned(
+    tables: dict[str, pl.DataFrame], plan: PublishPlan, published_at: datetime
+) -> dict[str, tuple[VersionDiff, pl.DataFrame]] | None:
+    """The diffs and rows to insert a caller's plan names, or None when the plan does not fit
+    the candidate (then the publish diffs by itself)."""
+    out: dict[str, tuple[VersionDiff, pl.DataFrame]] = {}
+    stamp = pl.lit(published_at, dtype=TIMESTAMP).alias("dateLastModified")
+    for name, table in tables.items():
+        planned = plan.entities.get(name)
+        if planned is None:
+            return None
+        added, updated, deleted = (
+            ids.cast(pl.Utf8).rename("sourcedId").sort()
+            for ids in (planned.added, planned.updated, planned.deleted)
+        )
+        writing = pl.concat([added, updated])
+        rows = table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
+        if rows.height != writing.len() or deleted.is_in(table["sourcedId"].implode()).any():
+            return None
+        out[name] = (
+            VersionDiff(added=added, updated=updated, deleted=deleted),
+            rows.with_columns(stamp),
+        )
+    return out
 
 
 def _unchanged(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
@@ -410,6 +437,7 @@ class RosterVersions:
         status: str = "published",
         batch_size: int = DEFAULT_BATCH_SIZE,
         expected_base: int | _Unchecked | None = UNCHECKED,
+        plan: PublishPlan | None = None,
         _fail_after_batches: int | None = None,
     ) -> RosterVersion:
         """Publish ``roster`` as the district's next version, atomically.
@@ -418,6 +446,10 @@ class RosterVersions:
         version yet). When given, the publish is refused with ``PublishConflict`` if another
         version became current since, instead of silently undoing that version's changes; the
         version-number claim below closes the window between this check and the write.
+
+        ``plan`` (see :mod:`rostersync.store.plans`): the per-entity changes the caller already
+        computed against the current version; the publish then writes them without reading the
+        base version's hashes or diffing again.
 
         ``_fail_after_batches`` is a test hook: raise after that many write batches, proving a
         publish that dies half-way leaves the previous version intact.
@@ -448,18 +480,30 @@ class RosterVersions:
             if _fail_after_batches is not None and batches >= _fail_after_batches:
                 raise FatalError(f"publish interrupted after {batches} batch(es) (test hook)")
 
-        # The base version's hashes stream in from the database while the candidate is
-        # conformed, checked and hashed here (both wait outside the GIL most of the time).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            reading = pool.submit(self._base_hashes, district_id, base, base_tag)
-            try:
-                tables = _prepare(roster)
-            except BaseException:
-                reading.cancel()
-                raise
-            dialect, olds = reading.result()
-        changes = {name: _changes(tables[name], olds[name], published_at) for name in ENTITIES}
-        plan = _Plan(
+        planned = None
+        if plan is not None and plan.base_version == base and base_tag == tag:
+            tables = _prepare(roster)
+            planned = _planned(tables, plan, published_at)
+            if planned is None:
+                log.warning("publish_plan_ignored", district_id=district_id, base=base)
+        if planned is not None:
+            dialect = self.engine.dialect.name
+            empty = pl.DataFrame(schema={"sourcedId": pl.Utf8, "row_hash": pl.Int64})
+            olds = dict.fromkeys(ENTITIES, empty)  # only read to re-tag, which a plan rules out
+            changes = planned
+        else:
+            # The base version's hashes stream in from the database while the candidate is
+            # conformed, checked and hashed here (both wait outside the GIL most of the time).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                reading = pool.submit(self._base_hashes, district_id, base, base_tag)
+                try:
+                    tables = _prepare(roster)
+                except BaseException:
+                    reading.cancel()
+                    raise
+                dialect, olds = reading.result()
+            changes = {name: _changes(tables[name], olds[name], published_at) for name in ENTITIES}
+        work = _Plan(
             tables=tables,
             olds=olds,
             diffs={name: diff for name, (diff, _rows) in changes.items()},
@@ -474,11 +518,11 @@ class RosterVersions:
             scratches: dict[str, _staging.Scratch] = {}
             if dialect == "sqlite":
                 scratch_dir = cleanup.enter_context(_staging.directory())
-                scratches = self._stage(scratch_dir, district_id, version, plan)
+                scratches = self._stage(scratch_dir, district_id, version, work)
             published = self._write(
                 district_id,
                 version,
-                plan,
+                work,
                 scratches,
                 run_id=run_id,
                 note=note,
