@@ -42,7 +42,8 @@ def test_a_planned_publish_writes_what_its_own_diff_would(
         store.publish(district.id, first)
     by_itself = store.publish(own.id, second)
     diffs = store.diff_versions(own.id, 1, 2)
-    assert diffs["users"].updated.len() and diffs["users"].deleted.len()
+    assert diffs["users"].updated.len()
+    assert diffs["users"].deleted.len()
     with_plan = store.publish(planned.id, second, plan=_plan(1, diffs), expected_base=1)
     assert with_plan.counts == by_itself.counts
     roster_equal(store.read_version(planned.id), second)
