@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from rostersync.config import DistrictConfig
 from rostersync.export.oneroster.catalog import DOTTED_ALIASES, JsonField, Resource
 from rostersync.export.oneroster.filtering import (
     FilterError,
@@ -77,8 +78,10 @@ class Scope:
 
 
 #: Days a deleted record stays readable as ``tobedeleted`` when the district's configuration
-#: does not say (``deletion_retention_days``).
-DEFAULT_DELETION_RETENTION_DAYS = 30
+#: does not say: the setting's own default (``deletion_retention_days``).
+DEFAULT_DELETION_RETENTION_DAYS: int = DistrictConfig.model_fields[
+    "deletion_retention_days"
+].default
 #: Seconds a district's retention setting is reused before it is read again.
 _RETENTION_TTL_S = 60.0
 #: (store, district) → (when read, days).
