@@ -36,6 +36,7 @@ from _common import load_average, machine
 from rostersync.changes.diff import diff_rosters
 from rostersync.model import Roster, conform, empty_roster
 from rostersync.store import Store, make_engine
+from rostersync.store.plans import EntityPlan, PublishPlan
 from rostersync.store.schema import roster_table_name
 
 MEGA_STUDENTS = 1_000_000
@@ -264,7 +265,13 @@ def _server_cpu_since(store: Store, before: dict[int, float] | None) -> float | 
 
 
 def bench_backend(
-    url: str, day1: Roster, day2: Roster, changed: int, *, analyze: bool = False
+    url: str,
+    day1: Roster,
+    day2: Roster,
+    changed: int,
+    *,
+    analyze: bool = False,
+    plan: PublishPlan | None = None,
 ) -> dict[str, Any]:
     store = Store(make_engine(url))
     store.upgrade()
@@ -286,7 +293,8 @@ def bench_backend(
     del base
     server = _server_cpu(store)
     t, c = time.perf_counter(), time.process_time()
-    v2 = store.publish(district, day2)
+    # With a plan: the diff above handed over, as the sync does (no second diff).
+    v2 = store.publish(district, day2, plan=plan)
     second, second_cpu = time.perf_counter() - t, time.process_time() - c
     second_server = _server_cpu_since(store, server)
     written = _written(store, district, v2.version)
@@ -316,6 +324,11 @@ def main() -> None:
         help="PostgreSQL URL (default: ROSTERSYNC_TEST_POSTGRES_URL)",
     )
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite publish")
+    parser.add_argument(
+        "--plan",
+        action="store_true",
+        help="publish day 2 with the diff's PublishPlan (no second diff), as a sync does",
+    )
     parser.add_argument(
         "--analyze", action="store_true", help="run ANALYZE after the first publish"
     )
@@ -348,12 +361,31 @@ def main() -> None:
         },
         "diff_records_per_second": int((_rows(day1) + _rows(day2)) / diff_seconds),
         "analyze": args.analyze,
+        "plan": args.plan,
     }
+    plan = (
+        PublishPlan(
+            1,
+            {
+                n: EntityPlan(
+                    ch.added["sourcedId"], ch.updated["sourcedId"], ch.deleted["sourcedId"]
+                )
+                for n, ch in changes.entities.items()
+            },
+        )
+        if args.plan
+        else None
+    )
     del changes
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             result["sqlite"] = bench_backend(
-                f"sqlite:///{Path(tmp) / 'bench.db'}", day1, day2, changed, analyze=args.analyze
+                f"sqlite:///{Path(tmp) / 'bench.db'}",
+                day1,
+                day2,
+                changed,
+                analyze=args.analyze,
+                plan=plan,
             )
     if args.pg:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -366,7 +398,9 @@ def main() -> None:
                 f"{args.pg}{sep}options={quote(f'-csearch_path={schema}')}"
                 f"&application_name={APP_NAME}"
             )
-            result["postgresql"] = bench_backend(url, day1, day2, changed, analyze=args.analyze)
+            result["postgresql"] = bench_backend(
+                url, day1, day2, changed, analyze=args.analyze, plan=plan
+            )
         finally:
             with admin.begin() as conn:
                 conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -9,6 +9,9 @@ concurrent HTTP clients:
   offset 900,000 when the district is that big),
 - ``GET /classes/{id}/students`` for random classes,
 - ``GET /users?filter=familyName='…'`` for random family names,
+- ``GET /users?filter=dateLastModified>'T'`` at random offsets, where T lies between the
+  district's first publish and a second one that changed 1 % of the users (0.9 % updated,
+  0.1 % deleted, served as ``tobedeleted``): an incremental consumer's poll,
 
 then times ``export oneroster-csv`` (1.2 bulk). Prints JSON: requests/s, p50/p99 latency per
 scenario, the deep/shallow latency ratio, and the export time.
@@ -177,6 +180,28 @@ def generate(students: int, seed: int = 11) -> Roster:
     return roster
 
 
+def one_percent_changed(roster: Roster, seed: int = 12) -> Roster:
+    """The next day: 0.9 % of the users renamed, 0.1 % gone (the rest of the roster as is)."""
+    users = roster["users"]
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(users.height)
+    renamed = pl.Series(np.sort(pick[: users.height * 9 // 1000]))
+    gone = pl.Series(np.sort(pick[users.height * 9 // 1000 : users.height // 100]))
+    index = pl.int_range(pl.len())
+    changed = users.with_columns(
+        pl.when(index.is_in(renamed.implode()))
+        .then(pl.col("familyName") + "-renamed")
+        .otherwise(pl.col("familyName"))
+        .alias("familyName")
+    ).filter(~index.is_in(gone.implode()))
+    return {**roster, "users": changed}
+
+
+def iso_ms(value: Any) -> str:
+    """A timestamp as OneRoster shows it (UTC, milliseconds, ``Z``)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -288,6 +313,11 @@ def main() -> None:
     parser.add_argument(
         "--no-export", action="store_true", help="Skip the CSV export phase (load only)."
     )
+    parser.add_argument(
+        "--only",
+        choices=["paged", "class_students", "filter_familyName", "filter_dateLastModified"],
+        help="Run this load scenario only.",
+    )
     args = parser.parse_args()
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be a positive number of requests per second")
@@ -330,6 +360,15 @@ def main() -> None:
                 store.publish(district.id, roster)
         else:
             out["reused_store"] = True
+        if store.current_version(district.id) == 1:
+            with phases("publish_1pct_change"):
+                store.publish(district.id, one_percent_changed(roster))
+        newest = store.current_version(district.id)
+        assert newest is not None
+        # Between the version before the newest and the newest: what a poller asks for.
+        since = store.get_version(district.id, newest - 1).created_at
+        changed_since = store.diff_versions(district.id, newest - 1, newest)["users"]
+        out["users_changed_since_T"] = changed_since.counts().changed
         issued = ApiClients(store.engine, settings.get_secret_key()).create(
             district.id, f"bench-{uuid.uuid4().hex[:8]}", SCOPES, SharingRules.everything()
         )
@@ -410,6 +449,13 @@ def main() -> None:
             for _ in range(many)
         ]
 
+        polled = out["users_changed_since_T"]
+        flt = quote(f"dateLastModified>'{iso_ms(since)}'")
+        polls = [
+            f"{V12}/users?filter={flt}&limit=100&offset={rnd.randrange(0, max(1, polled - 100))}"
+            for _ in range(many)
+        ]
+
         def run(paths: list[str]) -> dict[str, Any]:
             progress(f"load: {paths[0]} …")
             # Warm up: every worker process reads the collection's IDs once per version. As
@@ -422,14 +468,19 @@ def main() -> None:
             progress(f"  {result}")
             return result
 
-        out["users_paged_whole_range"] = run(whole)
-        out["users_paged_shallow"] = run(shallow)
-        out["users_paged_deep"] = run(deep)
-        out["deep_over_shallow_p50"] = round(
-            out["users_paged_deep"]["p50_ms"] / out["users_paged_shallow"]["p50_ms"], 2
-        )
-        out["class_students"] = run(nested)
-        out["users_filter_familyName"] = run(filtered)
+        if args.only in (None, "paged"):
+            out["users_paged_whole_range"] = run(whole)
+            out["users_paged_shallow"] = run(shallow)
+            out["users_paged_deep"] = run(deep)
+            out["deep_over_shallow_p50"] = round(
+                out["users_paged_deep"]["p50_ms"] / out["users_paged_shallow"]["p50_ms"], 2
+            )
+        if args.only in (None, "class_students"):
+            out["class_students"] = run(nested)
+        if args.only in (None, "filter_familyName"):
+            out["users_filter_familyName"] = run(filtered)
+        if args.only in (None, "filter_dateLastModified"):
+            out["users_filter_dateLastModified"] = run(polls)
     finally:
         if server is not None:
             server.terminate()

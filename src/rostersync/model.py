@@ -57,6 +57,12 @@ class Entity:
         return tuple(f.name for f in self.fields)
 
     @property
+    def content_names(self) -> tuple[str, ...]:
+        """The fields that make up a record's content: every field but ``dateLastModified``,
+        which the store stamps when the content changes (so it must not count as a change)."""
+        return tuple(f.name for f in self.fields if f.name != "dateLastModified")
+
+    @property
     def required(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.required)
 

@@ -30,9 +30,10 @@ BULK = ChangeOptions(bulk_upload=True)
 
 
 def _same(a: Roster, b: Roster) -> None:
-    for name in ENTITIES:
-        left = conform(name, a[name]).sort("sourcedId")
-        right = conform(name, b[name]).sort("sourcedId")
+    """Equal content (``dateLastModified`` is the store's stamp, not the candidate's)."""
+    for name, entity in ENTITIES.items():
+        left = conform(name, a[name]).sort("sourcedId").select(entity.content_names)
+        right = conform(name, b[name]).sort("sourcedId").select(entity.content_names)
         assert left.equals(right), name
 
 
@@ -102,14 +103,16 @@ def test_day_one_day_two_outage_and_mass_deletion(store: Store) -> None:
     with pytest.raises(RunNotHeld, match="is succeeded, not held"):
         approve(store, held.run_id)
 
-    # rollback: version 2's content published again as a new version, byte-identical
+    # rollback: version 2's content published again as a new version, byte-identical (but for
+    # dateLastModified: what the rollback brings back is stamped with its time)
     restored = store.restore(district, 2)
     assert restored.version == 4
     assert restored.status == "restored"
-    for name in ENTITIES:
+    for name, entity in ENTITIES.items():
+        content = entity.content_names
         assert (
-            store.read_version(district, 4)[name].write_ndjson()
-            == store.read_version(district, 2)[name].write_ndjson()
+            store.read_version(district, 4)[name].select(content).write_ndjson()
+            == store.read_version(district, 2)[name].select(content).write_ndjson()
         )
 
 

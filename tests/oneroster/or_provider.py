@@ -175,3 +175,14 @@ def users_query(district_id: int, cache: VersionCache | None, version: int | Non
         version,
         guarded=True,
     )
+
+
+def ever_published_users(provider: Provider) -> set[str]:
+    """The users a full listing shows: every current user and, as ``tobedeleted`` tombstones
+    (within the retention period), every user a version deleted."""
+    store, district = provider.store, provider.district_id
+    return {
+        sid
+        for v in store.list_versions(district)
+        for sid in store.read_version(district, v.version)["users"]["sourcedId"]
+    }

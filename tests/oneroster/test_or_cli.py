@@ -101,6 +101,10 @@ def test_delta_since_version_one(tmp_path: Path, published: tuple[Roster, Roster
     assert users["u-s2"]["status"] == "active"
     assert users["u-s2"]["givenName"] == "Robert"
     assert users["u-s3"]["status"] == "tobedeleted"
+    # Deleted by version 2: stamped with its publish time, as REST serves the tombstone (and as
+    # version 2 stamped the record it changed), not with the time of the export.
+    assert users["u-s2"]["dateLastModified"]
+    assert users["u-s3"]["dateLastModified"] == users["u-s2"]["dateLastModified"]
 
 
 def read_package_dir(path: Path) -> dict[str, list[list[str]]]:

@@ -4,6 +4,7 @@ versions, typed filters, deep paging and sharing, in a throwaway schema."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from or_provider import (
@@ -45,15 +46,29 @@ def test_every_collection(pg: Provider, base: str) -> None:
         ("familyName~'SMITH'", {"u-g1", "u-s1", "u-s3"}),
         ("enabledUser='false'", {"u-g1", "u-s3"}),
         ("grades='09'", {"u-s1"}),
+        # The store stamps records with the publish time, in whole milliseconds.
         (
-            "dateLastModified>='2025-08-01T12:00:00.123Z'",
+            "dateLastModified>='{published}'",
             {"u-a1", "u-g1", "u-s1", "u-s2", "u-s3", "u-t1", "u-t2"},
         ),
-        ("dateLastModified>'2025-08-01T12:00:00.124Z'", set()),
+        ("dateLastModified>'{published}'", set()),
+        (
+            "dateLastModified>'{just_before}'",
+            {"u-a1", "u-g1", "u-s1", "u-s2", "u-s3", "u-t1", "u-t2"},
+        ),
         ("familyName='O''Brien' OR givenName='Tom'", {"u-s2", "u-t2"}),
     ],
 )
 def test_typed_filters(pg: Provider, flt: str, expected: set[str]) -> None:
+    published = pg.store.get_version(pg.district_id).created_at
+    assert published.microsecond % 1000 == 0
+
+    def shown(value: datetime) -> str:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+    flt = flt.format(
+        published=shown(published), just_before=shown(published - timedelta(milliseconds=1))
+    )
     resp = pg.get(f"{V12}/users", filter=flt)
     assert resp.status_code == 200, resp.text
     assert {u["sourcedId"] for u in resp.json()["users"]} == expected
@@ -122,7 +137,9 @@ def test_autocommit_reads_notice_a_publish_after_the_version_read(pg: Provider) 
     def page(version: int | None) -> int:
         query = users_query(pg.district_id, cache, version)
         with engine.connect() as conn:
-            return query.page(conn, ListParams(10, 1200, None, False, None, None), key="u").total
+            params = ListParams(10, 1200, None, False, None, None)
+            # broad: the whole /users collection, tombstones of deleted users included
+            return query.page(conn, params, key="u", broad=True).total
 
     try:
         with engine.connect() as conn:

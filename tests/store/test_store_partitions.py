@@ -15,7 +15,7 @@ from rostersync.store import District, Store, make_engine
 from rostersync.store._migrate import alembic_config
 from rostersync.store.schema import partition_name, roster_table_name, roster_tables
 
-RosterEqual = Callable[[Roster, Roster], None]
+RosterEqual = Callable[..., None]
 PARTITION_DEFS = """
     SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -107,9 +107,37 @@ def test_migration_0009_keeps_every_row_both_ways(
     roster_equal(store.read_version(other.id), make_roster(n_users=5, seed=4))
     store.publish(district.id, make_roster(n_users=23, seed=3))  # and publishing goes on
     roster_equal(store.read_version(district.id), make_roster(n_users=23, seed=3))
-    _downgrade(store.engine, "0008")
-    roster_equal(store.read_version(district.id, 2), before[2])
-    roster_equal(store.read_version(district.id), make_roster(n_users=23, seed=3))
+    _downgrade(store.engine, "0008")  # below 0015: the store's stamps are gone again
+    roster_equal(store.read_version(district.id, 2), before[2], stamped=False)
+    roster_equal(store.read_version(district.id), make_roster(n_users=23, seed=3), stamped=False)
+
+
+def test_migration_0015_fills_timestamps_and_deletion_times_both_ways(
+    store: Store, district: District, make_roster: Callable[..., Roster]
+) -> None:
+    """Rows stored before 0015 get their version's publish time, rows deleted before it their
+    deletion time; a downgrade empties the stamps again and drops the deletion times."""
+    first = make_roster(n_users=20, seed=3)
+    v1 = store.publish(district.id, first)
+    v2 = store.publish(district.id, {**first, "users": first["users"].head(15)})  # 5 deleted
+    _downgrade(store.engine, "0009")
+    for version in (1, 2):
+        users = store.read_version(district.id, version)["users"]
+        assert users["dateLastModified"].null_count() == users.height
+    store.upgrade()
+    stamps = store.read_version(district.id, 2)["users"]["dateLastModified"]
+    assert set(stamps) == {v1.created_at}  # unchanged since version 1
+    t = roster_tables["users"]
+    with store.engine.connect() as conn:
+        deleted = conn.execute(
+            sa.select(t.c.sourcedId, t.c.deleted_at).where(
+                t.c.district_id == district.id, t.c.deleted_at.is_not(None)
+            )
+        ).all()
+    assert sorted(sid for sid, _ in deleted) == [f"ps-u-{i:05d}" for i in range(15, 20)]
+    assert {when.replace(tzinfo=None) for _, when in deleted} == {
+        v2.created_at.replace(tzinfo=None)
+    }
 
 
 def test_a_killed_first_publish_leftover_is_ignored_then_replaced(

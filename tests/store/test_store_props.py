@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rostersync.model import Roster, conform, empty_roster
+from rostersync.model import ENTITIES, Roster, conform, empty_roster
 from rostersync.store import Store
 
 _counter = itertools.count()
@@ -70,15 +70,29 @@ def test_publish_a_then_b_reads_back_b_and_diffs_are_exact(
     ra, rb = _roster(a), _roster(b)
     v1 = store.publish(district.id, ra)
     v2 = store.publish(district.id, rb)
-    assert store.read_version(district.id)["users"].equals(rb["users"])
-    assert store.read_version(district.id, v1.version)["users"].equals(ra["users"])
+    content = ENTITIES["users"].content_names
+    now, then = store.read_version(district.id)["users"], rb["users"]
+    assert now.select(content).equals(then.select(content))
+    old = store.read_version(district.id, v1.version)["users"]
+    assert old.select(content).equals(ra["users"].select(content))
+    # A record's stamp is the publish that last changed its content, whatever the source sent.
+    assert set(old["dateLastModified"]) <= {v1.created_at}
+    hashed = [t.select("sourcedId", t.select(content).hash_rows().alias("h")) for t in (now, old)]
+    kept = set(hashed[0].join(hashed[1], on=["sourcedId", "h"], how="semi")["sourcedId"])
+    for sid, stamp in now.select("sourcedId", "dateLastModified").rows():
+        assert stamp == (v1.created_at if sid in kept else v2.created_at), sid
 
     diff = store.diff_versions(district.id, v1.version, v2.version)["users"]
     ids_a = {f"u{k}" for k in a}
     ids_b = {f"u{k}" for k in b}
     assert set(diff.added) == ids_b - ids_a
     assert set(diff.deleted) == ids_a - ids_b
-    same = {f"u{k}" for k in set(a) & set(b) if a[k] == b[k]}
+
+    def content(fields: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in fields.items() if k != "dateLastModified"}
+
+    # A source's own dateLastModified is not content: the store stamps its own.
+    same = {f"u{k}" for k in set(a) & set(b) if content(a[k]) == content(b[k])}
     assert set(diff.updated) == (ids_a & ids_b) - same
     assert v2.counts["users"].changed == diff.added.len() + diff.updated.len() + diff.deleted.len()
 

@@ -138,9 +138,10 @@ class ChangeSet:
 
 
 def row_hashes(entity: str | Entity, table: pl.DataFrame) -> pl.Series:
-    """A u64 hash of each row over the entity's canonical columns, in schema order."""
+    """A u64 hash of each row over the entity's content columns, in schema order
+    (``dateLastModified`` is the store's stamp of a change, not a change itself)."""
     ent = ENTITIES[entity] if isinstance(entity, str) else entity
-    return table.select(ent.field_names).hash_rows().alias(_HASH)
+    return table.select(ent.content_names).hash_rows().alias(_HASH)
 
 
 def _check_unique(entity: str, table: pl.DataFrame, what: str) -> None:
@@ -170,7 +171,7 @@ def field_changes(entity: str | Entity, before: pl.DataFrame, after: pl.DataFram
     ent = ENTITIES[entity] if isinstance(entity, str) else entity
     parts = []
     for f in ent.fields:
-        if f.name == "sourcedId":
+        if f.name in ("sourcedId", "dateLastModified"):
             continue
         changed = before[f.name].ne_missing(after[f.name])
         if not changed.any():

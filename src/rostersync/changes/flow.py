@@ -32,6 +32,7 @@ from rostersync.logs import get_logger
 from rostersync.model import Roster, empty_roster
 from rostersync.notify import Event, Notifier
 from rostersync.store import RosterVersion, Store
+from rostersync.store.plans import EntityPlan, PublishPlan
 
 log = get_logger("changes")
 
@@ -213,7 +214,7 @@ def process_candidate(
     roster = apply_changes(base, changes)
     note = window_note(held_back) or None
     version = _publish(
-        store, district_id, run_id, roster, summary, phases, note, notifier, base_version
+        store, district_id, run_id, roster, summary, phases, note, notifier, base_version, changes
     )
     _notify(
         notifier, Event("published", name, run_id, version.version, [], summary, trigger=trigger)
@@ -231,7 +232,22 @@ def _publish(
     note: str | None,
     notifier: Notifier | None,
     base_version: int | None,
+    changes: ChangeSet | None = None,
 ) -> RosterVersion:
+    # The change set names what to write: the publish need not diff the roster again.
+    plan = (
+        PublishPlan(
+            changes.base_version,
+            {
+                name: EntityPlan(
+                    ch.added["sourcedId"], ch.updated["sourcedId"], ch.deleted["sourcedId"]
+                )
+                for name, ch in changes.entities.items()
+            },
+        )
+        if changes is not None
+        else None
+    )
     store.update_run(
         run_id, status="publishing", change_summary=summary, phases=phases, heartbeat_at=_now()
     )
@@ -240,7 +256,12 @@ def _publish(
             # Pinned to the version the change set was computed from: a version published in
             # between (an approval, a rollback) is never silently undone.
             version = store.publish(
-                district_id, roster, run_id=run_id, note=note, expected_base=base_version
+                district_id,
+                roster,
+                run_id=run_id,
+                note=note,
+                expected_base=base_version,
+                plan=plan,
             )
     except Exception as exc:
         reason = f"publish failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"

@@ -75,8 +75,16 @@ def register(app: typer.Typer) -> None:
                 )
                 roster = rules.apply(roster)
                 previous = rules.apply(previous) if previous is not None else None
+            # A record gone since --delta-since was deleted by the exported version at the
+            # latest: its publish time (exactly REST's tombstone time for a one-version delta).
+            deleted_at = store.get_version(the_district.id, roster_version).created_at
             result = write_package(
-                out, roster, version, previous=previous, system_code=the_district.slug
+                out,
+                roster,
+                version,
+                previous=previous,
+                now=deleted_at,
+                system_code=the_district.slug,
             )
             store.audit(
                 "cli",

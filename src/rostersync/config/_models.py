@@ -192,6 +192,13 @@ class DistrictConfig(_Section):
     notifications: NotificationsConfig = Field(
         default_factory=NotificationsConfig, description="Who is told about runs, and how."
     )
+    deletion_retention_days: int = Field(
+        30,
+        ge=0,
+        le=3650,
+        description="Days a deleted record stays readable over the OneRoster REST API as "
+        "tobedeleted (with its deletion time as dateLastModified) before it answers 404.",
+    )
 
     @model_validator(mode="after")
     def _district_hold_threshold(self) -> DistrictConfig:

@@ -140,4 +140,7 @@ notifications:                            # who is told about runs, and how
   #     backoff_seconds: 1.0              # wait before the 2nd try; doubles each try
   #     max_backoff_seconds: 60.0         # longest wait between tries
   #     timeout_seconds: 10.0             # per request
+
+deletion_retention_days: 30               # days a deleted record stays readable over the
+                                          #   OneRoster REST API as tobedeleted (0-3650)
 """

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -106,8 +107,10 @@ def close_rows(
     ids: pl.Series,
     batch_size: int,
     after_batch: Callable[[], None],
+    deleted_at: datetime | None = None,
 ) -> None:
-    """Close the current rows of ``ids`` (``valid_to = version``), in batches.
+    """Close the current rows of ``ids`` (``valid_to = version``), in batches; ``deleted_at``
+    (the publish time) marks them as closed because their records were deleted.
 
     PostgreSQL gets one ``= ANY(array)`` UPDATE per batch (primary-key lookups inside the
     server): a per-row ``executemany`` costs a statement round trip per ID, which made closing
@@ -115,21 +118,24 @@ def close_rows(
     where ``executemany`` of a prepared statement is already cheap.
     """
     table, sid = q(table), q("sourcedId")
+    stamp: Any = deleted_at
+    if deleted_at is not None and dialect == "sqlite":  # stored as SQLAlchemy stores DateTime
+        stamp = deleted_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     cursor = dbapi_conn.cursor()
     try:
         for offset in range(0, ids.len(), batch_size):
             chunk = ids.slice(offset, batch_size).to_list()
             if dialect == "sqlite":
                 cursor.executemany(
-                    f"UPDATE {table} SET valid_to = ? WHERE district_id = ? AND {sid} = ? "
-                    "AND valid_to IS NULL",
-                    [(version, district_id, value) for value in chunk],
+                    f"UPDATE {table} SET valid_to = ?, deleted_at = ? WHERE district_id = ? "
+                    f"AND {sid} = ? AND valid_to IS NULL",
+                    [(version, stamp, district_id, value) for value in chunk],
                 )
             else:
                 cursor.execute(
-                    f"UPDATE {table} SET valid_to = %s WHERE district_id = %s "
+                    f"UPDATE {table} SET valid_to = %s, deleted_at = %s WHERE district_id = %s "
                     f"AND {sid} = ANY(%s) AND valid_to IS NULL",
-                    (version, district_id, chunk),
+                    (version, stamp, district_id, chunk),
                 )
             after_batch()
     finally:

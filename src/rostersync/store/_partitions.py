@@ -63,7 +63,9 @@ def _index_statements(entity: str, partition: str) -> list[str]:
     ]
     for index in sorted(table.indexes, key=lambda i: str(i.name)):
         name = str(index.name).replace(parent, partition, 1)
-        columns = ", ".join(q(c.name) for c in index.columns)
+        columns = ", ".join(
+            q(e.name) if isinstance(e, sa.Column) else str(e) for e in index.expressions
+        )
         where = index.dialect_options["postgresql"]["where"]
         predicate = f" WHERE {where}" if where is not None else ""
         statements.append(f"CREATE INDEX {q(name)} ON {q(partition)} ({columns}){predicate}")

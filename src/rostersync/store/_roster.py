@@ -7,6 +7,17 @@ and deleted rows (``valid_to = V``) and bulk-inserts the added and changed ones
 previous version keeps serving. History is never rewritten: a restore publishes an old version's
 content as a new version.
 
+Record timestamps: every row a publish writes (an added or changed record) gets the publish's
+time as its ``dateLastModified``; unchanged records keep their row, hence their time. The row
+hash leaves ``dateLastModified`` out (``_hashing``), so the stamp never counts as a change, and a
+source that sends its own ``dateLastModified`` changes neither the hash nor the stamp (the
+source's value is replaced: consumers filter on when *this* hub's copy changed). A restore is a
+publish like any other: the records it brings back to an old version's content get the
+*restore's* time, not the time they had in that version, so a consumer polling
+``dateLastModified > T`` learns about the rollback. The rows a publish closes because their
+records were deleted get ``deleted_at`` (the publish time): the OneRoster provider serves them
+as ``tobedeleted`` for a retention period (``export/oneroster/query.py``).
+
 On PostgreSQL, the entities a district has no rows of yet (its first publish) are built as
 unattached partitions on connections of their own and attached by that same transaction (see
 ``_partitions``): still nothing of V is visible before the commit. On SQLite, the rows to
@@ -20,6 +31,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,7 +43,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from rostersync.errors import FatalError, PublishConflict, SourceDataError, VersionNotFound
 from rostersync.logs import get_logger
-from rostersync.model import ENTITIES, Roster, conform
+from rostersync.model import ENTITIES, TIMESTAMP, Roster, conform
 from rostersync.store import _bulk, _partitions, _staging
 from rostersync.store._hashing import hash_tag, row_hashes
 from rostersync.store.engine import (
@@ -41,6 +53,7 @@ from rostersync.store.engine import (
     describe,
     translate_errors,
 )
+from rostersync.store.plans import PublishPlan
 from rostersync.store.records import (
     EntityCounts,
     RosterVersion,
@@ -152,16 +165,46 @@ class _Plan:
     writes: dict[str, pl.DataFrame]
 
 
-def _changes(table: pl.DataFrame, old: pl.DataFrame) -> tuple[VersionDiff, pl.DataFrame]:
+def _changes(
+    table: pl.DataFrame, old: pl.DataFrame, published_at: datetime
+) -> tuple[VersionDiff, pl.DataFrame]:
     """The diff of a candidate table against the base version's hashes, and the rows to
-    insert (the added and updated records, sorted by sourcedId)."""
+    insert (the added and updated records, sorted by sourcedId, stamped ``published_at``)."""
+    stamp = pl.lit(published_at, dtype=TIMESTAMP).alias("dateLastModified")
     if old.is_empty():  # a first publish: every record is added, and sorting once is enough
-        rows = table.sort("sourcedId")
+        rows = table.sort("sourcedId").with_columns(stamp)
         ids = rows["sourcedId"]
         return VersionDiff(added=ids, updated=ids.clear(), deleted=ids.clear()), rows
     diff = _diff(table, old)
     writing = pl.concat([diff.added, diff.updated])
-    return diff, table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
+    rows = table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
+    return diff, rows.with_columns(stamp)
+
+
+def _planned(
+    tables: dict[str, pl.DataFrame], plan: PublishPlan, published_at: datetime
+) -> dict[str, tuple[VersionDiff, pl.DataFrame]] | None:
+    """The diffs and rows to insert a caller's plan names, or None when the plan does not fit
+    the candidate (then the publish diffs by itself)."""
+    out: dict[str, tuple[VersionDiff, pl.DataFrame]] = {}
+    stamp = pl.lit(published_at, dtype=TIMESTAMP).alias("dateLastModified")
+    for name, table in tables.items():
+        planned = plan.entities.get(name)
+        if planned is None:
+            return None
+        added, updated, deleted = (
+            ids.cast(pl.Utf8).rename("sourcedId").sort()
+            for ids in (planned.added, planned.updated, planned.deleted)
+        )
+        writing = pl.concat([added, updated])
+        rows = table.filter(pl.col("sourcedId").is_in(writing.implode())).sort("sourcedId")
+        if rows.height != writing.len() or deleted.is_in(table["sourcedId"].implode()).any():
+            return None
+        out[name] = (
+            VersionDiff(added=added, updated=updated, deleted=deleted),
+            rows.with_columns(stamp),
+        )
+    return out
 
 
 def _unchanged(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
@@ -180,6 +223,7 @@ class _Txn:
     version: int
     batch_size: int
     after_batch: Callable[[], None]
+    published_at: datetime
 
 
 def _write_entity(
@@ -194,18 +238,19 @@ def _write_entity(
         if txn.dialect == "postgresql"
         else roster_table_name(name)
     )
-    closing = pl.concat([diff.updated, diff.deleted]).sort()
-    if closing.len():
-        _bulk.close_rows(
-            txn.dbapi,
-            txn.dialect,
-            table=target,
-            district_id=txn.district_id,
-            version=txn.version,
-            ids=closing,
-            batch_size=txn.batch_size,
-            after_batch=txn.after_batch,
-        )
+    for closing, deleted_at in ((diff.updated, None), (diff.deleted, txn.published_at)):
+        if closing.len():
+            _bulk.close_rows(
+                txn.dbapi,
+                txn.dialect,
+                table=target,
+                district_id=txn.district_id,
+                version=txn.version,
+                ids=closing,
+                batch_size=txn.batch_size,
+                after_batch=txn.after_batch,
+                deleted_at=deleted_at,
+            )
     rows = plan.writes[name]
     if scratch is not None:
         _staging.copy(txn.dbapi, scratch, batch_size=txn.batch_size, after_batch=txn.after_batch)
@@ -392,6 +437,7 @@ class RosterVersions:
         status: str = "published",
         batch_size: int = DEFAULT_BATCH_SIZE,
         expected_base: int | _Unchecked | None = UNCHECKED,
+        plan: PublishPlan | None = None,
         _fail_after_batches: int | None = None,
     ) -> RosterVersion:
         """Publish ``roster`` as the district's next version, atomically.
@@ -400,6 +446,10 @@ class RosterVersions:
         version yet). When given, the publish is refused with ``PublishConflict`` if another
         version became current since, instead of silently undoing that version's changes; the
         version-number claim below closes the window between this check and the write.
+
+        ``plan`` (see :mod:`rostersync.store.plans`): the per-entity changes the caller already
+        computed against the current version; the publish then writes them without reading the
+        base version's hashes or diffing again.
 
         ``_fail_after_batches`` is a test hook: raise after that many write batches, proving a
         publish that dies half-way leaves the previous version intact.
@@ -416,6 +466,12 @@ class RosterVersions:
             )
         base_tag = self.get_version(district_id, base).hash_tag if base is not None else tag
         version = (base or 0) + 1
+        # The version's created_at and every stamp it writes (dateLastModified, deleted_at),
+        # in whole milliseconds: OneRoster shows timestamps to the millisecond, and a consumer
+        # filtering on dateLastModified > (a time it was shown) must not get the same records
+        # back because the stored stamp had microseconds beyond it.
+        now = now_utc()
+        published_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
         batches = 0
 
         def after_batch() -> None:
@@ -424,18 +480,30 @@ class RosterVersions:
             if _fail_after_batches is not None and batches >= _fail_after_batches:
                 raise FatalError(f"publish interrupted after {batches} batch(es) (test hook)")
 
-        # The base version's hashes stream in from the database while the candidate is
-        # conformed, checked and hashed here (both wait outside the GIL most of the time).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            reading = pool.submit(self._base_hashes, district_id, base, base_tag)
-            try:
-                tables = _prepare(roster)
-            except BaseException:
-                reading.cancel()
-                raise
-            dialect, olds = reading.result()
-        changes = {name: _changes(tables[name], olds[name]) for name in ENTITIES}
-        plan = _Plan(
+        planned = None
+        if plan is not None and plan.base_version == base and base_tag == tag:
+            tables = _prepare(roster)
+            planned = _planned(tables, plan, published_at)
+            if planned is None:
+                log.warning("publish_plan_ignored", district_id=district_id, base=base)
+        if planned is not None:
+            dialect = self.engine.dialect.name
+            empty = pl.DataFrame(schema={"sourcedId": pl.Utf8, "row_hash": pl.Int64})
+            olds = dict.fromkeys(ENTITIES, empty)  # only read to re-tag, which a plan rules out
+            changes = planned
+        else:
+            # The base version's hashes stream in from the database while the candidate is
+            # conformed, checked and hashed here (both wait outside the GIL most of the time).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                reading = pool.submit(self._base_hashes, district_id, base, base_tag)
+                try:
+                    tables = _prepare(roster)
+                except BaseException:
+                    reading.cancel()
+                    raise
+                dialect, olds = reading.result()
+            changes = {name: _changes(tables[name], olds[name], published_at) for name in ENTITIES}
+        work = _Plan(
             tables=tables,
             olds=olds,
             diffs={name: diff for name, (diff, _rows) in changes.items()},
@@ -450,11 +518,11 @@ class RosterVersions:
             scratches: dict[str, _staging.Scratch] = {}
             if dialect == "sqlite":
                 scratch_dir = cleanup.enter_context(_staging.directory())
-                scratches = self._stage(scratch_dir, district_id, version, plan)
+                scratches = self._stage(scratch_dir, district_id, version, work)
             published = self._write(
                 district_id,
                 version,
-                plan,
+                work,
                 scratches,
                 run_id=run_id,
                 note=note,
@@ -462,6 +530,7 @@ class RosterVersions:
                 base_tag=base_tag,
                 batch_size=batch_size,
                 after_batch=after_batch,
+                published_at=published_at,
             )
         if dialect == "sqlite":
             self._checkpoint()
@@ -516,6 +585,7 @@ class RosterVersions:
         base_tag: str,
         batch_size: int,
         after_batch: Callable[[], None],
+        published_at: datetime,
     ) -> RosterVersion:
         """The publish transaction: claim ``version``, close rows, insert rows, commit."""
         tag = hash_tag()
@@ -529,7 +599,7 @@ class RosterVersions:
                     roster_versions.insert().values(
                         district_id=district_id,
                         version=version,
-                        created_at=now_utc(),
+                        created_at=published_at,
                         run_id=run_id,
                         note=note,
                         status=status,
@@ -537,7 +607,9 @@ class RosterVersions:
                         hash_tag=tag,
                     )
                 )
-                txn = _Txn(dbapi, dialect, district_id, version, batch_size, after_batch)
+                txn = _Txn(
+                    dbapi, dialect, district_id, version, batch_size, after_batch, published_at
+                )
                 if dialect == "postgresql":
                     fresh = [
                         name

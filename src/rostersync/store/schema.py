@@ -178,7 +178,14 @@ def roster_table_name(entity: str) -> str:
 
 
 #: Bookkeeping columns of every roster table, after the canonical fields.
-ROSTER_EXTRA_COLUMNS: Final = ("district_id", "row_hash", "valid_from", "valid_to")
+ROSTER_EXTRA_COLUMNS: Final = ("district_id", "row_hash", "valid_from", "valid_to", "deleted_at")
+
+#: When a record last changed as consumers see it: the time of its deletion for a row a
+#: publish closed because the record was deleted (``deleted_at``), else its ``dateLastModified``.
+#: Indexed per district under this exact expression (``ix_<table>_modified``), so a provider
+#: filter ``dateLastModified > T`` is an index range scan on both backends.
+MODIFIED_SQL: Final = 'coalesce(deleted_at, "dateLastModified")'
+
 
 #: Columns the OneRoster provider looks current rows up by (nested endpoints such as
 #: ``/classes/{id}/students`` and common filters): partial indexes over the current rows only.
@@ -190,8 +197,14 @@ CURRENT_LOOKUPS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+#: Rows the lookup indexes cover: the current ones and the deleted records' last rows (the
+#: OneRoster provider serves those as tombstones, so its listings, which read both, keep using
+#: these indexes; a query on current rows only implies this predicate as well).
+LOOKUP_PREDICATE: Final = "valid_to IS NULL OR deleted_at IS NOT NULL"
+
+
 def _current_lookup_indexes(name: str, entity: str) -> list[sa.Index]:
-    current = sa.text("valid_to IS NULL")
+    current = sa.text(LOOKUP_PREDICATE)
     return [
         sa.Index(
             f"ix_{name}_cur_{column}",
@@ -226,11 +239,16 @@ def _roster_table(entity: Entity) -> sa.Table:
         sa.Column("row_hash", sa.BigInteger, nullable=False),
         sa.Column("valid_from", sa.Integer, nullable=False),
         sa.Column("valid_to", sa.Integer, nullable=True),
+        # Set, with valid_to, on the row a publish closed because its record was deleted:
+        # the deletion time, which consumers see as the tombstone's dateLastModified
+        # (export/oneroster/query.py). Not part of any version's content.
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         # A record's versions by sourcedId: a publish closes current rows through this key and
         # paging by sourcedId follows it. Reading a version scans the district's rows anyway,
         # so a (district_id, valid_to) index only slowed every bulk write (dropped in 0006).
         sa.PrimaryKeyConstraint("district_id", "sourcedId", "valid_from", name=f"pk_{name}"),
         *_current_lookup_indexes(name, entity.name),
+        sa.Index(f"ix_{name}_modified", "district_id", sa.text(MODIFIED_SQL)),
         # On PostgreSQL each district's rows are a partition of their own: a district's first
         # publish loads a fresh table and builds its indexes after the load (store/_partitions),
         # and one district's size never slows another's index lookups.

@@ -5,12 +5,27 @@ publish in progress, which is one transaction, stays invisible until it commits.
 ``sort``/``orderBy``, ``fields``, ``limit``/``offset`` and the client's sharing rules all
 become SQLAlchemy Core expressions with bound parameters; the count and the page are read in
 one transaction so ``X-Total-Count`` matches the rows.
+
+Deletions stay visible (OneRoster's model: a consumer learns of a deletion by seeing the record
+as ``tobedeleted``). A record a publish deleted is served, from the row that publish closed,
+with ``status: tobedeleted`` and its deletion time as ``dateLastModified``, for the district's
+``deletion_retention_days`` (default 30) after the deletion; afterwards it answers 404. Such
+tombstones are part of every collection that is not narrowed by a path (``/users``,
+``/classes``…, with or without ``filter``: so ``filter=dateLastModified>'T'`` returns the
+records changed *and* deleted since T) and of single-object reads by sourcedId; collections
+narrowed by a path (``/classes/{id}/students``) and parent checks see current records only
+(their index lookups cover current rows). A record deleted and later re-added is served as
+its current row, never twice.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -18,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from rostersync.config import DistrictConfig
 from rostersync.export.oneroster.catalog import DOTTED_ALIASES, JsonField, Resource
 from rostersync.export.oneroster.filtering import (
     FilterError,
@@ -31,7 +47,7 @@ from rostersync.export.oneroster.protocol import OneRosterError
 from rostersync.export.oneroster.serialize import as_list
 from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.model import ENTITIES
-from rostersync.store.schema import roster_versions
+from rostersync.store.schema import config_versions, roster_versions
 
 #: Collections longer than this get their ordered IDs cached (then: keyset pages, no count).
 KEYSET_FROM = 1000
@@ -59,6 +75,55 @@ class Scope:
 
     district_id: int
     sharing: SharingRules
+
+
+#: Days a deleted record stays readable as ``tobedeleted`` when the district's configuration
+#: does not say: the setting's own default (``deletion_retention_days``).
+DEFAULT_DELETION_RETENTION_DAYS: int = DistrictConfig.model_fields[
+    "deletion_retention_days"
+].default
+#: Seconds a district's retention setting is reused before it is read again.
+_RETENTION_TTL_S = 60.0
+#: (store, district) → (when read, days).
+_retention: dict[tuple[str, int], tuple[float, int]] = {}
+#: The (district, days) the current request's :func:`begin_read` found.
+_request_retention: ContextVar[tuple[int, int] | None] = ContextVar(
+    "rostersync_deletion_retention", default=None
+)
+
+
+def deletion_retention_days(district_id: int) -> int:
+    """The district's retention of deleted records, as this request's :func:`begin_read` read
+    it (the default outside a request)."""
+    found = _request_retention.get()
+    if found is not None and found[0] == district_id:
+        return found[1]
+    return DEFAULT_DELETION_RETENTION_DAYS
+
+
+def _refresh_retention(conn: sa.Connection, district_id: int) -> None:
+    """Read the district's ``deletion_retention_days`` from its newest configuration (at most
+    once a minute per store and district: a request costs no extra statement)."""
+    now = time.monotonic()
+    key = (str(conn.engine.url), district_id)
+    found = _retention.get(key)
+    if found is not None and now - found[0] < _RETENTION_TTL_S:
+        _request_retention.set((district_id, found[1]))
+        return
+    body = conn.execute(
+        sa.select(config_versions.c.body)
+        .where(config_versions.c.district_id == district_id)
+        .order_by(config_versions.c.version.desc())
+        .limit(1)
+    ).scalar()
+    days = DEFAULT_DELETION_RETENTION_DAYS
+    if body:
+        value = json.loads(body).get("deletion_retention_days")
+        # Validated when the configuration was saved; a hand-edited store keeps the default.
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            days = value
+    _retention[key] = (now, days)
+    _request_retention.set((district_id, days))
 
 
 class VersionMoved(Exception):
@@ -104,6 +169,7 @@ def begin_read(conn: sa.Connection, district_id: int) -> int | None:
     instead of rows of another version than the cached counts and IDs describe.
     """
     value = conn.execute(_latest(district_id)).scalar()
+    _refresh_retention(conn, district_id)
     return int(value) if value is not None else None
 
 
@@ -190,7 +256,18 @@ class Query:
             field = found
         if not self.visible(field) or field.column not in ENTITIES[self.entity].schema:
             return None
-        return Target(self.table.c[field.column], _KIND_OF[field.kind])
+        return Target(self.presented(field.column), _KIND_OF[field.kind])
+
+    def presented(self, column: str) -> ColumnElement[Any]:
+        """A column as consumers see it: a tombstone's ``status`` is ``tobedeleted`` and its
+        ``dateLastModified`` the deletion time (the expression ``ix_<table>_modified`` indexes,
+        so filters on it are range scans)."""
+        t = self.table
+        if column == "status":
+            return sa.case((t.c.valid_to.is_(None), t.c.status), else_=sa.literal("tobedeleted"))
+        if column == "dateLastModified":
+            return sa.func.coalesce(t.c.deleted_at, t.c.dateLastModified, type_=t.c.deleted_at.type)
+        return t.c[column]
 
     def selected_fields(self, fields: str | None) -> list[JsonField]:
         visible = [f for f in self.resource.fields if self.visible(f)]
@@ -208,11 +285,35 @@ class Query:
 
     # -- conditions -----------------------------------------------------------------------
 
-    def base_conditions(self) -> list[ColumnElement[bool]]:
+    def base_conditions(self, *, tombstones: bool = False) -> list[ColumnElement[bool]]:
+        """The district's current rows the client may see; with ``tombstones``, also its
+        records deleted within the retention period (see the module docstring)."""
         t = self.table
+        live: ColumnElement[bool] = t.c.valid_to.is_(None)
+        if tombstones:
+            later = t.alias("later")
+            cutoff = datetime.now(UTC) - timedelta(
+                days=deletion_retention_days(self.scope.district_id)
+            )
+            live = sa.and_(
+                # Redundant, but literally the lookup indexes' predicate: both backends then
+                # see that those indexes cover every row this query may return.
+                sa.or_(t.c.valid_to.is_(None), t.c.deleted_at.is_not(None)).self_group(),
+                sa.or_(
+                    live,
+                    sa.and_(
+                        t.c.deleted_at >= cutoff,
+                        ~sa.exists().where(
+                            later.c.district_id == t.c.district_id,
+                            later.c.sourcedId == t.c.sourcedId,
+                            later.c.valid_from >= t.c.valid_to,
+                        ),
+                    ),
+                ).self_group(),
+            )
         conds = [
             t.c.district_id == self.scope.district_id,
-            t.c.valid_to.is_(None),
+            live,
             self.scope.sharing.sql_condition(self.entity, self.tables, self.scope.district_id),
         ]
         if self.guarded:
@@ -231,9 +332,13 @@ class Query:
             where = f" at position {exc.position}" if exc.position is not None else ""
             raise OneRosterError("invalid_filter_field", f"filter: {exc.message}{where}") from exc
 
-    def columns(self, fields: Sequence[JsonField]) -> list[sa.Column[Any]]:
+    def columns(self, fields: Sequence[JsonField]) -> list[ColumnElement[Any]]:
         names = {"sourcedId"} | {c for f in fields for c in f.columns}
-        return [self.table.c[n] for n in ENTITIES[self.entity].field_names if n in names]
+        return [
+            self.presented(n).label(n) if n in ("status", "dateLastModified") else self.table.c[n]
+            for n in ENTITIES[self.entity].field_names
+            if n in names
+        ]
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -260,7 +365,7 @@ class Query:
         """
         fields = self.selected_fields(params.fields)
         ids_key = self._ids_key(key, params.filter)
-        conds = [*self.base_conditions(), *extra]
+        conds = [*self.base_conditions(tombstones=broad), *extra]
         if params.filter:
             conds.append(self.filter_condition(params.filter))
         ids = self.cache.get(ids_key) if self.cache is not None and ids_key is not None else None
@@ -272,7 +377,7 @@ class Query:
             ids = self.cache.get_or_compute(ids_key, lambda: self._read_ids(conn, conds))
         if ids is not None and not params.sort:
             assert ids_key is not None
-            return self._keyset_page(conn, params, extra, ids, ids_key, fields, known)
+            return self._keyset_page(conn, params, extra, ids, ids_key, fields, known, broad)
         order: list[Any] = []
         if params.sort:
             target = self.target(params.sort)
@@ -318,6 +423,7 @@ class Query:
         ids_key: Hashable,
         fields: list[JsonField],
         known: Callable[[list[str]], bool] | None,
+        tombstones: bool,
     ) -> Page:
         """A page in sourcedId order of a collection whose IDs are cached: one range scan.
 
@@ -341,7 +447,7 @@ class Query:
 
         def build() -> sa.Select[Any]:
             sid = self.table.c.sourcedId
-            conds = [*self.base_conditions(), *extra]
+            conds = [*self.base_conditions(tombstones=tombstones), *extra]
             if params.filter:
                 conds.append(self.filter_condition(params.filter))
             return (
@@ -368,6 +474,10 @@ class Query:
             self.scope.district_id,
             self.entity,
             self.scope.sharing.cache_key(),
+            # Listings include tombstones: a new retention setting lists anew. (Within a
+            # version, a tombstone whose retention ends stays in a cached listing until the
+            # next publish; read by sourcedId it answers 404 at once.)
+            deletion_retention_days(self.scope.district_id),
             key,
             filter_text,
         )
@@ -389,7 +499,7 @@ class Query:
     ) -> tuple[dict[str, Any] | None, list[JsonField]]:
         chosen = self.selected_fields(fields)
         stmt = sa.select(*self.columns(chosen)).where(
-            *self.base_conditions(), self.table.c.sourcedId == sourced_id, *extra
+            *self.base_conditions(tombstones=True), self.table.c.sourcedId == sourced_id, *extra
         )
         row = conn.execute(stmt).mappings().first()
         if row is None:
