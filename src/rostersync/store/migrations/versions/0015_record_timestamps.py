@@ -21,7 +21,7 @@ Downgrade drops both again and empties the ``dateLastModified`` values equal to 
 version's publish time (the ones this revision or a later publish stamped).
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-02 03:30:00
 """
 
@@ -32,7 +32,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
