@@ -135,7 +135,7 @@ def process_candidate(
     today: date,
     extract_error: str | None = None,
     notifier: Notifier | None = None,
-    allow_over_threshold_until: date | None = None,
+    now: datetime | None = None,
     phases: dict[str, Any] | None = None,
     trigger: str | None = None,
 ) -> Outcome:
@@ -145,6 +145,10 @@ def process_candidate(
     phase timings so far) is extended with ``changes`` and ``publish`` and saved on the run.
     ``trigger`` (what started the run) rides on the "published" notification, so the automatic
     sync of the first day of school announces its new data as such.
+
+    Over the threshold, a run publishes when the configuration's ``allow_over_threshold_until``
+    covers ``today`` or when the district's hold override in force at ``now`` (the latest grant,
+    unless revoked; see :mod:`.overrides`) covers ``today``.
     """
     phases = dict(phases or {})
     name = _district_name(store, district_id)
@@ -163,17 +167,8 @@ def process_candidate(
             base, candidate, bulk_upload=options.bulk_upload, base_version=base_version
         )
         changes, held_back = apply_windows(changes, threshold.rollover_windows, today)
-        override = max(
-            [
-                d
-                for d in (allow_over_threshold_until, _frames.override_until(store, district_id))
-                if d is not None
-            ],
-            default=None,
-        )
-        overridden = threshold.override_active(today) or (
-            override is not None and today <= override
-        )
+        granted = _frames.active_override(store, district_id, today=today, now=now)
+        overridden = threshold.override_active(today) or granted is not None
         trips = evaluate(changes, threshold)
         _frames.save_changes(store, run_id, changes)
     summary: dict[str, Any] = {
@@ -183,6 +178,8 @@ def process_candidate(
         "over_threshold_allowed": bool(trips) and overridden,
         "rollover_held_back": held_back,
     }
+    if trips and granted is not None:
+        summary["hold_override"] = granted.to_dict()
     if options.preview or (trips and not overridden):
         why = [str(t) for t in trips] if trips and not overridden else []
         if options.preview:
