@@ -16,7 +16,7 @@ Run statuses written here: ``publishing``, ``succeeded``, ``held``, ``rejected``
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -134,6 +134,7 @@ def process_candidate(
     *,
     today: date,
     extract_error: str | None = None,
+    health: Sequence[str] = (),
     notifier: Notifier | None = None,
     now: datetime | None = None,
     phases: dict[str, Any] | None = None,
@@ -141,7 +142,9 @@ def process_candidate(
 ) -> Outcome:
     """Check the source's health, diff against the last accepted version, then publish or hold.
 
-    Never publishes a failed extract, a held run, or anything partial. ``phases`` (the run's
+    Never publishes a failed extract (``extract_error``, a health problem the connectors
+    reported in ``health``, or one :func:`~.health.check_source_health` finds), a held run, or
+    anything partial. ``phases`` (the run's
     phase timings so far) is extended with ``changes`` and ``publish`` and saved on the run.
     ``trigger`` (what started the run) rides on the "published" notification, so the automatic
     sync of the first day of school announces its new data as such.
@@ -155,7 +158,7 @@ def process_candidate(
     with _phase(phases, "changes"):
         base_version = store.current_version(district_id)
         base = store.read_version(district_id) if base_version is not None else empty_roster()
-        reasons = check_source_health(base, candidate, extract_error=extract_error)
+        reasons = check_source_health(base, candidate, extract_error=extract_error, health=health)
     if reasons:
         store.update_run(run_id, phases=phases)
         fail_run(store, run_id, reasons, notifier=notifier)

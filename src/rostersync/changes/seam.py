@@ -16,7 +16,7 @@ any source asks for it, and the first source's ``hold_threshold`` is the distric
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ from rostersync.notify import DeliveryLog, Event, NotificationsConfig, Notifier
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
 
-Decide = Callable[[Store, int, int, Roster], RosterVersion | None]
+Decide = Callable[[Store, int, int, Roster, Sequence[str]], RosterVersion | None]
 
 log = get_logger("changes")
 
@@ -140,7 +140,7 @@ def decide_for(
     options = options_for(config)
 
     def decide(
-        store: Store, district_id: int, run_id: int, candidate: Roster
+        store: Store, district_id: int, run_id: int, candidate: Roster, health: Sequence[str] = ()
     ) -> RosterVersion | None:
         notifier = (
             notifier_for(config, settings, store, district_id, store_lookup=store_lookup)
@@ -157,6 +157,7 @@ def decide_for(
             notifier=notifier,
             phases=store.get_run(run_id).phases,
             trigger=trigger,
+            health=health,
         )
         if outcome.status == "failed":
             raise SourceHealthError(outcome.reasons)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,11 +39,12 @@ from rostersync.sync.sources import connector_for
 
 log = get_logger("sync")
 
-#: Decides what happens to a candidate roster: returns the published version (or None when
-#: the run was held). Default: publish it.
-Decide = Callable[[Store, int, int, Roster], RosterVersion | None]
+#: Decides what happens to a candidate roster, given the health problems the connectors
+#: reported: returns the published version (or None when the run was held).
+Decide = Callable[[Store, int, int, Roster, Sequence[str]], RosterVersion | None]
 
-#: Per-source hook for tests and benchmarks: a client to use instead of a new one.
+#: Per-source hook for tests and benchmarks: a client to use instead of a new one. The client
+#: belongs to the run's event loop, so the run closes it when the source is extracted.
 ClientFactory = Callable[[str], httpx.AsyncClient | None]
 
 #: The summary lines an admin sees: label → (canonical table, row filter)
@@ -163,14 +164,27 @@ def write_report(report: Any, settings: Settings, run_id: int) -> str | None:
     return str(directory)
 
 
+def health_reasons(name: str, result: Any, *, several: bool) -> list[str]:
+    """The problems a connector reported about its extraction (``result.health.reasons()``:
+    counts announced vs received…); none from a connector that reports nothing."""
+    health = getattr(result, "health", None)
+    reasons = getattr(health, "reasons", None)
+    if not callable(reasons):
+        return []
+    found = [str(r) for r in reasons()]
+    return [f"{name}: {r}" for r in found] if several else found
+
+
 async def extract_all(
     config: DistrictConfig,
     settings: Settings,
     *,
     progress: ProgressCallback | None = None,
     client_factory: ClientFactory | None = None,
+    health: list[str] | None = None,
 ) -> tuple[dict[str, Roster], dict[str, Any]]:
-    """Every source's canonical roster, extracted concurrently; stats per source."""
+    """Every source's canonical roster, extracted concurrently; stats per source. The
+    connectors' health problems are appended to ``health``."""
 
     async def one(index: int) -> tuple[str, Roster, dict[str, Any]]:
         source = config.sources[index]
@@ -196,8 +210,9 @@ async def extract_all(
         try:
             result = await connector.extract(scope, progress=relay)
         finally:
-            if given is None:
-                await client.aclose()
+            await client.aclose()
+        if health is not None:
+            health.extend(health_reasons(source.name, result, several=len(config.sources) > 1))
         return source.name, result.roster, result.stats
 
     results = await asyncio.gather(*(one(i) for i in range(len(config.sources))))
@@ -238,8 +253,11 @@ def sync_config(
     phase = "extract"
     try:
         t0 = time.perf_counter()
+        health: list[str] = []
         rosters, stats = asyncio.run(
-            extract_all(config, settings, progress=progress, client_factory=client_factory)
+            extract_all(
+                config, settings, progress=progress, client_factory=client_factory, health=health
+            )
         )
         phases["extract"] = {"seconds": round(time.perf_counter() - t0, 3)}
         outcome.extract = stats
@@ -264,7 +282,7 @@ def sync_config(
         store.update_run(run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
 
         phase = "changes"
-        version = decide(store, district_id, run_id, candidate)
+        version = decide(store, district_id, run_id, candidate, health)
     except BaseException as exc:
         phases[phase] = {"failed": True}
         phases["total_seconds"] = round(time.perf_counter() - started, 3)
