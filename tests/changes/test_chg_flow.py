@@ -14,7 +14,6 @@ from rostersync.changes.flow import (
     RunNotHeld,
     approve,
     process_candidate,
-    recover_interrupted_runs,
     reject,
 )
 from rostersync.changes.threshold import HoldThreshold
@@ -24,6 +23,7 @@ from rostersync.notify import NotificationsConfig, Notifier
 from rostersync.notify.log import DeliveryLog
 from rostersync.settings import load_settings
 from rostersync.store import Store
+from rostersync.sync.recovery import recover_interrupted_runs
 
 TODAY = date(2026, 10, 5)
 BULK = ChangeOptions(bulk_upload=True)
@@ -180,5 +180,5 @@ def test_interrupted_publish_is_marked_failed(store: Store) -> None:
     district = store.create_district("North Haverbrook").id
     run_id = store.create_run(district, trigger="manual")
     store.update_run(run_id, status="publishing")
-    assert recover_interrupted_runs(store, district, stale_after=timedelta(0)) == [run_id]
+    assert recover_interrupted_runs(store, district, stale_after=timedelta(0)) == {run_id: "failed"}
     assert "interrupted during publish" in (store.get_run(run_id).error or "")

@@ -6,9 +6,9 @@ Seam for the sync run (``rostersync.sync``)::
     # outcome.status: "succeeded" (published), "held" (waits for approval) or "failed"
 
 then, later, from the CLI or the web UI: :func:`approve` publishes a held run's change set,
-:func:`reject` discards it. A run whose process died mid-publish is found by
-:func:`recover_interrupted_runs` and marked failed; the store's one-transaction publish has left
-the last accepted version serving.
+:func:`reject` discards it. A run whose process died mid-publish is settled at the next start by
+:func:`rostersync.sync.recovery.recover_interrupted_runs` (the run records its owner process);
+the store's one-transaction publish has left the last accepted version serving.
 
 Run statuses written here: ``publishing``, ``succeeded``, ``held``, ``rejected``, ``failed``.
 """
@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from rostersync.changes import _frames
@@ -32,6 +32,7 @@ from rostersync.logs import get_logger
 from rostersync.model import Roster, empty_roster
 from rostersync.notify import Event, Notifier
 from rostersync.store import RosterVersion, Store
+from rostersync.sync.liveness import process_identity
 
 log = get_logger("changes")
 
@@ -233,7 +234,12 @@ def _publish(
     base_version: int | None,
 ) -> RosterVersion:
     store.update_run(
-        run_id, status="publishing", change_summary=summary, phases=phases, heartbeat_at=_now()
+        run_id,
+        status="publishing",
+        change_summary=summary,
+        phases=phases,
+        heartbeat_at=_now(),
+        owner=process_identity(),
     )
     try:
         with _phase(phases, "publish"):
@@ -317,45 +323,6 @@ def reject(store: Store, run_id: int, *, reason: str, actor: str = "cli") -> Non
     store.audit(actor, "reject_run", run.district_id, run_id=run_id, reason=reason)
 
 
-def recover_interrupted_runs(
-    store: Store,
-    district_id: int,
-    *,
-    stale_after: timedelta = timedelta(minutes=10),
-    now: datetime | None = None,
-) -> list[int]:
-    """Mark failed the district's runs stuck in ``publishing`` whose heartbeat is older than
-    ``stale_after`` (their process died); the published roster is the last accepted version."""
-    now = now or _now()
-    failed = []
-    for run in store.list_runs(district_id, limit=1000):
-        beat = run.heartbeat_at or run.started_at or run.created_at
-        if run.status == "publishing" and now - beat >= stale_after:
-            store.update_run(
-                run.id,
-                status="failed",
-                error="interrupted during publish (the process died); nothing was published, "
-                "the last accepted version is still serving",
-                finished_at=now,
-            )
-            failed.append(run.id)
-    return failed
-
-
-def recover_all_interrupted_runs(
-    store: Store, *, stale_after: timedelta = timedelta(minutes=10)
-) -> dict[int, list[int]]:
-    """:func:`recover_interrupted_runs` for every district (a worker calls it when it starts);
-    returns the runs marked failed, by district."""
-    found: dict[int, list[int]] = {}
-    for district in store.list_districts():
-        failed = recover_interrupted_runs(store, district.id, stale_after=stale_after)
-        if failed:
-            found[district.id] = failed
-            log.warning("interrupted runs marked failed", district=district.name, runs=failed)
-    return found
-
-
 __all__ = [
     "ChangeOptions",
     "Outcome",
@@ -363,7 +330,5 @@ __all__ = [
     "approve",
     "fail_run",
     "process_candidate",
-    "recover_all_interrupted_runs",
-    "recover_interrupted_runs",
     "reject",
 ]

@@ -18,6 +18,7 @@ from rostersync.errors import FatalError, RostersyncError, RunHeld
 from rostersync.logs import get_logger
 from rostersync.schedule.locks import DEFAULT_TTL, Clock, RunLocks, hold_run_lock, utcnow
 from rostersync.store import RunRecord, Store
+from rostersync.sync.liveness import process_identity
 
 log = get_logger("schedule.runner")
 
@@ -94,7 +95,9 @@ def execute_run(
         run_id = store.create_run(district_id, trigger=trigger, source=source)
         locks.attach_run(lock, run_id)
         now = clock()
-        store.update_run(run_id, status="running", started_at=now, heartbeat_at=now)
+        store.update_run(
+            run_id, status="running", started_at=now, heartbeat_at=now, owner=process_identity()
+        )
         if on_locked is not None:
             on_locked(run_id)
         request = RunRequest(district_id, district.name, source, trigger, run_id, slot)

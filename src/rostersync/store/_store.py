@@ -57,6 +57,7 @@ _RUN_FIELDS: Final = frozenset(
         "heartbeat_at",
         "error",
         "roster_version",
+        "owner",
         *_RUN_JSON_FIELDS,
     }
 )

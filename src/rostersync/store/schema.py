@@ -80,6 +80,9 @@ runs = sa.Table(
     sa.Column("change_summary", sa.Text, nullable=False, server_default="{}"),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("roster_version", sa.Integer, nullable=True),
+    # host:pid:start of the process driving the run now (migration 0010): a run whose owner
+    # died is recovered at once on the same host, after its heartbeat's lease elsewhere.
+    sa.Column("owner", sa.Text, nullable=True),
     sa.Index("ix_runs_district_created", "district_id", "id"),
 )
 

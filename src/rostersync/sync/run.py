@@ -10,7 +10,8 @@ By default the candidate goes through the change flow (:func:`rostersync.changes
 source health → diff against the last accepted version → rollover windows → hold threshold /
 preview → publish or hold → notify). :data:`Decide` is the seam a caller may replace. A failure
 before the change step (configuration, extract, pipeline) sends the "failed" notification too.
-Interrupted runs of the district (a process killed mid-publish) are marked failed first.
+Interrupted runs of the district (their process was killed) are settled first
+(:mod:`rostersync.sync.recovery`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any
 import httpx
 import polars as pl
 
-from rostersync.changes.flow import recover_interrupted_runs
 from rostersync.changes.seam import decide_for, notifier_for, notify_failure
 from rostersync.config import DistrictConfig, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
@@ -35,6 +35,8 @@ from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
+from rostersync.sync.liveness import process_identity
+from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
 
 log = get_logger("sync")
@@ -239,12 +241,18 @@ def sync_config(
     district_id = ensure_district(store, config)
     recovered = recover_interrupted_runs(store, district_id)
     if recovered:
-        log.warning("interrupted runs marked failed", runs=recovered)
+        log.warning("interrupted runs recovered", runs=recovered)
     config_version = save_config(store, district_id, config, created_by)
     if run_id is None:
         source_label = ",".join(s.name for s in config.sources)
         run_id = store.create_run(district_id, trigger=trigger, source=source_label)
-    store.update_run(run_id, status="running", started_at=_now(), heartbeat_at=_now())
+    store.update_run(
+        run_id,
+        status="running",
+        started_at=_now(),
+        heartbeat_at=_now(),
+        owner=process_identity(),
+    )
     outcome = SyncOutcome(run_id, district_id, "running", trigger=trigger)
     if decide is None:
         decide = decide_for(config, settings, trigger=trigger)
