@@ -32,7 +32,9 @@ from rostersync.logs import get_logger
 from rostersync.model import Roster, empty_roster
 from rostersync.notify import Event, Notifier
 from rostersync.store import RosterVersion, Store
+from rostersync.sync import ledger
 from rostersync.sync.liveness import process_identity
+from rostersync.sync.states import RunStatus
 
 log = get_logger("changes")
 
@@ -111,14 +113,10 @@ def fail_run(
     summary: Mapping[str, Any] | None = None,
 ) -> None:
     """Mark a run failed with its reasons (and tell the admins)."""
-    fields: dict[str, Any] = {
-        "status": "failed",
-        "error": "; ".join(reasons),
-        "finished_at": _now(),
-    }
+    fields: dict[str, Any] = {"error": "; ".join(reasons), "finished_at": _now()}
     if summary is not None:
         fields["change_summary"] = dict(summary)
-    store.update_run(run_id, **fields)
+    ledger.transition(store, run_id, RunStatus.FAILED, **fields)
     run = store.get_run(run_id)
     log.warning("run failed", run_id=run_id, reason=fields["error"])
     _notify(
@@ -156,12 +154,16 @@ def process_candidate(
     """
     phases = dict(phases or {})
     name = _district_name(store, district_id)
+    if store.get_run(run_id).status == RunStatus.QUEUED:  # called without a sync around it
+        ledger.transition(
+            store, run_id, RunStatus.RUNNING, started_at=_now(), owner=process_identity()
+        )
     with _phase(phases, "changes"):
         base_version = store.current_version(district_id)
         base = store.read_version(district_id) if base_version is not None else empty_roster()
         reasons = check_source_health(base, candidate, extract_error=extract_error, health=health)
     if reasons:
-        store.update_run(run_id, phases=phases)
+        ledger.record(store, run_id, phases=phases)
         fail_run(store, run_id, reasons, notifier=notifier)
         return Outcome("failed", run_id, reasons=reasons)
 
@@ -189,8 +191,13 @@ def process_candidate(
         if options.preview:
             why.append("preview is on: every sync waits for approval")
         summary["hold_reasons"] = why
-        store.update_run(
-            run_id, status="held", change_summary=summary, phases=phases, finished_at=_now()
+        ledger.transition(
+            store,
+            run_id,
+            RunStatus.HELD,
+            change_summary=summary,
+            phases=phases,
+            finished_at=_now(),
         )
         log.info("run held", run_id=run_id, reasons=why)
         _notify(notifier, Event("held", name, run_id, None, why, summary))
@@ -199,9 +206,10 @@ def process_candidate(
     if changes.is_empty() and base_version is not None:
         # Nothing changed: the current version stays; no empty version, no "new data" message.
         summary["unchanged"] = True
-        store.update_run(
+        ledger.transition(
+            store,
             run_id,
-            status="succeeded",
+            RunStatus.PUBLISHED,
             roster_version=base_version,
             change_summary=summary,
             phases=phases,
@@ -233,9 +241,10 @@ def _publish(
     notifier: Notifier | None,
     base_version: int | None,
 ) -> RosterVersion:
-    store.update_run(
+    ledger.transition(
+        store,
         run_id,
-        status="publishing",
+        RunStatus.PUBLISHING,
         change_summary=summary,
         phases=phases,
         heartbeat_at=_now(),
@@ -250,12 +259,13 @@ def _publish(
             )
     except Exception as exc:
         reason = f"publish failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        store.update_run(run_id, phases=phases)
+        ledger.record(store, run_id, phases=phases)
         fail_run(store, run_id, [reason], notifier=notifier)
         raise
-    store.update_run(
+    ledger.transition(
+        store,
         run_id,
-        status="succeeded",
+        RunStatus.PUBLISHED,
         roster_version=version.version,
         phases=phases,
         finished_at=_now(),
@@ -319,7 +329,14 @@ def reject(store: Store, run_id: int, *, reason: str, actor: str = "cli") -> Non
     run = _held_run(store, run_id, "reject")
     summary = dict(run.change_summary)
     summary.update(rejected_by=actor, rejected_at=_now().isoformat(), reject_reason=reason)
-    store.update_run(run_id, status="rejected", error=f"rejected: {reason}", change_summary=summary)
+    ledger.transition(
+        store,
+        run_id,
+        RunStatus.REJECTED,
+        expect=[RunStatus.HELD],
+        error=f"rejected: {reason}",
+        change_summary=summary,
+    )
     store.audit(actor, "reject_run", run.district_id, run_id=run_id, reason=reason)
 
 

@@ -28,7 +28,10 @@ from rostersync.logs import get_logger
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
 from rostersync.store.schema import roster_versions, runs
+from rostersync.sync import ledger
 from rostersync.sync.liveness import owner_alive
+from rostersync.sync.states import IN_FLIGHT as IN_FLIGHT_STATES
+from rostersync.sync.states import RunStatus
 
 log = get_logger("sync.recovery")
 
@@ -37,7 +40,7 @@ log = get_logger("sync.recovery")
 STALE_ELSEWHERE = timedelta(minutes=10)
 
 #: Statuses a live process holds a run in.
-IN_FLIGHT = ("running", "publishing")
+IN_FLIGHT = tuple(sorted(s.value for s in IN_FLIGHT_STATES))
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -85,10 +88,10 @@ def settle_run(conn: Connection, row: Any, why: str, now: datetime) -> str | Non
             status="failed",
             error=f"interrupted ({why}) before publishing; nothing was published",
         )
-    stmt = runs.update().where(runs.c.id == row.id).where(runs.c.status == row.status)
-    stmt = stmt.where(runs.c.owner.is_(None) if row.owner is None else runs.c.owner == row.owner)
-    if conn.execute(stmt.values(**values)).rowcount != 1:
+    new = RunStatus(values.pop("status"))
+    if not ledger.transition_in(conn, row.id, row.status, new, owner_was=row.owner, **values):
         return None
+    values["status"] = new.value
     log.warning("interrupted run recovered", run=row.id, was=row.status, now=values["status"])
     return str(values["status"])
 

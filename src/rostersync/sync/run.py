@@ -35,9 +35,11 @@ from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
+from rostersync.sync import ledger
 from rostersync.sync.liveness import process_identity
 from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
+from rostersync.sync.states import RunStatus
 
 log = get_logger("sync")
 
@@ -246,13 +248,15 @@ def sync_config(
     if run_id is None:
         source_label = ",".join(s.name for s in config.sources)
         run_id = store.create_run(district_id, trigger=trigger, source=source_label)
-    store.update_run(
-        run_id,
-        status="running",
-        started_at=_now(),
-        heartbeat_at=_now(),
-        owner=process_identity(),
-    )
+    start: dict[str, Any] = {
+        "started_at": _now(),
+        "heartbeat_at": _now(),
+        "owner": process_identity(),
+    }
+    if store.get_run(run_id).status == RunStatus.RUNNING:  # the runner started it under its lock
+        ledger.record(store, run_id, **start)
+    else:
+        ledger.transition(store, run_id, RunStatus.RUNNING, **start)
     outcome = SyncOutcome(run_id, district_id, "running", trigger=trigger)
     if decide is None:
         decide = decide_for(config, settings, trigger=trigger)
@@ -269,7 +273,8 @@ def sync_config(
         )
         phases["extract"] = {"seconds": round(time.perf_counter() - t0, 3)}
         outcome.extract = stats
-        store.update_run(
+        ledger.record(
+            store,
             run_id,
             phases=phases,
             heartbeat_at=_now(),
@@ -287,7 +292,7 @@ def sync_config(
             "files": write_report(report, settings, run_id),
         }
         outcome.summary = summarize(candidate)
-        store.update_run(run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
+        ledger.record(store, run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
 
         phase = "changes"
         version = decide(store, district_id, run_id, candidate, health)
@@ -301,9 +306,10 @@ def sync_config(
         )
         if isinstance(exc, KeyboardInterrupt):
             message = f"interrupted during {phase}"
-        store.update_run(
+        ledger.transition(
+            store,
             run_id,
-            status="failed",
+            RunStatus.FAILED,
             error=message,
             phases={**store.get_run(run_id).phases, **phases},
             finished_at=_now(),
@@ -328,7 +334,7 @@ def sync_config(
     if version is None:
         outcome.status = "held"
         outcome.hold_reasons = list(outcome.changes.get("hold_reasons", []))
-        store.update_run(run_id, phases=phases)
+        ledger.record(store, run_id, phases=phases)
         log.info("sync held", run=run_id, reasons=outcome.hold_reasons)
         return outcome
     outcome.status = "succeeded"
@@ -340,9 +346,9 @@ def sync_config(
     else:
         outcome.version_counts = {n: c.as_dict() for n, c in version.counts.items()}
         counts["published"] = outcome.version_counts
-    store.update_run(
+    ledger.record(
+        store,
         run_id,
-        status="succeeded",
         finished_at=record.finished_at or _now(),
         phases=phases,
         roster_version=version.version,
