@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from changes_data import make_roster
 
-from rostersync.changes.flow import ChangeOptions, approve, process_candidate
 from rostersync.store import Store, make_engine
+from rostersync.sync.approval import ChangeOptions, approve, process_candidate
 
 
 def main() -> None:

@@ -8,14 +8,6 @@ import polars as pl
 import pytest
 from changes_data import make_roster, with_tweaks
 
-from rostersync.changes._frames import grant_override, load_changes
-from rostersync.changes.flow import (
-    ChangeOptions,
-    RunNotHeld,
-    approve,
-    process_candidate,
-    reject,
-)
 from rostersync.changes.threshold import HoldThreshold
 from rostersync.errors import PublishConflict
 from rostersync.model import ENTITIES, Roster, conform
@@ -23,6 +15,14 @@ from rostersync.notify import NotificationsConfig, Notifier
 from rostersync.notify.log import DeliveryLog
 from rostersync.settings import load_settings
 from rostersync.store import Store
+from rostersync.sync.approval import (
+    ChangeOptions,
+    RunNotHeld,
+    approve,
+    process_candidate,
+    reject,
+)
+from rostersync.sync.changesets import grant_override, load_changes
 from rostersync.sync.recovery import recover_interrupted_runs
 
 TODAY = date(2026, 10, 5)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from changes_data import make_roster
 
-from rostersync.changes.flow import ChangeOptions, RunNotHeld, approve, process_candidate
 from rostersync.model import ENTITIES
 from rostersync.store import Store
+from rostersync.sync.approval import ChangeOptions, RunNotHeld, approve, process_candidate
 from rostersync.sync.recovery import recover_interrupted_runs
 
 CHILD = Path(__file__).parent / "chg_publisher.py"

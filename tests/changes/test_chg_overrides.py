@@ -14,16 +14,16 @@ from changes_data import make_roster, with_tweaks
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rostersync.changes._frames import (
+from rostersync.changes.overrides import HoldOverride, override_in_force, override_state
+from rostersync.store import Store
+from rostersync.sync.approval import ChangeOptions, process_candidate
+from rostersync.sync.changesets import (
     NothingToRevoke,
     active_override,
     grant_override,
     list_overrides,
     revoke_override,
 )
-from rostersync.changes.flow import ChangeOptions, process_candidate
-from rostersync.changes.overrides import HoldOverride, override_in_force, override_state
-from rostersync.store import Store
 
 TODAY = date(2026, 10, 5)
 BULK = ChangeOptions(bulk_upload=True)

@@ -18,8 +18,6 @@ import polars as pl
 import pytest
 from changes_data import make_roster
 
-from rostersync.changes.flow import ChangeOptions, process_candidate
-from rostersync.changes.seam import SourceHealthError, decide_for
 from rostersync.config import validate_config
 from rostersync.errors import RostersyncError
 from rostersync.model import ENTITIES
@@ -31,7 +29,9 @@ from rostersync.simulators.powerschool import (
     run_simulator,
 )
 from rostersync.store import Store
+from rostersync.sync.approval import ChangeOptions, process_candidate
 from rostersync.sync.run import health_reasons, sync_config
+from rostersync.sync.wiring import SourceHealthError, decide_for
 from support.configs import powerschool_config
 
 TODAY = date(2025, 9, 10)

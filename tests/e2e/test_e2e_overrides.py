@@ -12,9 +12,9 @@ import yaml
 from e2e_helpers import published, store, sync, sync_json, write_config
 from typer.testing import CliRunner
 
-from rostersync.changes._frames import NothingToRevoke
 from rostersync.cli import app
 from rostersync.simulators.powerschool import District, RunningSimulator
+from rostersync.sync.changesets import NothingToRevoke
 
 DISTRICT = "Springfield Public Schools"
 

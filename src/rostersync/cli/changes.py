@@ -14,8 +14,6 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from rostersync.changes import _frames
-from rostersync.changes.flow import approve, reject
 from rostersync.changes.overrides import override_state
 from rostersync.changes.report import change_rows, write_csv
 from rostersync.cli._app import console, err_console, get_settings
@@ -25,6 +23,8 @@ from rostersync.model import ENTITIES
 from rostersync.notify import NotificationsConfig, Notifier
 from rostersync.notify.log import DeliveryLog
 from rostersync.store import Store
+from rostersync.sync import changesets as _frames
+from rostersync.sync.approval import approve, reject
 
 RunArg = Annotated[int, typer.Argument(help="The run's id (see `rostersync runs list`).")]
 KINDS = ("added", "updated", "deleted")

@@ -6,7 +6,7 @@ run says ``unchanged``), held for approval, or with status ``failed`` and a one-
 Nothing is published unless every source was extracted and the pipeline ran: the store publishes
 in one transaction, so a failure at any point leaves the last version serving.
 
-By default the candidate goes through the change flow (:func:`rostersync.changes.seam.decide_for`:
+By default the candidate goes through the change flow (:func:`rostersync.sync.wiring.decide_for`:
 source health → diff against the last accepted version → rollover windows → hold threshold /
 preview → publish or hold → notify). :data:`Decide` is the seam a caller may replace. A failure
 before the change step (configuration, extract, pipeline) sends the "failed" notification too.
@@ -26,7 +26,6 @@ from typing import Any
 import httpx
 import polars as pl
 
-from rostersync.changes.seam import decide_for, notifier_for, notify_failure
 from rostersync.config import DistrictConfig, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
@@ -40,6 +39,7 @@ from rostersync.sync.liveness import process_identity
 from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
 from rostersync.sync.states import RunStatus
+from rostersync.sync.wiring import decide_for, notifier_for, notify_failure
 
 log = get_logger("sync")
 
@@ -237,7 +237,7 @@ def sync_config(
 ) -> SyncOutcome:
     """Run one sync of ``config``; raises the run's error after recording it as failed.
 
-    ``decide`` defaults to the change flow (:func:`rostersync.changes.seam.decide_for`).
+    ``decide`` defaults to the change flow (:func:`rostersync.sync.wiring.decide_for`).
     Returns with ``status`` ``succeeded`` (``unchanged`` when nothing changed) or ``held``.
     """
     district_id = ensure_district(store, config)

@@ -22,16 +22,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from rostersync.changes import _frames
-from rostersync.changes.diff import ChangeSet, apply_changes, diff_rosters
-from rostersync.changes.health import check_source_health
-from rostersync.changes.threshold import HoldThreshold, Trip, evaluate
-from rostersync.changes.windows import apply_windows, window_note
+from rostersync.changes.decision import ChangeOptions, decide
+from rostersync.changes.diff import ChangeSet, apply_changes
+from rostersync.changes.threshold import Trip
 from rostersync.errors import PublishConflict
 from rostersync.logs import get_logger
 from rostersync.model import Roster, empty_roster
 from rostersync.notify import Event, Notifier
 from rostersync.store import RosterVersion, Store
+from rostersync.sync import changesets as _frames
 from rostersync.sync import ledger
 from rostersync.sync.liveness import process_identity
 from rostersync.sync.states import RunStatus
@@ -43,30 +42,6 @@ Status = Literal["succeeded", "held", "failed"]
 
 class RunNotHeld(PublishConflict):
     """Approve/reject asked for a run that is not waiting for approval."""
-
-
-@dataclass(frozen=True)
-class ChangeOptions:
-    """What the flow needs from a source's ``advanced`` settings."""
-
-    bulk_upload: bool = False
-    preview: bool = False
-    hold_threshold: HoldThreshold = field(default_factory=HoldThreshold)
-
-    @classmethod
-    def from_advanced(cls, advanced: Any) -> ChangeOptions:
-        """From the config's ``advanced`` section (any object with those attributes)."""
-        raw = getattr(advanced, "hold_threshold", None)
-        if raw is None or isinstance(raw, HoldThreshold):
-            threshold = raw or HoldThreshold()
-        else:
-            data = raw.model_dump() if hasattr(raw, "model_dump") else dict(raw)
-            threshold = HoldThreshold.model_validate(data)
-        return cls(
-            bulk_upload=bool(getattr(advanced, "bulk_upload", False)),
-            preview=bool(getattr(advanced, "preview", False)),
-            hold_threshold=threshold,
-        )
 
 
 @dataclass
@@ -161,36 +136,28 @@ def process_candidate(
     with _phase(phases, "changes"):
         base_version = store.current_version(district_id)
         base = store.read_version(district_id) if base_version is not None else empty_roster()
-        reasons = check_source_health(base, candidate, extract_error=extract_error, health=health)
-    if reasons:
-        ledger.record(store, run_id, phases=phases)
-        fail_run(store, run_id, reasons, notifier=notifier)
-        return Outcome("failed", run_id, reasons=reasons)
-
-    threshold = options.hold_threshold
+        overrides = _frames.list_overrides(store, district_id)
     with _phase(phases, "diff"):
-        changes = diff_rosters(
-            base, candidate, bulk_upload=options.bulk_upload, base_version=base_version
+        decision = decide(
+            base,
+            candidate,
+            options,
+            overrides,
+            health,
+            today=today,
+            now=now or _now(),
+            base_version=base_version,
+            extract_error=extract_error,
         )
-        changes, held_back = apply_windows(changes, threshold.rollover_windows, today)
-        granted = _frames.active_override(store, district_id, today=today, now=now)
-        overridden = threshold.override_active(today) or granted is not None
-        trips = evaluate(changes, threshold)
-        _frames.save_changes(store, run_id, changes)
-    summary: dict[str, Any] = {
-        **changes.summary(),
-        "trips": [t.to_dict() for t in trips],
-        "preview": options.preview,
-        "over_threshold_allowed": bool(trips) and overridden,
-        "rollover_held_back": held_back,
-    }
-    if trips and granted is not None:
-        summary["hold_override"] = granted.to_dict()
-    if options.preview or (trips and not overridden):
-        why = [str(t) for t in trips] if trips and not overridden else []
-        if options.preview:
-            why.append("preview is on: every sync waits for approval")
-        summary["hold_reasons"] = why
+        if decision.changes is not None:
+            _frames.save_changes(store, run_id, decision.changes)
+    if decision.verdict == "fail":
+        ledger.record(store, run_id, phases=phases)
+        fail_run(store, run_id, decision.reasons, notifier=notifier)
+        return Outcome("failed", run_id, reasons=decision.reasons)
+    changes, trips, summary = decision.changes, decision.trips, decision.summary
+    assert changes is not None
+    if decision.verdict == "hold":
         ledger.transition(
             store,
             run_id,
@@ -199,13 +166,13 @@ def process_candidate(
             phases=phases,
             finished_at=_now(),
         )
-        log.info("run held", run_id=run_id, reasons=why)
-        _notify(notifier, Event("held", name, run_id, None, why, summary))
-        return Outcome("held", run_id, None, changes, why, trips, summary)
+        log.info("run held", run_id=run_id, reasons=decision.reasons)
+        _notify(notifier, Event("held", name, run_id, None, decision.reasons, summary))
+        return Outcome("held", run_id, None, changes, decision.reasons, trips, summary)
 
-    if changes.is_empty() and base_version is not None:
+    if decision.unchanged:
         # Nothing changed: the current version stays; no empty version, no "new data" message.
-        summary["unchanged"] = True
+        assert base_version is not None
         ledger.transition(
             store,
             run_id,
@@ -220,9 +187,8 @@ def process_candidate(
         return Outcome("succeeded", run_id, current, changes, [], trips, summary)
 
     roster = apply_changes(base, changes)
-    note = window_note(held_back) or None
     version = _publish(
-        store, district_id, run_id, roster, summary, phases, note, notifier, base_version
+        store, district_id, run_id, roster, summary, phases, decision.note, notifier, base_version
     )
     _notify(
         notifier, Event("published", name, run_id, version.version, [], summary, trigger=trigger)

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from rostersync.changes.diff import ChangeSet, EntityChanges, base_counts
 from rostersync.changes.overrides import HoldOverride, override_in_force
-from rostersync.changes.tables import change_set_frames, hold_overrides
 from rostersync.errors import ConfigurationError
 from rostersync.model import ENTITIES
 from rostersync.store import Store, VersionDiff
 from rostersync.store.engine import translate_errors
+from rostersync.sync.tables import change_set_frames, hold_overrides
 
 PARTS = ("added", "updated", "updated_before", "deleted", "fields")
 

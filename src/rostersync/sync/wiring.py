@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from rostersync.changes.flow import ChangeOptions, process_candidate
 from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.connectors import get_connector_class
 from rostersync.errors import ConfigurationError, SourceError
@@ -29,6 +28,7 @@ from rostersync.model import Roster
 from rostersync.notify import DeliveryLog, Event, NotificationsConfig, Notifier
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
+from rostersync.sync.approval import ChangeOptions, process_candidate
 
 Decide = Callable[[Store, int, int, Roster, Sequence[str]], RosterVersion | None]
 
