@@ -91,3 +91,28 @@ def test_revoke_through_the_cli(
         "hold_override",
     ]
     s.dispose()
+
+
+def test_a_run_s_events_are_stored_and_printed(
+    e2e_tiny: tuple[District, RunningSimulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, sim = e2e_tiny
+    config = write_config(tmp_path / "d.yaml", sim.url, monkeypatch)
+    run_id = sync_json(config)["run_id"]
+    lines = [json.loads(x) for x in _cli("runs", "events", str(run_id), "--json").splitlines()]
+    kinds = [(e["kind"], e["phase"]) for e in lines if e["kind"] != "progress"]
+    assert kinds == [
+        ("phase_started", "extract"),
+        ("phase_finished", "extract"),
+        ("phase_started", "pipeline"),
+        ("phase_finished", "pipeline"),
+        ("phase_started", "changes"),
+        ("phase_finished", "changes"),
+        ("decision", "changes"),
+    ]
+    assert lines[-1]["data"] == {"status": "published", "version": 1}
+    done = {e["entity"] for e in lines if e["kind"] == "progress" and e["data"]["finished"]}
+    assert done  # every entity's last progress is kept
+    out = _cli("runs", "events", str(run_id))
+    assert "extract finished" in out
+    assert "published" in out

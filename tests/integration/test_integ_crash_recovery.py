@@ -17,6 +17,7 @@ from integ_helpers import DISTRICT, cli, write_config
 from rostersync.schedule.locks import RunLocks
 from rostersync.simulators.powerschool import RunningSimulator
 from rostersync.store import Store
+from rostersync.sync.events import read_events
 
 
 def _wait_for_running(store: Store, child: subprocess.Popen[bytes], timeout: float = 60) -> int:
@@ -55,6 +56,11 @@ def test_killed_sync_lock_taken_over_at_once_and_run_recovered(
             child.kill()
             child.wait()
     assert child.returncode == -signal.SIGKILL
+    # its events show where it stopped: in the extraction, no decision
+    stopped = read_events(store.engine, killed)
+    assert stopped[0].kind == "phase_started"
+    assert {e.phase for e in stopped} == {"extract"}
+    assert all(e.kind != "decision" for e in stopped)
     district = store.get_district(DISTRICT).id
     assert store.get_run(killed).status == "running"
     holder = RunLocks(store.engine).holder(district)

@@ -86,6 +86,23 @@ runs = sa.Table(
     sa.Index("ix_runs_district_created", "district_id", "id"),
 )
 
+#: A run's events in order (migration 0011): phases started and finished, entity progress,
+#: warnings and the decision, so a finished run can be replayed and an interrupted one shows
+#: where it stopped. ``data`` is the event's JSON.
+run_events = sa.Table(
+    "run_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("phase", sa.Text, nullable=True),
+    sa.Column("entity", sa.Text, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("data", sa.Text, nullable=False, server_default="{}"),
+    sa.Index("ix_run_events_run", "run_id", "id"),
+)
+
 #: One row per (run, entity, kind); ``sourced_ids`` is the JSON array of every affected sourcedId
 #: (the rows themselves live in the versioned roster tables, so IDs are enough to explain a run).
 change_sets = sa.Table(

@@ -35,6 +35,7 @@ from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
 from rostersync.sync import ledger
+from rostersync.sync.events import RunEvent, RunEvents
 from rostersync.sync.liveness import process_identity
 from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
@@ -261,17 +262,42 @@ def sync_config(
     if decide is None:
         decide = decide_for(config, settings, trigger=trigger)
     phases: dict[str, Any] = {"config_version": config_version}
+    events = RunEvents(store.engine, run_id)
+
+    def relay(event: ProgressEvent) -> None:
+        events.emit(
+            RunEvent(
+                "progress",
+                f"{event.entity}: {event.records:,} records, {event.pages_done} pages"
+                + (" (done)" if event.finished else ""),
+                phase="extract",
+                entity=event.entity,
+                data={
+                    "records": event.records,
+                    "pages_done": event.pages_done,
+                    "pages_total": event.pages_total,
+                    "finished": event.finished,
+                },
+            )
+        )
+        if progress is not None:
+            progress(event)
+
     started = time.perf_counter()
     phase = "extract"
+    t0 = time.perf_counter()
     try:
-        t0 = time.perf_counter()
+        events.phase_started(phase)
         health: list[str] = []
         rosters, stats = asyncio.run(
             extract_all(
-                config, settings, progress=progress, client_factory=client_factory, health=health
+                config, settings, progress=relay, client_factory=client_factory, health=health
             )
         )
         phases["extract"] = {"seconds": round(time.perf_counter() - t0, 3)}
+        events.phase_finished(phase, time.perf_counter() - t0)
+        for problem in health:
+            events.warning(problem, phase=phase)
         outcome.extract = stats
         ledger.record(
             store,
@@ -285,8 +311,10 @@ def sync_config(
 
         phase = "pipeline"
         t0 = time.perf_counter()
+        events.phase_started(phase)
         candidate, report = run_pipeline(rosters, config)
         phases["pipeline"] = {"seconds": round(time.perf_counter() - t0, 3)}
+        events.phase_finished(phase, time.perf_counter() - t0)
         outcome.report = {
             "summary": report.summary(),
             "files": write_report(report, settings, run_id),
@@ -295,9 +323,13 @@ def sync_config(
         ledger.record(store, run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
 
         phase = "changes"
+        t0 = time.perf_counter()
+        events.phase_started(phase)
         version = decide(store, district_id, run_id, candidate, health)
+        events.phase_finished(phase, time.perf_counter() - t0)
     except BaseException as exc:
         phases[phase] = {"failed": True}
+        events.phase_finished(phase, time.perf_counter() - t0, failed=True)
         phases["total_seconds"] = round(time.perf_counter() - started, 3)
         message = (
             str(exc)
@@ -315,6 +347,7 @@ def sync_config(
             finished_at=_now(),
         )
         log.warning("sync failed", run=run_id, phase=phase, error=message)
+        events.decision("failed", [message])
         if phase != "changes":  # the change flow tells about the failures it finds itself
             notify_failure(
                 notifier_for(config, settings, store, district_id),
@@ -335,6 +368,7 @@ def sync_config(
         outcome.status = "held"
         outcome.hold_reasons = list(outcome.changes.get("hold_reasons", []))
         ledger.record(store, run_id, phases=phases)
+        events.decision("held", outcome.hold_reasons)
         log.info("sync held", run=run_id, reasons=outcome.hold_reasons)
         return outcome
     outcome.status = "succeeded"
@@ -354,6 +388,7 @@ def sync_config(
         roster_version=version.version,
         counts=counts,
     )
+    events.decision("unchanged" if outcome.unchanged else "published", [], version=version.version)
     if outcome.unchanged:
         log.info("sync unchanged: the current version stays", run=run_id, version=version.version)
     else:
