@@ -210,8 +210,10 @@ def register(app: typer.Typer) -> None:
         ],
         as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
     ) -> None:
-        """Every hold override of a district with its state (active, ended, superseded,
-        revoked): who granted or revoked it, when, until when and why."""
+        """Every hold override of a district, with its state and who/when/until/why.
+
+        States: active, ended, superseded (a later grant replaced it), revoked.
+        """
         store = cli_store()
         d = store.get_district(district)
         today = district_today(store, d.id)
