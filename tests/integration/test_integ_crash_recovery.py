@@ -78,3 +78,25 @@ def test_killed_sync_lock_taken_over_at_once_and_run_recovered(
     assert "before publishing; nothing was published" in run.error
     assert str(child.pid) in run.error
     assert store.current_version(district) == 1
+
+
+def test_serve_and_scheduler_starts_settle_runs_of_dead_processes(store: Store) -> None:
+    """What `serve` runs first: every district's runs whose owner died are settled; a run whose
+    owner lives (this process) is left alone."""
+    from datetime import UTC, datetime
+
+    from rostersync.settings import load_settings
+    from rostersync.sync import ledger
+    from rostersync.sync.liveness import hostname, process_identity
+    from rostersync.sync.recovery import recover_at_start
+    from rostersync.sync.states import RunStatus
+
+    district = store.create_district("Ogdenville").id
+    dead, alive = (store.create_run(district, trigger="manual") for _ in range(2))
+    for run, owner in ((dead, f"{hostname()}:99999999:1"), (alive, process_identity())):
+        ledger.transition(
+            store, run, RunStatus.RUNNING, owner=owner, heartbeat_at=datetime.now(UTC)
+        )
+    assert recover_at_start(load_settings()) == {dead: "failed"}
+    assert store.get_run(dead).status == "failed"
+    assert store.get_run(alive).status == "running"
