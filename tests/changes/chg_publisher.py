@@ -3,7 +3,8 @@
 Prints ``claimed`` the moment the publish transaction has claimed its version number (the first
 statement of the one publish transaction); on SQLite also ``writing`` once a first batch of
 roster rows is in, and it then waits there; ``published`` when it is done — unless killed.
-Usage: python chg_publisher.py DATABASE_URL DISTRICT_ID RUN_ID USERS
+Usage: python chg_publisher.py DATABASE_URL DISTRICT_ID RUN_ID USERS [approve]
+(``approve``: approve the held run RUN_ID instead of running the flow on a new candidate.)
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from changes_data import make_roster
 
-from rostersync.changes.flow import ChangeOptions, process_candidate
 from rostersync.store import Store, make_engine
+from rostersync.sync.approval import ChangeOptions, approve, process_candidate
 
 
 def main() -> None:
@@ -58,6 +59,10 @@ def main() -> None:
         dbapi_conn.set_trace_callback(trace)
 
     store = Store(engine)
+    if sys.argv[5:] == ["approve"]:
+        version = approve(store, run_id, actor="cli:test")
+        print("published", version.version, flush=True)
+        return
     roster = make_roster(users)
     outcome = process_candidate(
         store, district, run_id, roster, ChangeOptions(bulk_upload=True), today=date(2026, 10, 5)

@@ -11,13 +11,13 @@ import pytest
 from changes_data import make_roster, with_tweaks
 from typer.testing import CliRunner
 
-from rostersync.changes.flow import ChangeOptions, process_candidate
 from rostersync.cli import app
 from rostersync.cli._app import console
 from rostersync.logs import configure_logging
 from rostersync.model import ENTITIES, Roster
 from rostersync.settings import load_settings
 from rostersync.store import Store, open_store
+from rostersync.sync.approval import ChangeOptions, process_candidate
 
 runner = CliRunner()
 

@@ -8,15 +8,6 @@ import polars as pl
 import pytest
 from changes_data import make_roster, with_tweaks
 
-from rostersync.changes._frames import grant_override, load_changes
-from rostersync.changes.flow import (
-    ChangeOptions,
-    RunNotHeld,
-    approve,
-    process_candidate,
-    recover_interrupted_runs,
-    reject,
-)
 from rostersync.changes.threshold import HoldThreshold
 from rostersync.errors import PublishConflict
 from rostersync.model import ENTITIES, Roster, conform
@@ -24,6 +15,15 @@ from rostersync.notify import NotificationsConfig, Notifier
 from rostersync.notify.log import DeliveryLog
 from rostersync.settings import load_settings
 from rostersync.store import Store
+from rostersync.sync.approval import (
+    ChangeOptions,
+    RunNotHeld,
+    approve,
+    process_candidate,
+    reject,
+)
+from rostersync.sync.changesets import grant_override, load_changes
+from rostersync.sync.recovery import recover_interrupted_runs
 
 TODAY = date(2026, 10, 5)
 BULK = ChangeOptions(bulk_upload=True)
@@ -183,5 +183,5 @@ def test_interrupted_publish_is_marked_failed(store: Store) -> None:
     district = store.create_district("North Haverbrook").id
     run_id = store.create_run(district, trigger="manual")
     store.update_run(run_id, status="publishing")
-    assert recover_interrupted_runs(store, district, stale_after=timedelta(0)) == [run_id]
+    assert recover_interrupted_runs(store, district, stale_after=timedelta(0)) == {run_id: "failed"}
     assert "interrupted during publish" in (store.get_run(run_id).error or "")

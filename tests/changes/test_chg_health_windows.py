@@ -11,7 +11,7 @@ from rostersync.changes.diff import apply_changes, diff_rosters
 from rostersync.changes.health import check_source_health
 from rostersync.changes.threshold import RolloverWindow
 from rostersync.changes.windows import apply_windows, window_note
-from rostersync.model import empty_roster
+from rostersync.model import conform, empty_roster
 
 
 def test_healthy_day_passes() -> None:
@@ -44,11 +44,12 @@ def test_lost_school_fails() -> None:
     day2["users"] = day1["users"].filter(pl.col("primaryOrgSourcedId") != "sch-2")
     day2["classes"] = day1["classes"].filter(pl.col("schoolSourcedId") != "sch-2")
     reasons = check_source_health(day1, day2)
+    tail = "while the school is still sent (a partial outage of the source, not deletions)"
     assert reasons == [
-        "classes: the source 'sis' lost the whole school 'sch-2' (2 records in the last "
-        "accepted version, none now)",
-        "users: the source 'sis' lost the whole school 'sch-2' (20 records in the last "
-        "accepted version, none now)",
+        f"school:sch-2: classes of the source 'sis' fell from 2 in the last accepted version "
+        f"to none now {tail}",
+        f"school:sch-2: users of the source 'sis' fell from 20 in the last accepted version "
+        f"to none now {tail}",
     ]
 
 
@@ -79,3 +80,60 @@ def test_additions_only_window() -> None:
     assert users.height == 54
     assert users.filter(pl.col("givenName").str.ends_with("-renamed")).height == 0
     assert kept.entities["users"].counts()["added"] == 4
+
+
+def _with_enrollments(roster: dict[str, pl.DataFrame], per_class: int) -> dict[str, pl.DataFrame]:
+    out = dict(roster)
+    classes = roster["classes"].select("sourcedId", "schoolSourcedId", "source")
+    k = pl.DataFrame({"k": pl.int_range(0, per_class, eager=True)})
+    rows = classes.join(k, how="cross").select(
+        pl.format("e-{}-{}", pl.col("sourcedId"), pl.col("k")).alias("sourcedId"),
+        pl.lit("active").alias("status"),
+        "source",
+        pl.col("sourcedId").alias("classSourcedId"),
+        "schoolSourcedId",
+        pl.format("u{}", pl.col("k")).alias("userSourcedId"),
+        pl.when(pl.col("k") == 0)
+        .then(pl.lit("teacher"))
+        .otherwise(pl.lit("student"))
+        .alias("role"),
+    )
+    out["enrollments"] = conform("enrollments", rows)
+    return out
+
+
+def test_scopes_still_sent_that_lost_their_records_fail() -> None:
+    day1 = _with_enrollments(make_roster(300, n_schools=3), per_class=8)  # 30 classes
+    # one class still sent whose 8 enrollments all vanished
+    day2 = dict(day1)
+    day2["enrollments"] = day1["enrollments"].filter(pl.col("classSourcedId") != "c4")
+    assert check_source_health(day1, day2) == [
+        "class:c4: its 8 enrollments from the source 'sis' all vanished while the class is still "
+        "sent (a partial outage of the source, not deletions)"
+    ]
+    # every teacher enrollment gone (one query answered empty), students' stay
+    day3 = dict(day1)
+    day3["enrollments"] = day1["enrollments"].filter(pl.col("role") != "teacher")
+    reasons = check_source_health(day1, day3)
+    assert [r.split(":")[0] + ":" + r.split(":")[1] for r in reasons] == [
+        "school:sch-0",
+        "school:sch-1",
+        "school:sch-2",
+    ]
+    assert "teacher enrollments of the source 'sis' fell from 10" in reasons[0]
+    # a school keeping under a quarter of its users while still sent
+    day4 = dict(day1)
+    users = day1["users"]
+    day4["users"] = users.filter(
+        (pl.col("primaryOrgSourcedId") != "sch-1") | (pl.int_range(0, pl.len()) < 30)
+    )
+    reasons = check_source_health(day1, day4)
+    assert len(reasons) == 1
+    assert reasons[0].startswith("school:sch-1: users of the source 'sis' fell from 100 ")
+    assert "to only 10 now" in reasons[0]
+    # a rollover-size change (60 % of every school) and a class dissolved with its record: fine
+    assert check_source_health(day1, with_tweaks(day1, drop=180)) == []
+    day5 = dict(day1)
+    day5["classes"] = day1["classes"].filter(pl.col("sourcedId") != "c4")
+    day5["enrollments"] = day2["enrollments"]
+    assert check_source_health(day1, day5) == []

@@ -8,28 +8,29 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
+import pytest
 from changes_data import make_roster
 
-from rostersync.changes.flow import ChangeOptions, process_candidate, recover_interrupted_runs
 from rostersync.model import ENTITIES
 from rostersync.store import Store
+from rostersync.sync.approval import ChangeOptions, RunNotHeld, approve, process_candidate
+from rostersync.sync.recovery import recover_interrupted_runs
 
 CHILD = Path(__file__).parent / "chg_publisher.py"
 
 
-def test_kill_9_during_publish_keeps_previous_version(store: Store, store_url: str) -> None:
-    district = store.create_district("Springfield").id
-    day1 = make_roster(500)
-    first = store.create_run(district, trigger="manual")
-    process_candidate(store, district, first, day1, ChangeOptions(), today=date(2026, 10, 4))
-    before = {name: store.read_version(district)[name].write_ndjson() for name in ENTITIES}
+TODAY = date(2026, 10, 4)
 
-    run_id = store.create_run(district, trigger="manual")
+
+def _kill_mid_publish(store_url: str, district: int, run_id: int, *args: str) -> str:
+    """Run the child publisher and kill -9 it mid-publish; returns what it printed after."""
+    users = args[0] if args and args[0].isdigit() else "0"
+    extra = [a for a in args if not a.isdigit()]
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), store_url, str(district), str(run_id), "200000"],
+        [sys.executable, str(CHILD), store_url, str(district), str(run_id), users, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -54,6 +55,18 @@ def test_kill_9_during_publish_keeps_previous_version(store: Store, store_url: s
         if child.stdout is not None:
             child.stdout.close()
     assert child.returncode == -signal.SIGKILL
+    return rest
+
+
+def test_kill_9_during_publish_keeps_previous_version(store: Store, store_url: str) -> None:
+    district = store.create_district("Springfield").id
+    day1 = make_roster(500)
+    first = store.create_run(district, trigger="manual")
+    process_candidate(store, district, first, day1, ChangeOptions(), today=date(2026, 10, 4))
+    before = {name: store.read_version(district)[name].write_ndjson() for name in ENTITIES}
+
+    run_id = store.create_run(district, trigger="manual")
+    rest = _kill_mid_publish(store_url, district, run_id, "200000")
     assert "published" not in rest  # it really died mid-publish
 
     assert store.current_version(district) == 1
@@ -61,7 +74,8 @@ def test_kill_9_during_publish_keeps_previous_version(store: Store, store_url: s
     after = store.read_version(district)
     for name in ENTITIES:
         assert after[name].write_ndjson() == before[name], name
-    assert recover_interrupted_runs(store, district, stale_after=timedelta(0)) == [run_id]
+    # its owner (the killed process, on this host) is gone: recovered at once, no lease to wait
+    assert recover_interrupted_runs(store, district) == {run_id: "failed"}
     assert store.get_run(run_id).status == "failed"
 
     # the store is healthy: the next run publishes normally
@@ -71,3 +85,28 @@ def test_kill_9_during_publish_keeps_previous_version(store: Store, store_url: s
     )
     assert out.status == "succeeded"
     assert store.current_version(district) == 2
+
+
+def test_kill_9_during_approval_puts_the_run_back_to_held(store: Store, store_url: str) -> None:
+    district = store.create_district("Shelbyville").id
+    first = store.create_run(district, trigger="manual")
+    process_candidate(store, district, first, make_roster(500), ChangeOptions(), today=TODAY)
+    held = store.create_run(district, trigger="manual")
+    preview = ChangeOptions(preview=True)
+    assert process_candidate(store, district, held, make_roster(100_000), preview, today=TODAY)
+    assert store.get_run(held).status == "held"
+
+    rest = _kill_mid_publish(store_url, district, held, "approve")
+    assert "published" not in rest
+    assert store.get_run(held).status == "publishing"  # what a killed approval leaves
+    with pytest.raises(RunNotHeld):
+        approve(store, held)
+
+    # the next start recovers it at once (its owner is gone): held again, approvable again
+    assert recover_interrupted_runs(store) == {held: "held"}
+    run = store.get_run(held)
+    assert run.status == "held"
+    assert "approved_by" not in run.change_summary
+    assert run.change_summary["interrupted_approval"]["by"] == "cli:test"
+    assert approve(store, held).version == 2
+    assert store.read_version(district)["users"].height == 100_000

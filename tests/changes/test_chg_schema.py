@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from rostersync.changes.tables import metadata as changes_metadata
 from rostersync.notify.log import metadata as notify_metadata
 from rostersync.store import Store
+from rostersync.sync.tables import metadata as changes_metadata
 
 
 def test_migration_matches_declared_tables(store: Store) -> None:

@@ -12,9 +12,6 @@ from typing import Any
 import polars as pl
 import pytest
 
-from rostersync.changes._frames import load_changes
-from rostersync.changes.flow import approve, reject
-from rostersync.changes.seam import SourceHealthError, decide_for
 from rostersync.config import validate_config
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import (
@@ -24,7 +21,10 @@ from rostersync.simulators.powerschool import (
     run_simulator,
 )
 from rostersync.store import Store
+from rostersync.sync.approval import approve, reject
+from rostersync.sync.changesets import load_changes
 from rostersync.sync.run import sync_config
+from rostersync.sync.wiring import SourceHealthError, decide_for
 from support.configs import powerschool_config
 
 TODAY = date(2025, 8, 26)

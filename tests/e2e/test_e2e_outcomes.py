@@ -90,3 +90,38 @@ def test_enrollment_status_templates_on_powerschool_records(
     assert outcome["summary"]["students"] == len(want)
     if template is not None:
         assert outcome["report"]["summary"]  # the pipeline reported what it filtered
+
+
+def test_json_is_printed_for_a_failed_and_a_held_run_too(
+    e2e_tiny: tuple[District, RunningSimulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scripts read `sync run --json` from stdout whatever the outcome."""
+    import json
+
+    _, sim = e2e_tiny
+    config = write_config(tmp_path / "d.yaml", sim.url, monkeypatch)
+    assert sync_json(config)["version"] == 1
+    sim.config.faults.outage = True
+    try:
+        result = sync(config, "--json")
+    finally:
+        sim.config.faults.outage = False
+    assert result.exit_code != 0
+    out = json.loads(result.stdout)
+    assert out["status"] == "failed"
+    assert out["run_id"] is not None
+    assert "returned no records" in out["error"]
+    assert store().get_run(out["run_id"]).status == "failed"
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("district: [\n", encoding="utf-8")
+    result = sync(broken, "--json")
+    assert result.exit_code != 0
+    out = json.loads(result.stdout)
+    assert (out["status"], out["run_id"]) == ("failed", None)
+    assert "broken.yaml" in out["error"]
+
+    held = write_config(tmp_path / "h.yaml", sim.url, monkeypatch, preview=True)
+    result = sync(held, "--json")
+    assert result.exit_code == 10
+    assert json.loads(result.stdout)["status"] == "held"

@@ -185,8 +185,8 @@ def test_a_signed_request_overtaken_by_a_publish_is_served(tmp_path: Path) -> No
             assert names["u-s1"] == "Anna"  # answered from the new version
 
 
-def test_migration_0014_adds_and_drops_the_nonce_table(store: Store) -> None:
-    """Up and down on SQLite and PostgreSQL: the downgrade removes only what 0014 added."""
+def test_migration_0013_adds_and_drops_the_nonce_table(store: Store) -> None:
+    """Up and down on SQLite and PostgreSQL: the downgrade removes only what 0013 added."""
 
     def tables() -> set[str]:
         return set(sa.inspect(store.engine).get_table_names())
@@ -196,7 +196,7 @@ def test_migration_0014_adds_and_drops_the_nonce_table(store: Store) -> None:
     config = alembic_config()
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0009")
+        command.downgrade(config, "0012")
     assert "oauth_nonces" not in tables()
     assert "api_clients" in tables()
     store.upgrade()

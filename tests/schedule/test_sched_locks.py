@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sched_helpers import FakeClock
@@ -141,7 +142,7 @@ HOLDER = textwrap.dedent(
 
     store = Store(make_engine(sys.argv[1]))
     district_id, run_id = int(sys.argv[2]), int(sys.argv[3])
-    locks = RunLocks(store.engine, ttl=timedelta(seconds=1))
+    locks = RunLocks(store.engine, ttl=timedelta(seconds=float(sys.argv[4])))
     lock = locks.try_acquire(district_id, "sis", trigger="scheduled", run_id=run_id)
     with hold_run_lock(locks, lock):
         print("locked", flush=True)
@@ -150,12 +151,15 @@ HOLDER = textwrap.dedent(
 )
 
 
-def test_a_killed_process_loses_its_lock_after_the_timeout(store: Store, sqlite_url: str) -> None:
+def test_a_killed_process_on_this_host_loses_its_lock_at_once(
+    store: Store, sqlite_url: str
+) -> None:
+    """The holder's lease is ten minutes, but its process is gone: no wait at all."""
     d = store.create_district("Springfield")
     run_id = store.create_run(d.id, trigger="scheduled", source="sis")
     store.update_run(run_id, status="running")
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, sqlite_url, str(d.id), str(run_id)],
+        [sys.executable, "-c", HOLDER, sqlite_url, str(d.id), str(run_id), "600"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -164,9 +168,12 @@ def test_a_killed_process_loses_its_lock_after_the_timeout(store: Store, sqlite_
         assert proc.stdout.readline().strip() == "locked"
         with pytest.raises(RunInProgress):
             RunLocks(store.engine).try_acquire(d.id, "sis")
+        holder = RunLocks(store.engine).holder(d.id)
+        assert holder is not None
+        assert holder.owner.startswith(f"{socket.gethostname()}:{proc.pid}:")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        lock = RunLocks(store.engine).acquire(d.id, "sis", wait=30, poll=0.1)
+        lock = RunLocks(store.engine).try_acquire(d.id, "sis")  # no waiting
         assert lock.owner
     finally:
         if proc.poll() is None:
@@ -176,7 +183,20 @@ def test_a_killed_process_loses_its_lock_after_the_timeout(store: Store, sqlite_
             proc.stdout.close()
     run = store.get_run(run_id)
     assert run.status == "failed"
-    assert "stopped responding" in (run.error or "")
+    assert f"{proc.pid}" in (run.error or "")
+    assert "is gone" in (run.error or "")
+
+
+def test_a_holder_on_another_host_keeps_its_lock_until_its_lease_ends(store: Store) -> None:
+    d = store.create_district("Shelbyville")
+    clock = [datetime(2026, 9, 1, 12, tzinfo=UTC)]
+    locks = RunLocks(store.engine, ttl=timedelta(minutes=2), clock=lambda: clock[0])
+    # a pid that does not exist here: it is not ours to judge on another host
+    locks.try_acquire(d.id, "sis", owner="elsewhere.example:999999:12345:abcd")
+    with pytest.raises(RunInProgress):
+        locks.try_acquire(d.id, "sis")
+    clock[0] += timedelta(minutes=2)
+    assert locks.try_acquire(d.id, "sis").owner != "elsewhere.example:999999:12345:abcd"
 
 
 def test_migration_creates_exactly_the_declared_schedule_tables(store: Store) -> None:

@@ -93,7 +93,7 @@ def district(store: Store) -> District:
 def assert_roster_equal(actual: Roster, expected: Roster, *, stamped: bool = True) -> None:
     """Every table equal in content, row for row, after sorting by sourcedId; every record read
     back carries the store's ``dateLastModified`` stamp (unless ``stamped`` is False: a store
-    downgraded below 0015), which replaced the candidate's."""
+    downgraded below 0014), which replaced the candidate's."""
     assert set(actual) == set(expected)
     for name, table in expected.items():
         want = table.sort("sourcedId")

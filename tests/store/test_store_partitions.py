@@ -107,15 +107,15 @@ def test_migration_0009_keeps_every_row_both_ways(
     roster_equal(store.read_version(other.id), make_roster(n_users=5, seed=4))
     store.publish(district.id, make_roster(n_users=23, seed=3))  # and publishing goes on
     roster_equal(store.read_version(district.id), make_roster(n_users=23, seed=3))
-    _downgrade(store.engine, "0008")  # below 0015: the store's stamps are gone again
+    _downgrade(store.engine, "0008")  # below 0014: the store's stamps are gone again
     roster_equal(store.read_version(district.id, 2), before[2], stamped=False)
     roster_equal(store.read_version(district.id), make_roster(n_users=23, seed=3), stamped=False)
 
 
-def test_migration_0015_fills_timestamps_and_deletion_times_both_ways(
+def test_migration_0014_fills_timestamps_and_deletion_times_both_ways(
     store: Store, district: District, make_roster: Callable[..., Roster]
 ) -> None:
-    """Rows stored before 0015 get their version's publish time, rows deleted before it their
+    """Rows stored before 0014 get their version's publish time, rows deleted before it their
     deletion time; a downgrade empties the stamps again and drops the deletion times."""
     first = make_roster(n_users=20, seed=3)
     v1 = store.publish(district.id, first)

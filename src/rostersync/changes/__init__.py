@@ -6,10 +6,11 @@ A bad SIS day must never wipe a roster downstream. Modules:
 - :mod:`.health` — the source-health circuit breaker (a broken extract fails the run);
 - :mod:`.windows` — rollover windows (additions only, no deletions);
 - :mod:`.threshold` — ``hold_threshold`` (:class:`~.threshold.HoldThreshold`) and the decision;
-- :mod:`.flow` — the run's approval flow: ``process_candidate``, ``approve``, ``reject``;
-- :mod:`.seam` — ``decide_for(config, settings)``, the hook a sync run passes to ``sync_config``;
+- :mod:`.overrides` — which hold override is in force (the latest grant wins);
+- :mod:`.decision` — ``decide(base, candidate, options, overrides, health) -> Decision``;
 - :mod:`.report` — a change set as rows with before/after (CLI, CSV);
-- :mod:`.tables` — the package's tables (migration ``0003_changes``).
 
-Kept import-light on purpose: the configuration package imports :mod:`.threshold`.
+Pure: no store, no connector, no clock. The run's owner, :mod:`rostersync.sync`, persists the
+decision, publishes, holds and notifies (:mod:`rostersync.sync.approval`). Kept import-light on
+purpose: the configuration package imports :mod:`.threshold`.
 """

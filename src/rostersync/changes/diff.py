@@ -14,7 +14,7 @@ Kinds of change:
   (``bulk_upload=True`` here). Otherwise absence changes nothing: the record is carried over from
   the base (a source that stops sending a record has not said it is gone).
 
-Deletion semantics (decided once, applied by :func:`rostersync.changes.seam.options_for`): absence
+Deletion semantics (decided once, applied by :func:`rostersync.sync.wiring.options_for`): absence
 means deletion for a source whose connector extracts a **complete snapshot** of its scope on every
 run (``complete_snapshot = True`` on the connector class — the PowerSchool connector does: every
 school of the mapping, every student the school lists), and for any source in **bulk upload**

@@ -1,28 +1,28 @@
-"""`rostersync changes …`: review a run's change set, approve or reject a held run, and grant a
-time-boxed over-threshold override for planned mass changes (rollover)."""
+"""`rostersync changes …`: review a run's change set, approve or reject a held run, and grant,
+list or revoke a time-boxed over-threshold override for planned mass changes (rollover)."""
 
 from __future__ import annotations
 
 import getpass
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
-from rostersync.changes import _frames
-from rostersync.changes.flow import approve, reject
+from rostersync.changes.overrides import override_state
 from rostersync.changes.report import change_rows, write_csv
 from rostersync.cli._app import console, err_console, get_settings
 from rostersync.cli.db import cli_store
-from rostersync.errors import ConfigurationError, VersionNotFound
+from rostersync.errors import ConfigurationError, ConfigValidationError, VersionNotFound
 from rostersync.model import ENTITIES
-from rostersync.notify import NotificationsConfig, Notifier
-from rostersync.notify.log import DeliveryLog
+from rostersync.notify import Notifier, build_notifier
 from rostersync.store import Store
+from rostersync.sync import changesets as _frames
+from rostersync.sync.approval import approve, reject
 
 RunArg = Annotated[int, typer.Argument(help="The run's id (see `rostersync runs list`).")]
 KINDS = ("added", "updated", "deleted")
@@ -42,14 +42,13 @@ def district_notifier(store: Store, district_id: int) -> Notifier | None:
         _, body = store.get_config_version(district_id)
     except VersionNotFound:
         return None
-    section = body.get("notifications") or {}
     try:
-        config = NotificationsConfig.model_validate(section)
-    except ValidationError as exc:
+        return build_notifier(
+            get_settings(), body.get("notifications"), district_id=district_id, engine=store.engine
+        )
+    except ConfigValidationError as exc:
         err_console.print(f"notifications not sent: the configuration's section is invalid ({exc})")
         return None
-    log = DeliveryLog(store.engine)
-    return Notifier(get_settings(), config, district_id=district_id, record=log.record)
 
 
 def _counts_table(summary: dict[str, Any]) -> Table:
@@ -145,21 +144,40 @@ def register(app: typer.Typer) -> None:
         store.dispose()
         console.print(f"run {run} rejected: nothing published")
 
-    @changes.command("override")
-    def override(
+    override = typer.Typer(
+        help=(
+            "Hold overrides for planned mass changes: grant one (the options below), "
+            "`list` them or `revoke` the one in force. The latest grant wins."
+        ),
+        invoke_without_command=True,
+    )
+    changes.add_typer(override, name="override")
+
+    @override.callback()
+    def override_grant(
+        ctx: typer.Context,
         district: Annotated[
-            str, typer.Option("--district", "-d", help="District id, name or slug.")
-        ],
+            str | None, typer.Option("--district", "-d", help="District id, name or slug.")
+        ] = None,
         until: Annotated[
-            str,
+            str | None,
             typer.Option(
                 "--allow-over-threshold-until",
-                help="Runs up to this date (YYYY-MM-DD, inclusive) are not held for the threshold.",
+                help="Runs up to this date (YYYY-MM-DD, inclusive) are not held for the "
+                "threshold. Replaces any earlier override, even a longer one.",
             ),
-        ],
+        ] = None,
         reason: Annotated[str | None, typer.Option(help="Why, for the audit log.")] = None,
     ) -> None:
         """Allow a planned mass change (e.g. rollover) through the hold threshold until a date."""
+        if ctx.invoked_subcommand is not None:
+            return
+        if district is None or until is None:
+            raise ConfigurationError(
+                "changes override: give --district and --allow-over-threshold-until",
+                hint="or `changes override list -d DISTRICT` / "
+                "`changes override revoke -d DISTRICT --reason WHY`",
+            )
         try:
             day = date.fromisoformat(until)
         except ValueError as exc:
@@ -168,6 +186,92 @@ def register(app: typer.Typer) -> None:
             ) from exc
         store = cli_store()
         d = store.get_district(district)
+        today = district_today(store, d.id)
+        previous = _frames.active_override(store, d.id, today=today)
         _frames.grant_override(store, d.id, day, actor=actor(), reason=reason)
         store.dispose()
-        console.print(f"{d.name}: runs until {day.isoformat()} may go over the hold threshold")
+        if day < today:
+            console.print(
+                f"{d.name}: override until {day.isoformat()} recorded; that day has passed, so "
+                "no override is in force (runs are held by the threshold)"
+            )
+        else:
+            console.print(f"{d.name}: runs until {day.isoformat()} may go over the hold threshold")
+        if previous is not None and previous.until != day:
+            console.print(f"  (replaces the override until {previous.until.isoformat()})")
+
+    @override.command("list")
+    def override_list(
+        district: Annotated[
+            str, typer.Option("--district", "-d", help="District id, name or slug.")
+        ],
+        as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    ) -> None:
+        """Every hold override of a district, with its state and who/when/until/why.
+
+        States: active, ended, superseded (a later grant replaced it), revoked.
+        """
+        store = cli_store()
+        d = store.get_district(district)
+        today = district_today(store, d.id)
+        grants = _frames.list_overrides(store, d.id)
+        store.dispose()
+        now = datetime.now(UTC)
+        rows = [{**g.to_dict(), "state": override_state(g, grants, now, today)} for g in grants]
+        if as_json:
+            print(json.dumps({"district": d.name, "today": today.isoformat(), "overrides": rows}))
+            return
+        if not rows:
+            console.print(f"{d.name}: no hold overrides")
+            return
+        table = Table("id", "state", "until", "granted by", "granted at", "reason", "revoked")
+        for r in rows:
+            revoked = (
+                f"{r['revoked_at']} by {r['revoked_by']}: {r['revoke_reason']}"
+                if r["revoked_at"]
+                else ""
+            )
+            table.add_row(
+                str(r["id"]),
+                str(r["state"]),
+                str(r["until"]),
+                str(r["created_by"]),
+                str(r["created_at"]),
+                str(r["reason"] or ""),
+                revoked,
+            )
+        console.print(table)
+
+    @override.command("revoke")
+    def override_revoke(
+        district: Annotated[
+            str, typer.Option("--district", "-d", help="District id, name or slug.")
+        ],
+        reason: Annotated[str, typer.Option("--reason", help="Why, for the audit log.")],
+        override_id: Annotated[
+            int | None,
+            typer.Option("--id", help="The override to revoke (default: the one in force)."),
+        ] = None,
+    ) -> None:
+        """End the district's hold override now: the next runs are held by the threshold."""
+        store = cli_store()
+        d = store.get_district(district)
+        today = district_today(store, d.id)
+        ended = _frames.revoke_override(
+            store, d.id, actor=actor(), reason=reason, today=today, override_id=override_id
+        )
+        store.dispose()
+        console.print(
+            f"{d.name}: override {ended.id} (until {ended.until.isoformat()}) revoked; "
+            "runs are held by the threshold again"
+        )
+
+
+def district_today(store: Store, district_id: int) -> date:
+    """Today in the district's time zone (its saved configuration's), else in UTC."""
+    try:
+        _, body = store.get_config_version(district_id)
+        tz = ZoneInfo(str((body.get("sync_schedule") or {}).get("timezone") or "UTC"))
+    except (VersionNotFound, ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    return datetime.now(tz).date()

@@ -115,3 +115,28 @@ def register(app: typer.Typer) -> None:
                 f"review with `rostersync changes show {r.id}`, then "
                 f"`rostersync changes approve {r.id}` or `reject {r.id} --reason …`"
             )
+
+    @runs.command("events")
+    def events(
+        run: Annotated[int, typer.Argument(help="The run's id.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print as JSON lines.")] = False,
+    ) -> None:
+        """A run's events in order: phases, progress, warnings and the decision (where an
+        interrupted run stopped)."""
+        from rostersync.sync.events import read_events
+
+        store = cli_store()
+        store.get_run(run)  # a clear error for an unknown run
+        found = read_events(store.engine, run)
+        store.dispose()
+        if as_json:
+            for event in found:
+                print(json.dumps(event.to_dict(), default=str))
+            return
+        if not found:
+            console.print(f"run {run}: no events recorded")
+            return
+        table = Table("at (UTC)", "kind", "phase", "event")
+        for e in found:
+            table.add_row(f"{e.at:%H:%M:%S.%f}"[:-3], e.kind, e.phase or "", e.message)
+        console.print(table)

@@ -75,6 +75,9 @@ def register(app: typer.Typer) -> None:
         from rostersync.web.workers import BALANCES, serve_workers
 
         settings = get_settings()
+        from rostersync.sync.recovery import recover_at_start
+
+        recover_at_start(settings)  # runs a killed process left running or publishing
         console.print(f"serving rostersync on http://{host}:{port}")
         # httptools (a dependency) parses HTTP in C; named, so a broken install fails loudly
         # instead of falling back to h11, which costs more CPU per request than a page query.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,6 +36,28 @@ from rostersync.sync.run import ensure_district
 
 #: How long ``--queue`` waits for a running sync of the district by default (seconds).
 DEFAULT_QUEUE_WAIT = 3600.0
+
+
+def failure_json(store: Store | None, exc: BaseException, run_id: int | None) -> dict[str, Any]:
+    """What ``sync run --json`` prints for a run that failed (or never started: run_id null)."""
+    out: dict[str, Any] = {
+        "run_id": run_id,
+        "district_id": None,
+        "status": "failed",
+        "error": str(exc),
+        "error_type": type(exc).__name__,
+        "exit_code": getattr(exc, "exit_code", FatalError.exit_code),
+    }
+    if store is not None and run_id is not None:
+        run = store.get_run(run_id)
+        out.update(
+            district_id=run.district_id,
+            status=run.status,
+            error=run.error or str(exc),
+            phases=run.phases,
+            changes=run.change_summary,
+        )
+    return out
 
 
 class ProgressView:
@@ -141,14 +163,18 @@ def locked_sync(
     trigger: str = "manual",
     wait: float = 0.0,
     progress: ProgressCallback | None = None,
+    started: list[int] | None = None,
 ) -> SyncOutcome:
     """One sync of ``config`` under the district's run lock (raises ``RunInProgress`` when
-    another sync of the district runs for longer than ``wait`` seconds, or the run's error)."""
+    another sync of the district runs for longer than ``wait`` seconds, or the run's error).
+    The run's id is appended to ``started`` as soon as it is recorded."""
     district_id = ensure_district(store, config)
     done: list[SyncOutcome] = []
     failed: list[BaseException] = []
+    started = [] if started is None else started
 
     def run_function(store: Store, request: RunRequest) -> object:
+        started.append(request.run_id)
         try:
             done.append(
                 sync_config(
@@ -182,16 +208,26 @@ def run_sync_command(
     """Load the configuration and run one sync, with the display the flags ask for."""
     settings = get_settings()
     quiet_http_logs()
-    config = load_config(config_path)
-    store = open_store(settings, upgrade=True)
+    store: Store | None = None
+    started: list[int] = []
     try:
+        config = load_config(config_path)
+        store = open_store(settings, upgrade=True)
         if quiet or as_json:
-            outcome = locked_sync(store, config, settings, wait=wait)
+            outcome = locked_sync(store, config, settings, wait=wait, started=started)
         else:
             with ProgressView(console) as view:
-                outcome = locked_sync(store, config, settings, wait=wait, progress=view)
+                outcome = locked_sync(
+                    store, config, settings, wait=wait, progress=view, started=started
+                )
+    except Exception as exc:
+        if as_json:  # a failed run is a result too: scripts read it from stdout
+            run_id = started[0] if started else None
+            print(json.dumps(failure_json(store, exc, run_id), indent=2, default=str))
+        raise
     finally:
-        store.dispose()
+        if store is not None:
+            store.dispose()
     return outcome
 
 

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from rostersync.changes.flow import recover_all_interrupted_runs
 from rostersync.cli._app import console, get_settings
 from rostersync.cli.db import cli_store
 from rostersync.errors import ConfigurationError
 from rostersync.schedule.scheduler import Scheduler
 from rostersync.schedule.service import ExecutorKind, make_executor
+from rostersync.sync.recovery import recover_interrupted_runs
 
 
 def register(app: typer.Typer) -> None:
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
             )
         kind: ExecutorKind = executor  # type: ignore[assignment]
         store = cli_store()
-        recover_all_interrupted_runs(store)  # runs a killed process left mid-publish: failed
+        recover_interrupted_runs(store)  # runs a killed process left running or publishing
         scheduler = Scheduler(store, make_executor(settings, store, kind, max_workers=max_runs))
         if once:
             result = scheduler.tick()

@@ -2,9 +2,11 @@
 
 The lock is a row in ``run_locks`` keyed by district: taking it is an INSERT that the primary
 key lets only one writer win, on SQLite and PostgreSQL alike. The holder renews ``expires_at``
-with a heartbeat; a holder that stops renewing (a worker killed mid-run) loses the lock once it
-expires: the next taker, or the scheduler's reaper, deletes the stale row (compare-and-delete on
-the owner and heartbeat it saw, so two reapers never both win) and marks that run failed.
+with a heartbeat (its lease). The owner is ``host:pid:start:nonce``: a holder on this host whose
+process is gone (killed, crashed) loses the lock at once; a holder on another host loses it when
+its lease expires. The next taker, or the scheduler's reaper, deletes the stale row
+(compare-and-delete on the owner it saw, so two reapers never both win) and settles that run
+(:func:`rostersync.sync.recovery.settle_run`).
 
 Clocks: expiry compares the machines' own UTC clocks, so keep them in sync (NTP) and keep the
 time-to-live well above any expected clock skew.
@@ -12,8 +14,6 @@ time-to-live well above any expected clock skew.
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time as _time
 import uuid
@@ -30,6 +30,7 @@ from rostersync.errors import RunInProgress
 from rostersync.logs import get_logger
 from rostersync.schedule.tables import run_locks
 from rostersync.store.schema import runs
+from rostersync.sync.liveness import owner_alive, process_identity
 
 log = get_logger("schedule.locks")
 
@@ -49,8 +50,14 @@ def _aware(value: datetime) -> datetime:
 
 
 def make_owner() -> str:
-    """A name for a lock holder that is unique across machines and processes."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A name for a lock holder, unique across machines, processes and acquisitions, from
+    which a process on the same host can tell whether the holder still lives."""
+    return f"{process_identity()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_dead(info: LockInfo) -> bool:
+    """Whether the lock's holder is known to be dead (only on this host)."""
+    return owner_alive(info.owner) is False
 
 
 @dataclass(frozen=True)
@@ -151,7 +158,7 @@ class RunLocks:
                 current = self.holder(district_id)
                 if current is None:
                     continue  # released between our insert and our look: try again
-                if current.expires_at <= now:
+                if current.expires_at <= now or holder_dead(current):
                     self.reclaim(current)
                     continue
                 name = district_name or f"district {district_id}"
@@ -231,46 +238,48 @@ class RunLocks:
             )
 
     def reclaim(self, stale: LockInfo) -> bool:
-        """Delete an expired lock and mark its run failed; False if someone else did first."""
+        """Delete an expired lock, or one whose holder died on this host, and settle its run;
+        False if someone else did first (or the holder is alive and its lease runs)."""
+        from rostersync.sync.recovery import IN_FLIGHT, settle_run
+
         now = self._now()
+        dead = holder_dead(stale)
+        if not dead and stale.expires_at > now:
+            return False
+        stmt = (
+            run_locks.delete()
+            .where(run_locks.c.district_id == stale.district_id)
+            .where(run_locks.c.owner == stale.owner)
+        )
+        if not dead:
+            stmt = stmt.where(run_locks.c.expires_at <= now)
         with self.engine.begin() as conn:
-            deleted = conn.execute(
-                run_locks.delete()
-                .where(run_locks.c.district_id == stale.district_id)
-                .where(run_locks.c.owner == stale.owner)
-                .where(run_locks.c.expires_at <= now)
-            ).rowcount
-            if deleted != 1:
+            if conn.execute(stmt).rowcount != 1:
                 return False
             if stale.run_id is not None:
-                conn.execute(
-                    runs.update()
-                    .where(runs.c.id == stale.run_id)
-                    .where(runs.c.finished_at.is_(None))
-                    .values(
-                        status="failed",
-                        finished_at=now,
-                        error=(
-                            f"the worker running it stopped responding (no heartbeat since "
-                            f"{stale.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC); nothing was published"
-                        ),
+                row = conn.execute(sa.select(runs).where(runs.c.id == stale.run_id)).first()
+                if row is not None and (row.status in IN_FLIGHT or row.finished_at is None):
+                    why = (
+                        f"the process holding its lock ({stale.owner.rsplit(':', 1)[0]}) is gone"
+                        if dead
+                        else "the worker running it stopped responding (no heartbeat since "
+                        f"{stale.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC)"
                     )
-                )
+                    settle_run(conn, row, why, now)
         log.warning(
-            "reclaimed an expired run lock",
+            "reclaimed a run lock",
             district_id=stale.district_id,
             source=stale.source,
             run_id=stale.run_id,
             owner=stale.owner,
+            holder_dead=dead,
         )
         return True
 
     def reap(self) -> list[LockInfo]:
-        """Reclaim every expired lock; returns those this call reclaimed."""
-        now = self._now()
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(run_locks).where(run_locks.c.expires_at <= now)).all()
-        return [info for info in map(LockInfo.from_row, rows) if self.reclaim(info)]
+        """Reclaim every expired lock and every lock whose holder died on this host; returns
+        those this call reclaimed."""
+        return [info for info in self.held() if self.reclaim(info)]
 
 
 class _Heartbeat(threading.Thread):

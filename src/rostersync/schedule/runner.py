@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from rostersync.errors import FatalError, RostersyncError, RunHeld
+from rostersync.errors import FatalError, RostersyncError
 from rostersync.logs import get_logger
 from rostersync.schedule.locks import DEFAULT_TTL, Clock, RunLocks, hold_run_lock, utcnow
 from rostersync.store import RunRecord, Store
+from rostersync.sync import ledger
+from rostersync.sync.liveness import process_identity
+from rostersync.sync.states import RunStatus
 
 log = get_logger("schedule.runner")
 
@@ -94,29 +97,35 @@ def execute_run(
         run_id = store.create_run(district_id, trigger=trigger, source=source)
         locks.attach_run(lock, run_id)
         now = clock()
-        store.update_run(run_id, status="running", started_at=now, heartbeat_at=now)
+        ledger.transition(
+            store,
+            run_id,
+            RunStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            owner=process_identity(),
+        )
         if on_locked is not None:
             on_locked(run_id)
         request = RunRequest(district_id, district.name, source, trigger, run_id, slot)
         log.info("run started", district=district.name, source=source, trigger=trigger, run=run_id)
-        status, error = "succeeded", None
+        error = None
         try:
             run_function(store, request)
-        except RunHeld as exc:
-            status, error = "held", str(exc)
         except RostersyncError as exc:
-            status, error = "failed", str(exc)
+            error = str(exc)
         except Exception as exc:
-            status, error = "failed", f"unexpected {type(exc).__name__}: {exc}"
+            error = f"unexpected {type(exc).__name__}: {exc}"
             log.exception("run crashed", district=district.name, source=source, run=run_id)
         record = store.get_run(run_id)
         if record.finished_at is None:
-            fields: dict[str, object] = {"finished_at": clock()}
-            if error is not None or record.status in ("running", "pending"):
-                fields["status"] = status
+            # the run function did not settle the run itself: its error, or it returned
             if error is not None:
-                fields["error"] = error
-            store.update_run(run_id, **fields)
+                ledger.transition(store, run_id, RunStatus.FAILED, finished_at=clock(), error=error)
+            elif record.status in (RunStatus.RUNNING, RunStatus.QUEUED):
+                ledger.transition(store, run_id, RunStatus.PUBLISHED, finished_at=clock())
+            else:
+                ledger.record(store, run_id, finished_at=clock())
             record = store.get_run(run_id)
         log.info(
             "run finished",

@@ -26,6 +26,7 @@ from rostersync.schedule.tables import schedule_state, scheduler_heartbeats
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
 from rostersync.store.records import utc
+from rostersync.sync.recovery import recover_interrupted_runs
 
 log = get_logger("schedule.service")
 
@@ -81,6 +82,7 @@ def start_scheduler_thread(
 ) -> SchedulerThread:
     """Start the scheduler loop beside another program (e.g. the web app)."""
     store = store or open_store(settings)
+    recover_interrupted_runs(store)  # runs a killed process left running or publishing
     scheduler = Scheduler(
         store, make_executor(settings, store, executor, run_function=run_function)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -57,6 +57,7 @@ _RUN_FIELDS: Final = frozenset(
         "heartbeat_at",
         "error",
         "roster_version",
+        "owner",
         *_RUN_JSON_FIELDS,
     }
 )
@@ -292,16 +293,29 @@ class Store(RosterVersions):
                 ).scalar_one()
             )
 
-    def update_run(self, run_id: int, **fields: Any) -> None:
-        """Set fields of a run; dict-valued fields (phases, counts, report…) replace the old."""
+    def update_run(
+        self, run_id: int, *, only_if_status: Collection[str] | None = None, **fields: Any
+    ) -> bool:
+        """Set fields of a run; dict-valued fields (phases, counts, report…) replace the old.
+
+        With ``only_if_status`` the write is a compare-and-set: it happens only while the run's
+        status is one of those, and False is returned when it was not (the run ledger's guard).
+        """
         unknown = set(fields) - _RUN_FIELDS
         if unknown:
             raise FatalError(f"update_run: unknown run fields {sorted(unknown)}")
         values = {k: dumps(v) if k in _RUN_JSON_FIELDS else v for k, v in fields.items()}
+        stmt = runs.update().where(runs.c.id == run_id)
+        if only_if_status is not None:
+            stmt = stmt.where(runs.c.status.in_(sorted(only_if_status)))
         with translate_errors(self.engine), self.engine.begin() as conn:
-            result = conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
-        if result.rowcount == 0:
+            result = conn.execute(stmt.values(**values))
+            if result.rowcount == 1:
+                return True
+            exists = conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first()
+        if exists is None:
             raise VersionNotFound(f"Run {run_id} does not exist")
+        return False
 
     def get_run(self, run_id: int) -> RunRecord:
         rows = self._read(sa.select(runs).where(runs.c.id == run_id))

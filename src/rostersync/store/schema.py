@@ -80,7 +80,27 @@ runs = sa.Table(
     sa.Column("change_summary", sa.Text, nullable=False, server_default="{}"),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("roster_version", sa.Integer, nullable=True),
+    # host:pid:start of the process driving the run now (migration 0010): a run whose owner
+    # died is recovered at once on the same host, after its heartbeat's lease elsewhere.
+    sa.Column("owner", sa.Text, nullable=True),
     sa.Index("ix_runs_district_created", "district_id", "id"),
+)
+
+#: A run's events in order (migration 0011): phases started and finished, entity progress,
+#: warnings and the decision, so a finished run can be replayed and an interrupted one shows
+#: where it stopped. ``data`` is the event's JSON.
+run_events = sa.Table(
+    "run_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("phase", sa.Text, nullable=True),
+    sa.Column("entity", sa.Text, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("data", sa.Text, nullable=False, server_default="{}"),
+    sa.Index("ix_run_events_run", "run_id", "id"),
 )
 
 #: One row per (run, entity, kind); ``sourced_ids`` is the JSON array of every affected sourcedId
@@ -131,7 +151,7 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_district_at", "district_id", "at"),
 )
 
-#: OAuth 1.0a nonces seen by any server process (migration ``0014_oauth_nonces``). A signed
+#: OAuth 1.0a nonces seen by any server process (migration ``0013_oauth_nonces``). A signed
 #: request is accepted only by the process whose insert of its (client, nonce, timestamp) wins;
 #: rows older than the timestamp window are purged, since such requests are refused as stale.
 oauth_nonces = sa.Table(

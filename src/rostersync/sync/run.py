@@ -6,18 +6,19 @@ run says ``unchanged``), held for approval, or with status ``failed`` and a one-
 Nothing is published unless every source was extracted and the pipeline ran: the store publishes
 in one transaction, so a failure at any point leaves the last version serving.
 
-By default the candidate goes through the change flow (:func:`rostersync.changes.seam.decide_for`:
+By default the candidate goes through the change flow (:func:`rostersync.sync.wiring.decide_for`:
 source health → diff against the last accepted version → rollover windows → hold threshold /
 preview → publish or hold → notify). :data:`Decide` is the seam a caller may replace. A failure
 before the change step (configuration, extract, pipeline) sends the "failed" notification too.
-Interrupted runs of the district (a process killed mid-publish) are marked failed first.
+Interrupted runs of the district (their process was killed) are settled first
+(:mod:`rostersync.sync.recovery`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +26,6 @@ from typing import Any
 import httpx
 import polars as pl
 
-from rostersync.changes.flow import recover_interrupted_runs
-from rostersync.changes.seam import decide_for, notifier_for, notify_failure
 from rostersync.config import DistrictConfig, config_document, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
@@ -35,15 +34,22 @@ from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
+from rostersync.sync import ledger
+from rostersync.sync.events import RunEvent, RunEvents
+from rostersync.sync.liveness import process_identity
+from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
+from rostersync.sync.states import RunStatus
+from rostersync.sync.wiring import decide_for, notifier_for, notify_failure
 
 log = get_logger("sync")
 
-#: Decides what happens to a candidate roster: returns the published version (or None when
-#: the run was held). Default: publish it.
-Decide = Callable[[Store, int, int, Roster], RosterVersion | None]
+#: Decides what happens to a candidate roster, given the health problems the connectors
+#: reported: returns the published version (or None when the run was held).
+Decide = Callable[[Store, int, int, Roster, Sequence[str]], RosterVersion | None]
 
-#: Per-source hook for tests and benchmarks: a client to use instead of a new one.
+#: Per-source hook for tests and benchmarks: a client to use instead of a new one. The client
+#: belongs to the run's event loop, so the run closes it when the source is extracted.
 ClientFactory = Callable[[str], httpx.AsyncClient | None]
 
 #: The summary lines an admin sees: label → (canonical table, row filter)
@@ -163,14 +169,27 @@ def write_report(report: Any, settings: Settings, run_id: int) -> str | None:
     return str(directory)
 
 
+def health_reasons(name: str, result: Any, *, several: bool) -> list[str]:
+    """The problems a connector reported about its extraction (``result.health.reasons()``:
+    counts announced vs received…); none from a connector that reports nothing."""
+    health = getattr(result, "health", None)
+    reasons = getattr(health, "reasons", None)
+    if not callable(reasons):
+        return []
+    found = [str(r) for r in reasons()]
+    return [f"{name}: {r}" for r in found] if several else found
+
+
 async def extract_all(
     config: DistrictConfig,
     settings: Settings,
     *,
     progress: ProgressCallback | None = None,
     client_factory: ClientFactory | None = None,
+    health: list[str] | None = None,
 ) -> tuple[dict[str, Roster], dict[str, Any]]:
-    """Every source's canonical roster, extracted concurrently; stats per source."""
+    """Every source's canonical roster, extracted concurrently; stats per source. The
+    connectors' health problems are appended to ``health``."""
 
     async def one(index: int) -> tuple[str, Roster, dict[str, Any]]:
         source = config.sources[index]
@@ -196,8 +215,9 @@ async def extract_all(
         try:
             result = await connector.extract(scope, progress=relay)
         finally:
-            if given is None:
-                await client.aclose()
+            await client.aclose()
+        if health is not None:
+            health.extend(health_reasons(source.name, result, several=len(config.sources) > 1))
         return source.name, result.roster, result.stats
 
     results = await asyncio.gather(*(one(i) for i in range(len(config.sources))))
@@ -218,32 +238,69 @@ def sync_config(
 ) -> SyncOutcome:
     """Run one sync of ``config``; raises the run's error after recording it as failed.
 
-    ``decide`` defaults to the change flow (:func:`rostersync.changes.seam.decide_for`).
+    ``decide`` defaults to the change flow (:func:`rostersync.sync.wiring.decide_for`).
     Returns with ``status`` ``succeeded`` (``unchanged`` when nothing changed) or ``held``.
     """
     district_id = ensure_district(store, config)
     recovered = recover_interrupted_runs(store, district_id)
     if recovered:
-        log.warning("interrupted runs marked failed", runs=recovered)
+        log.warning("interrupted runs recovered", runs=recovered)
     config_version = save_config(store, district_id, config, created_by)
     if run_id is None:
         source_label = ",".join(s.name for s in config.sources)
         run_id = store.create_run(district_id, trigger=trigger, source=source_label)
-    store.update_run(run_id, status="running", started_at=_now(), heartbeat_at=_now())
+    start: dict[str, Any] = {
+        "started_at": _now(),
+        "heartbeat_at": _now(),
+        "owner": process_identity(),
+    }
+    if store.get_run(run_id).status == RunStatus.RUNNING:  # the runner started it under its lock
+        ledger.record(store, run_id, **start)
+    else:
+        ledger.transition(store, run_id, RunStatus.RUNNING, **start)
     outcome = SyncOutcome(run_id, district_id, "running", trigger=trigger)
     if decide is None:
         decide = decide_for(config, settings, trigger=trigger)
     phases: dict[str, Any] = {"config_version": config_version}
+    events = RunEvents(store.engine, run_id)
+
+    def relay(event: ProgressEvent) -> None:
+        events.emit(
+            RunEvent(
+                "progress",
+                f"{event.entity}: {event.records:,} records, {event.pages_done} pages"
+                + (" (done)" if event.finished else ""),
+                phase="extract",
+                entity=event.entity,
+                data={
+                    "records": event.records,
+                    "pages_done": event.pages_done,
+                    "pages_total": event.pages_total,
+                    "finished": event.finished,
+                },
+            )
+        )
+        if progress is not None:
+            progress(event)
+
     started = time.perf_counter()
     phase = "extract"
+    t0 = time.perf_counter()
     try:
-        t0 = time.perf_counter()
+        events.phase_started(phase)
+        health: list[str] = []
         rosters, stats = asyncio.run(
-            extract_all(config, settings, progress=progress, client_factory=client_factory)
+            extract_all(
+                config, settings, progress=relay, client_factory=client_factory, health=health
+            )
         )
         phases["extract"] = {"seconds": round(time.perf_counter() - t0, 3)}
+        events.phase_finished(phase, time.perf_counter() - t0)
+        for problem in health:
+            events.warning(problem, phase=phase)
         outcome.extract = stats
-        store.update_run(
+        ledger.record(
+            store,
             run_id,
             phases=phases,
             heartbeat_at=_now(),
@@ -254,19 +311,25 @@ def sync_config(
 
         phase = "pipeline"
         t0 = time.perf_counter()
+        events.phase_started(phase)
         candidate, report = run_pipeline(rosters, config)
         phases["pipeline"] = {"seconds": round(time.perf_counter() - t0, 3)}
+        events.phase_finished(phase, time.perf_counter() - t0)
         outcome.report = {
             "summary": report.summary(),
             "files": write_report(report, settings, run_id),
         }
         outcome.summary = summarize(candidate)
-        store.update_run(run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
+        ledger.record(store, run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
 
         phase = "changes"
-        version = decide(store, district_id, run_id, candidate)
+        t0 = time.perf_counter()
+        events.phase_started(phase)
+        version = decide(store, district_id, run_id, candidate, health)
+        events.phase_finished(phase, time.perf_counter() - t0)
     except BaseException as exc:
         phases[phase] = {"failed": True}
+        events.phase_finished(phase, time.perf_counter() - t0, failed=True)
         phases["total_seconds"] = round(time.perf_counter() - started, 3)
         message = (
             str(exc)
@@ -275,14 +338,16 @@ def sync_config(
         )
         if isinstance(exc, KeyboardInterrupt):
             message = f"interrupted during {phase}"
-        store.update_run(
+        ledger.transition(
+            store,
             run_id,
-            status="failed",
+            RunStatus.FAILED,
             error=message,
             phases={**store.get_run(run_id).phases, **phases},
             finished_at=_now(),
         )
         log.warning("sync failed", run=run_id, phase=phase, error=message)
+        events.decision("failed", [message])
         if phase != "changes":  # the change flow tells about the failures it finds itself
             notify_failure(
                 notifier_for(config, settings, store, district_id),
@@ -302,7 +367,8 @@ def sync_config(
     if version is None:
         outcome.status = "held"
         outcome.hold_reasons = list(outcome.changes.get("hold_reasons", []))
-        store.update_run(run_id, phases=phases)
+        ledger.record(store, run_id, phases=phases)
+        events.decision("held", outcome.hold_reasons)
         log.info("sync held", run=run_id, reasons=outcome.hold_reasons)
         return outcome
     outcome.status = "succeeded"
@@ -314,14 +380,15 @@ def sync_config(
     else:
         outcome.version_counts = {n: c.as_dict() for n, c in version.counts.items()}
         counts["published"] = outcome.version_counts
-    store.update_run(
+    ledger.record(
+        store,
         run_id,
-        status="succeeded",
         finished_at=record.finished_at or _now(),
         phases=phases,
         roster_version=version.version,
         counts=counts,
     )
+    events.decision("unchanged" if outcome.unchanged else "published", [], version=version.version)
     if outcome.unchanged:
         log.info("sync unchanged: the current version stays", run=run_id, version=version.version)
     else:

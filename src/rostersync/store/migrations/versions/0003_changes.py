@@ -1,6 +1,6 @@
 """Change approval and notifications: change set frames, hold overrides, delivery log.
 
-Declared in ``rostersync.changes.tables`` and ``rostersync.notify.log`` (those packages own the
+Declared in ``rostersync.sync.tables`` and ``rostersync.notify.log`` (those packages own the
 tables).
 
 Revision ID: 0003

@@ -9,7 +9,8 @@ own ``MetaData``, because only this package reads or writes them.
   the candidate (a property-tested law), and stored in proportion to the changes, not to the
   roster. Approval is refused when the roster moved on since, so the base is always the same.
 - ``hold_overrides``: time-boxed "allow over threshold until DATE" grants for planned mass
-  changes (rollover), with who granted them and why.
+  changes (rollover), with who granted them and why, and who revoked them, when and why
+  (migration ``0012_override_revocation``). The latest grant wins (:mod:`.overrides`).
 """
 
 from __future__ import annotations
@@ -37,4 +38,7 @@ hold_overrides = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_by", sa.Text, nullable=True),
+    sa.Column("revoke_reason", sa.Text, nullable=True),
 )

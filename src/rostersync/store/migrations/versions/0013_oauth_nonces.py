@@ -4,8 +4,8 @@ A nonce remembered per process let ``serve --workers N`` accept the same signed 
 worker. The primary key (client, nonce, timestamp) makes the insert the check: the second insert
 of a replay finds the row. Rows whose timestamp left the accepted window are purged by the server.
 
-Revision ID: 0014
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02 03:20:00
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0013"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

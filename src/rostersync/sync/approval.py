@@ -6,9 +6,9 @@ Seam for the sync run (``rostersync.sync``)::
     # outcome.status: "succeeded" (published), "held" (waits for approval) or "failed"
 
 then, later, from the CLI or the web UI: :func:`approve` publishes a held run's change set,
-:func:`reject` discards it. A run whose process died mid-publish is found by
-:func:`recover_interrupted_runs` and marked failed; the store's one-transaction publish has left
-the last accepted version serving.
+:func:`reject` discards it. A run whose process died mid-publish is settled at the next start by
+:func:`rostersync.sync.recovery.recover_interrupted_runs` (the run records its owner process);
+the store's one-transaction publish has left the last accepted version serving.
 
 Run statuses written here: ``publishing``, ``succeeded``, ``held``, ``rejected``, ``failed``.
 """
@@ -16,23 +16,25 @@ Run statuses written here: ``publishing``, ``succeeded``, ``held``, ``rejected``
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from rostersync.changes import _frames
-from rostersync.changes.diff import ChangeSet, apply_changes, diff_rosters
-from rostersync.changes.health import check_source_health
-from rostersync.changes.threshold import HoldThreshold, Trip, evaluate
-from rostersync.changes.windows import apply_windows, window_note
+from rostersync.changes.decision import ChangeOptions, decide
+from rostersync.changes.diff import ChangeSet, apply_changes
+from rostersync.changes.threshold import Trip
 from rostersync.errors import PublishConflict
 from rostersync.logs import get_logger
 from rostersync.model import Roster, empty_roster
 from rostersync.notify import Event, Notifier
 from rostersync.store import RosterVersion, Store
 from rostersync.store.plans import EntityPlan, PublishPlan
+from rostersync.sync import changesets as _frames
+from rostersync.sync import ledger
+from rostersync.sync.liveness import process_identity
+from rostersync.sync.states import RunStatus
 
 log = get_logger("changes")
 
@@ -41,30 +43,6 @@ Status = Literal["succeeded", "held", "failed"]
 
 class RunNotHeld(PublishConflict):
     """Approve/reject asked for a run that is not waiting for approval."""
-
-
-@dataclass(frozen=True)
-class ChangeOptions:
-    """What the flow needs from a source's ``advanced`` settings."""
-
-    bulk_upload: bool = False
-    preview: bool = False
-    hold_threshold: HoldThreshold = field(default_factory=HoldThreshold)
-
-    @classmethod
-    def from_advanced(cls, advanced: Any) -> ChangeOptions:
-        """From the config's ``advanced`` section (any object with those attributes)."""
-        raw = getattr(advanced, "hold_threshold", None)
-        if raw is None or isinstance(raw, HoldThreshold):
-            threshold = raw or HoldThreshold()
-        else:
-            data = raw.model_dump() if hasattr(raw, "model_dump") else dict(raw)
-            threshold = HoldThreshold.model_validate(data)
-        return cls(
-            bulk_upload=bool(getattr(advanced, "bulk_upload", False)),
-            preview=bool(getattr(advanced, "preview", False)),
-            hold_threshold=threshold,
-        )
 
 
 @dataclass
@@ -111,14 +89,10 @@ def fail_run(
     summary: Mapping[str, Any] | None = None,
 ) -> None:
     """Mark a run failed with its reasons (and tell the admins)."""
-    fields: dict[str, Any] = {
-        "status": "failed",
-        "error": "; ".join(reasons),
-        "finished_at": _now(),
-    }
+    fields: dict[str, Any] = {"error": "; ".join(reasons), "finished_at": _now()}
     if summary is not None:
         fields["change_summary"] = dict(summary)
-    store.update_run(run_id, **fields)
+    ledger.transition(store, run_id, RunStatus.FAILED, **fields)
     run = store.get_run(run_id)
     log.warning("run failed", run_id=run_id, reason=fields["error"])
     _notify(
@@ -135,73 +109,75 @@ def process_candidate(
     *,
     today: date,
     extract_error: str | None = None,
+    health: Sequence[str] = (),
     notifier: Notifier | None = None,
-    allow_over_threshold_until: date | None = None,
+    now: datetime | None = None,
     phases: dict[str, Any] | None = None,
     trigger: str | None = None,
 ) -> Outcome:
     """Check the source's health, diff against the last accepted version, then publish or hold.
 
-    Never publishes a failed extract, a held run, or anything partial. ``phases`` (the run's
+    Never publishes a failed extract (``extract_error``, a health problem the connectors
+    reported in ``health``, or one :func:`~.health.check_source_health` finds), a held run, or
+    anything partial. ``phases`` (the run's
     phase timings so far) is extended with ``changes`` and ``publish`` and saved on the run.
     ``trigger`` (what started the run) rides on the "published" notification, so the automatic
     sync of the first day of school announces its new data as such.
+
+    Over the threshold, a run publishes when the configuration's ``allow_over_threshold_until``
+    covers ``today`` or when the district's hold override in force at ``now`` (the latest grant,
+    unless revoked; see :mod:`.overrides`) covers ``today``.
     """
     phases = dict(phases or {})
     name = _district_name(store, district_id)
+    if store.get_run(run_id).status == RunStatus.QUEUED:  # called without a sync around it
+        ledger.transition(
+            store, run_id, RunStatus.RUNNING, started_at=_now(), owner=process_identity()
+        )
     with _phase(phases, "changes"):
         base_version = store.current_version(district_id)
         base = store.read_version(district_id) if base_version is not None else empty_roster()
-        reasons = check_source_health(base, candidate, extract_error=extract_error)
-    if reasons:
-        store.update_run(run_id, phases=phases)
-        fail_run(store, run_id, reasons, notifier=notifier)
-        return Outcome("failed", run_id, reasons=reasons)
-
-    threshold = options.hold_threshold
+        overrides = _frames.list_overrides(store, district_id)
     with _phase(phases, "diff"):
-        changes = diff_rosters(
-            base, candidate, bulk_upload=options.bulk_upload, base_version=base_version
+        decision = decide(
+            base,
+            candidate,
+            options,
+            overrides,
+            health,
+            today=today,
+            now=now or _now(),
+            base_version=base_version,
+            extract_error=extract_error,
         )
-        changes, held_back = apply_windows(changes, threshold.rollover_windows, today)
-        override = max(
-            [
-                d
-                for d in (allow_over_threshold_until, _frames.override_until(store, district_id))
-                if d is not None
-            ],
-            default=None,
-        )
-        overridden = threshold.override_active(today) or (
-            override is not None and today <= override
-        )
-        trips = evaluate(changes, threshold)
-        _frames.save_changes(store, run_id, changes)
-    summary: dict[str, Any] = {
-        **changes.summary(),
-        "trips": [t.to_dict() for t in trips],
-        "preview": options.preview,
-        "over_threshold_allowed": bool(trips) and overridden,
-        "rollover_held_back": held_back,
-    }
-    if options.preview or (trips and not overridden):
-        why = [str(t) for t in trips] if trips and not overridden else []
-        if options.preview:
-            why.append("preview is on: every sync waits for approval")
-        summary["hold_reasons"] = why
-        store.update_run(
-            run_id, status="held", change_summary=summary, phases=phases, finished_at=_now()
-        )
-        log.info("run held", run_id=run_id, reasons=why)
-        _notify(notifier, Event("held", name, run_id, None, why, summary))
-        return Outcome("held", run_id, None, changes, why, trips, summary)
-
-    if changes.is_empty() and base_version is not None:
-        # Nothing changed: the current version stays; no empty version, no "new data" message.
-        summary["unchanged"] = True
-        store.update_run(
+        if decision.changes is not None:
+            _frames.save_changes(store, run_id, decision.changes)
+    if decision.verdict == "fail":
+        ledger.record(store, run_id, phases=phases)
+        fail_run(store, run_id, decision.reasons, notifier=notifier)
+        return Outcome("failed", run_id, reasons=decision.reasons)
+    changes, trips, summary = decision.changes, decision.trips, decision.summary
+    assert changes is not None
+    if decision.verdict == "hold":
+        ledger.transition(
+            store,
             run_id,
-            status="succeeded",
+            RunStatus.HELD,
+            change_summary=summary,
+            phases=phases,
+            finished_at=_now(),
+        )
+        log.info("run held", run_id=run_id, reasons=decision.reasons)
+        _notify(notifier, Event("held", name, run_id, None, decision.reasons, summary))
+        return Outcome("held", run_id, None, changes, decision.reasons, trips, summary)
+
+    if decision.unchanged:
+        # Nothing changed: the current version stays; no empty version, no "new data" message.
+        assert base_version is not None
+        ledger.transition(
+            store,
+            run_id,
+            RunStatus.PUBLISHED,
             roster_version=base_version,
             change_summary=summary,
             phases=phases,
@@ -212,9 +188,17 @@ def process_candidate(
         return Outcome("succeeded", run_id, current, changes, [], trips, summary)
 
     roster = apply_changes(base, changes)
-    note = window_note(held_back) or None
     version = _publish(
-        store, district_id, run_id, roster, summary, phases, note, notifier, base_version, changes
+        store,
+        district_id,
+        run_id,
+        roster,
+        summary,
+        phases,
+        decision.note,
+        notifier,
+        base_version,
+        changes,
     )
     _notify(
         notifier, Event("published", name, run_id, version.version, [], summary, trigger=trigger)
@@ -248,8 +232,14 @@ def _publish(
         if changes is not None
         else None
     )
-    store.update_run(
-        run_id, status="publishing", change_summary=summary, phases=phases, heartbeat_at=_now()
+    ledger.transition(
+        store,
+        run_id,
+        RunStatus.PUBLISHING,
+        change_summary=summary,
+        phases=phases,
+        heartbeat_at=_now(),
+        owner=process_identity(),
     )
     try:
         with _phase(phases, "publish"):
@@ -265,12 +255,13 @@ def _publish(
             )
     except Exception as exc:
         reason = f"publish failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        store.update_run(run_id, phases=phases)
+        ledger.record(store, run_id, phases=phases)
         fail_run(store, run_id, [reason], notifier=notifier)
         raise
-    store.update_run(
+    ledger.transition(
+        store,
         run_id,
-        status="succeeded",
+        RunStatus.PUBLISHED,
         roster_version=version.version,
         phases=phases,
         finished_at=_now(),
@@ -334,47 +325,15 @@ def reject(store: Store, run_id: int, *, reason: str, actor: str = "cli") -> Non
     run = _held_run(store, run_id, "reject")
     summary = dict(run.change_summary)
     summary.update(rejected_by=actor, rejected_at=_now().isoformat(), reject_reason=reason)
-    store.update_run(run_id, status="rejected", error=f"rejected: {reason}", change_summary=summary)
+    ledger.transition(
+        store,
+        run_id,
+        RunStatus.REJECTED,
+        expect=[RunStatus.HELD],
+        error=f"rejected: {reason}",
+        change_summary=summary,
+    )
     store.audit(actor, "reject_run", run.district_id, run_id=run_id, reason=reason)
-
-
-def recover_interrupted_runs(
-    store: Store,
-    district_id: int,
-    *,
-    stale_after: timedelta = timedelta(minutes=10),
-    now: datetime | None = None,
-) -> list[int]:
-    """Mark failed the district's runs stuck in ``publishing`` whose heartbeat is older than
-    ``stale_after`` (their process died); the published roster is the last accepted version."""
-    now = now or _now()
-    failed = []
-    for run in store.list_runs(district_id, limit=1000):
-        beat = run.heartbeat_at or run.started_at or run.created_at
-        if run.status == "publishing" and now - beat >= stale_after:
-            store.update_run(
-                run.id,
-                status="failed",
-                error="interrupted during publish (the process died); nothing was published, "
-                "the last accepted version is still serving",
-                finished_at=now,
-            )
-            failed.append(run.id)
-    return failed
-
-
-def recover_all_interrupted_runs(
-    store: Store, *, stale_after: timedelta = timedelta(minutes=10)
-) -> dict[int, list[int]]:
-    """:func:`recover_interrupted_runs` for every district (a worker calls it when it starts);
-    returns the runs marked failed, by district."""
-    found: dict[int, list[int]] = {}
-    for district in store.list_districts():
-        failed = recover_interrupted_runs(store, district.id, stale_after=stale_after)
-        if failed:
-            found[district.id] = failed
-            log.warning("interrupted runs marked failed", district=district.name, runs=failed)
-    return found
 
 
 __all__ = [
@@ -384,7 +343,5 @@ __all__ = [
     "approve",
     "fail_run",
     "process_candidate",
-    "recover_all_interrupted_runs",
-    "recover_interrupted_runs",
     "reject",
 ]

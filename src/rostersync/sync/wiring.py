@@ -8,7 +8,7 @@ Deletions: a source deletes what it stops sending when it is in ``bulk_upload`` 
 its connector declares ``complete_snapshot`` (the PowerSchool connector extracts the whole of its
 scope on every run, so for it absence means deletion). Several sources: absence deletes when every
 source is such a source (no source could still be sending the record), ``preview`` applies when
-any source asks for it, and the first source's ``hold_threshold`` is the district's.
+any source asks for it, and the district's top-level ``hold_threshold`` applies.
 
 :func:`notify_failure` tells the admins about a run that failed before the change step
 (extract, pipeline, configuration): the flow itself reports the failures it finds.
@@ -16,21 +16,21 @@ any source asks for it, and the first source's ``hold_threshold`` is the distric
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from rostersync.changes.flow import ChangeOptions, process_candidate
 from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.connectors import get_connector_class
 from rostersync.errors import ConfigurationError, SourceError
 from rostersync.logs import get_logger
 from rostersync.model import Roster
-from rostersync.notify import DeliveryLog, Event, NotificationsConfig, Notifier
+from rostersync.notify import Event, Notifier, build_notifier
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
+from rostersync.sync.approval import ChangeOptions, process_candidate
 
-Decide = Callable[[Store, int, int, Roster], RosterVersion | None]
+Decide = Callable[[Store, int, int, Roster, Sequence[str]], RosterVersion | None]
 
 log = get_logger("changes")
 
@@ -68,26 +68,13 @@ def options_for(config: DistrictConfig) -> ChangeOptions:
     return ChangeOptions(
         bulk_upload=all(deletes_absent(s) for s in sources),
         preview=any(s.advanced.preview for s in sources),
-        hold_threshold=sources[0].advanced.hold_threshold,
+        hold_threshold=config.hold_threshold,
     )
 
 
 def district_today(config: DistrictConfig) -> date:
     """Today in the district's time zone (rollover windows and overrides are its dates)."""
     return datetime.now(config.sync_schedule.tz).date()
-
-
-def notifications_for(config: DistrictConfig | Any) -> NotificationsConfig:
-    """The configuration's ``notifications`` section (already validated with the config).
-
-    Only a configuration that failed validation as a whole comes as an object whose
-    ``notifications`` is still the raw section (a run that failed on its configuration tells
-    the admins when that section alone is sound); that section is validated here.
-    """
-    section = getattr(config, "notifications", None)
-    if isinstance(section, NotificationsConfig):
-        return section
-    return NotificationsConfig.model_validate(section or {})
 
 
 def notifier_for(
@@ -98,12 +85,17 @@ def notifier_for(
     *,
     store_lookup: Callable[[str], str | None] | None = None,
 ) -> Notifier:
-    """The district's notifier, logging every delivery in the store."""
-    return Notifier(
+    """The district's notifier, logging every delivery in the store.
+
+    A configuration that failed validation as a whole still carries its raw ``notifications``
+    section (a run that failed on its configuration tells the admins when that section alone
+    is sound); :func:`rostersync.notify.build_notifier` validates it.
+    """
+    return build_notifier(
         settings,
-        notifications_for(config),
+        getattr(config, "notifications", None),
         district_id=district_id,
-        record=DeliveryLog(store.engine).record,
+        engine=store.engine,
         store_lookup=store_lookup,
     )
 
@@ -140,7 +132,7 @@ def decide_for(
     options = options_for(config)
 
     def decide(
-        store: Store, district_id: int, run_id: int, candidate: Roster
+        store: Store, district_id: int, run_id: int, candidate: Roster, health: Sequence[str] = ()
     ) -> RosterVersion | None:
         notifier = (
             notifier_for(config, settings, store, district_id, store_lookup=store_lookup)
@@ -157,6 +149,7 @@ def decide_for(
             notifier=notifier,
             phases=store.get_run(run_id).phases,
             trigger=trigger,
+            health=health,
         )
         if outcome.status == "failed":
             raise SourceHealthError(outcome.reasons)
