@@ -3,7 +3,9 @@
 Each canonical table becomes its CSV file with Polars expressions: dates as ``YYYY-MM-DD``,
 timestamps as UTC ``…T…Z`` with milliseconds, booleans as lowercase ``true``/``false``, lists
 as one comma-joined cell (quoted by the writer), ``userIds`` as ``{type:identifier}``. In 1.2,
-users' role and orgs move to ``roles.csv`` (one row per user and org).
+users' role and orgs move to ``roles.csv`` (one row per user and org, sourcedId
+``<user>/<org>``, each part with ``@`` as ``@40`` and ``/`` as ``@2F``: see
+:mod:`rostersync.pipeline.ids`).
 
 Bulk files leave ``status`` and ``dateLastModified`` blank and hold only active records. A delta
 compares the file tables of the previous version with the current one (row hashes over the
@@ -27,6 +29,7 @@ import polars as pl
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.csv_headers import FILE_SETS, HEADERS
 from rostersync.model import ENTITIES, TIMESTAMP
+from rostersync.pipeline.ids import derived_id
 
 Mode = Literal["bulk", "delta"]
 _STATUS = "__status"
@@ -122,7 +125,7 @@ def _roles_file(users: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("org")
     )
     return exploded.select(
-        (pl.col("sourcedId") + pl.lit("~") + pl.col("org")).alias("sourcedId"),
+        derived_id(pl.col("sourcedId"), pl.col("org")).alias("sourcedId"),
         pl.lit(None, dtype=pl.Utf8).alias("status"),
         pl.lit(None, dtype=pl.Utf8).alias("dateLastModified"),
         pl.col("sourcedId").alias("userSourcedId"),

@@ -1,0 +1,291 @@
+"""Validity: the last stage, so every published record is valid against the OneRoster data model.
+
+Strict consumers (typed 1.1 and 1.2 clients, strict CSV validators) refuse a record with a blank
+required field, a sourcedId outside the GUID character set or a value outside a vocabulary. The
+earlier stages keep what the sources give; this stage fills what is still missing with documented
+fallbacks and lists every record it touched in the run report (action ``reported``, one reason per
+fallback), so the admin can fix the source:
+
+- **names**: a user without ``givenName`` or ``familyName`` (a contact whose legacy name did not
+  split with ``contact_name_rule``, or a source that left one out): with two or more words in the
+  name it has, the last word becomes ``familyName`` and the words before it ``givenName``; a
+  single word fills both; a user with no name at all gets ``Unknown`` in both.
+- **username**: the configured mapping (an earlier stage) wins; else the email; else the
+  sourcedId.
+- **GUID-safe sourcedIds**: every ID and reference holding a character outside
+  ``0-9 A-Z a-z . - _ / @`` is escaped the same way everywhere (see :mod:`.ids`).
+- **enrollment ``primary``**: ``false`` unless the source said otherwise.
+- **org ``identifier``**: the raw SIS ID (``sourceId``), else the sourcedId.
+- **vocabularies**: case is corrected (``Scheduled`` → ``scheduled``); a class type outside the
+  list becomes ``scheduled``; a ``sex`` outside the list is cleared; other values outside their
+  list are reported.
+
+Pure and columnar: tables in, tables and a report out.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from rostersync.model import Roster
+from rostersync.pipeline._report import StageReport, entries
+from rostersync.pipeline.ids import SAFE_ID, escape_expr, unsafe_chars
+from rostersync.pipeline.prefix import id_columns
+
+STAGE = "validity"
+UNKNOWN_NAME: Final = "Unknown"
+
+#: (table, column) → the OneRoster vocabulary (1.2; 1.1's is a subset for these columns).
+VOCABULARIES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ("orgs", "type"): ("department", "school", "district", "local", "state", "national"),
+    ("academicSessions", "type"): ("gradingPeriod", "semester", "schoolYear", "term"),
+    ("classes", "classType"): ("homeroom", "scheduled"),
+    ("enrollments", "role"): ("administrator", "proctor", "student", "teacher"),
+    ("users", "role"): (
+        "administrator",
+        "aide",
+        "guardian",
+        "parent",
+        "proctor",
+        "relative",
+        "student",
+        "teacher",
+    ),
+    ("demographics", "sex"): ("male", "female", "unspecified", "other"),
+}
+#: Replacement for a value outside the vocabulary (None: cleared); columns not listed are
+#: reported only.
+VOCABULARY_FALLBACK: Final[dict[tuple[str, str], str | None]] = {
+    ("classes", "classType"): "scheduled",
+    ("demographics", "sex"): None,
+}
+
+
+def _blank(col: str) -> pl.Expr:
+    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
+
+
+def _names(users: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    given, family = _blank("givenName"), _blank("familyName")
+    whole = (
+        pl.concat_str(
+            [
+                pl.when(given).then(None).otherwise(pl.col("givenName")),
+                pl.when(family).then(None).otherwise(pl.col("familyName")),
+            ],
+            separator=" ",
+            ignore_nulls=True,
+        )
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+    flagged = users.with_columns(
+        (given | family).alias("__fix"), whole.str.split(" ").alias("__words")
+    )
+    n = pl.col("__words").list.len()
+    several = n >= 2
+    empty = pl.col("__words").list.first().fill_null("") == ""
+    fixed = flagged.with_columns(
+        pl.when(~pl.col("__fix"))
+        .then(pl.col("givenName"))
+        .when(empty)
+        .then(pl.lit(UNKNOWN_NAME))
+        .when(several)
+        .then(pl.col("__words").list.slice(0, n - 1).list.join(" "))
+        .otherwise(pl.col("__words").list.first())
+        .alias("givenName"),
+        pl.when(~pl.col("__fix"))
+        .then(pl.col("familyName"))
+        .when(empty)
+        .then(pl.lit(UNKNOWN_NAME))
+        .otherwise(pl.col("__words").list.last())
+        .alias("familyName"),
+        pl.when(~pl.col("__fix"))
+        .then(None)
+        .when(empty)
+        .then(pl.lit("no name: givenName and familyName set to Unknown"))
+        .when(several)
+        .then(pl.lit("name incomplete: last word as familyName, the rest as givenName"))
+        .otherwise(pl.lit("single-word name: used as both givenName and familyName"))
+        .alias("__reason"),
+    )
+    touched = fixed.filter(pl.col("__fix"))
+    part = entries(
+        touched,
+        stage=STAGE,
+        entity="users",
+        action="reported",
+        reason=pl.col("__reason"),
+        detail=pl.concat_str([pl.col("givenName"), pl.col("familyName")], separator=" | "),
+    )
+    return fixed.drop("__fix", "__words", "__reason"), [part]
+
+
+def _usernames(users: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    missing = _blank("username")
+    has_email = ~_blank("email")
+    marked = users.with_columns(
+        pl.when(~missing)
+        .then(None)
+        .when(has_email)
+        .then(pl.lit("username absent: the email is used"))
+        .otherwise(pl.lit("username absent: the sourcedId is used"))
+        .alias("__reason")
+    )
+    out = marked.with_columns(
+        pl.when(~missing)
+        .then(pl.col("username"))
+        .when(has_email)
+        .then(pl.col("email").str.strip_chars())
+        .otherwise(pl.col("sourcedId"))
+        .alias("username")
+    )
+    touched = out.filter(pl.col("__reason").is_not_null())
+    part = entries(
+        touched,
+        stage=STAGE,
+        entity="users",
+        action="reported",
+        reason=pl.col("__reason"),
+        detail=pl.col("username"),
+    )
+    return out.drop("__reason"), [part]
+
+
+def _guid_safe(tables: Roster) -> tuple[Roster, list[pl.DataFrame]]:
+    """Every ID and reference escaped with the same characters, so references still match."""
+    found: set[str] = set()
+    for table in tables.values():
+        for col in id_columns(table.schema):
+            values = table[col]
+            if isinstance(values.dtype, pl.List):
+                values = values.explode()
+            found.update(unsafe_chars(values.cast(pl.Utf8)))
+    parts: list[pl.DataFrame] = []
+    out: Roster = {}
+    for name, table in tables.items():
+        if "sourcedId" not in table.columns:
+            out[name] = table
+            continue
+        long_ids = table.filter(pl.col("sourcedId").str.len_chars() > 255)
+        if long_ids.height:
+            parts.append(
+                entries(
+                    long_ids,
+                    stage=STAGE,
+                    entity=name,
+                    action="reported",
+                    reason="sourcedId longer than 255 characters",
+                )
+            )
+        if not found:
+            out[name] = table
+            continue
+        chars = sorted(found)
+        escaped = table.filter(pl.col("sourcedId").str.contains(r"[^0-9A-Za-z.\-_/@]"))
+        if escaped.height:
+            parts.append(
+                entries(
+                    escaped,
+                    stage=STAGE,
+                    entity=name,
+                    action="reported",
+                    reason="sourcedId outside the GUID character set: escaped",
+                    detail=escape_expr(pl.col("sourcedId"), chars),
+                )
+            )
+        exprs = []
+        for col in id_columns(table.schema):
+            if isinstance(table.schema[col], pl.List):
+                exprs.append(pl.col(col).list.eval(escape_expr(pl.element(), chars)))
+            else:
+                exprs.append(escape_expr(pl.col(col), chars).alias(col))
+        out[name] = table.with_columns(exprs)
+    return out, parts
+
+
+def _vocabularies(tables: Roster) -> tuple[Roster, list[pl.DataFrame]]:
+    out = dict(tables)
+    parts: list[pl.DataFrame] = []
+    for (name, col), allowed in VOCABULARIES.items():
+        table = out.get(name)
+        if table is None or col not in table.columns or table.height == 0:
+            continue
+        by_lower = {v.lower(): v for v in allowed}
+        corrected = pl.col(col).str.to_lowercase().replace_strict(by_lower, default=pl.col(col))
+        table = table.with_columns(corrected.alias(col))
+        bad = pl.col(col).is_not_null() & ~pl.col(col).is_in(list(allowed))
+        outside = table.filter(bad)
+        if outside.height == 0:
+            out[name] = table
+            continue
+        fallback = VOCABULARY_FALLBACK.get((name, col), "")
+        if fallback == "":
+            action_text = "reported as is"
+        elif fallback is None:
+            action_text = "cleared"
+        else:
+            action_text = f"replaced by {fallback}"
+        parts.append(
+            entries(
+                outside,
+                stage=STAGE,
+                entity=name,
+                action="reported",
+                reason=f"{col} outside the OneRoster vocabulary: {action_text}",
+                detail=pl.col(col),
+            )
+        )
+        if fallback != "":
+            table = table.with_columns(
+                pl.when(bad).then(pl.lit(fallback, dtype=pl.Utf8)).otherwise(pl.col(col)).alias(col)
+            )
+        out[name] = table
+    return out, parts
+
+
+def _org_identifiers(orgs: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    missing = orgs.filter(_blank("identifier"))
+    filled = orgs.with_columns(
+        pl.when(_blank("identifier"))
+        .then(pl.coalesce(pl.col("sourceId"), pl.col("sourcedId")))
+        .otherwise(pl.col("identifier"))
+        .alias("identifier")
+    )
+    part = entries(
+        missing,
+        stage=STAGE,
+        entity="orgs",
+        action="reported",
+        reason="identifier absent: the SIS ID is used",
+        detail=pl.coalesce(pl.col("sourceId"), pl.col("sourcedId")),
+    )
+    return filled, [part]
+
+
+def validity(tables: Roster) -> tuple[Roster, StageReport]:
+    """Every record valid by construction; every fallback listed in the report."""
+    parts: list[pl.DataFrame] = []
+    out = dict(tables)
+    if "users" in out:
+        out["users"], found = _names(out["users"])
+        parts += found
+        out["users"], found = _usernames(out["users"])
+        parts += found
+    if "orgs" in out:
+        out["orgs"], found = _org_identifiers(out["orgs"])
+        parts += found
+    if "enrollments" in out:
+        out["enrollments"] = out["enrollments"].with_columns(pl.col("primary").fill_null(False))
+    out, found = _vocabularies(out)
+    parts += found
+    out, found = _guid_safe(out)
+    parts += found
+    return out, StageReport.build(STAGE, None, tables, out, parts)
+
+
+def is_guid(value: str) -> bool:
+    """Whether ``value`` is a valid OneRoster sourcedId."""
+    return bool(SAFE_ID.fullmatch(value))
