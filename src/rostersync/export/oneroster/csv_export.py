@@ -32,6 +32,7 @@ from rostersync.model import ENTITIES, TIMESTAMP
 from rostersync.pipeline.ids import derived_id
 
 Mode = Literal["bulk", "delta"]
+SEX_1P1 = ("male", "female")
 _STATUS = "__status"
 _DLM = "__dlm"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.3fZ"
@@ -76,9 +77,17 @@ _RENAMES: dict[str, dict[str, str]] = {
 }
 
 
-def _entity_file(entity: str, table: pl.DataFrame, headers: tuple[str, ...]) -> pl.DataFrame:
+def _entity_file(
+    entity: str, table: pl.DataFrame, headers: tuple[str, ...], version: str
+) -> pl.DataFrame:
     """One canonical table → its CSV columns (all text) plus hidden status/date columns."""
     schema = ENTITIES[entity].schema
+    if entity == "demographics" and version == "1.1":
+        # 1.1 knows only male/female; 1.2's unspecified/other are left blank
+        sex = pl.col("sex")
+        table = table.with_columns(
+            pl.when(sex.is_in(SEX_1P1)).then(sex).otherwise(None).alias("sex")
+        )
     renames = _RENAMES.get(entity, {})
     exprs: list[pl.Expr] = []
     for header in headers[3:]:
@@ -158,7 +167,7 @@ def file_tables(roster: Mapping[str, pl.DataFrame], version: str) -> dict[str, p
             out[name] = _roles_file(users)
         else:
             table = roster.get(name, ENTITIES[name].empty())
-            out[name] = _entity_file(name, table, headers)
+            out[name] = _entity_file(name, table, headers, version)
     return out
 
 
