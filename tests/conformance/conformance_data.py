@@ -3,8 +3,10 @@
 A PowerSchool simulator serves a generated district; a real sync (connector → pipeline → change
 flow → publish into a SQLite store) publishes version 1; the simulator then lives three days
 (new, withdrawn and transferred students, schedule changes) and a second sync publishes
-version 2. The provider's web app is served over a socket, with one API client granted every
-rostering scope, and CSV packages (bulk and delta, 1.1 and 1.2) are exported from the store.
+version 2; a rollback to version 1 publishes version 3, and a third sync version 4, which is
+served (delta packages: version 3 → 4). The provider's web app is served over a socket, with
+one API client granted every rostering scope, and CSV packages (bulk and delta, 1.1 and
+1.2) are exported from the store.
 Nothing is hand-filled, so a field the pipeline never fills cannot hide.
 """
 
@@ -50,6 +52,8 @@ SCOPES = ("roster-core.readonly", "roster.readonly", "roster-demographics.readon
 SECRET_ENV = "CONFORMANCE_PS_SECRET"
 DISTRICT = "Conformance Unified"
 DAYS = 3
+ROLLED_BACK = 3  # version 1 restored
+CURRENT = 4  # the sync after the rollback
 
 
 @dataclass(eq=False)
@@ -60,11 +64,12 @@ class Synced:
     store: Store
     district_id: int
     outcomes: list[SyncOutcome]
-    first: Roster  # version 1 as read back from the store
-    second: Roster  # version 2
-    first_published: dt.datetime
+    first: Roster  # the rolled-back version (version 1's content) as read back from the store
+    second: Roster  # the current version: the day's changes after the rollback
+    rolled_back: dt.datetime  # just after the rollback, before the sync of the current version
     http: httpx.Client
     token: str
+    credentials: tuple[str, str]  # the API client's id and secret
     packages: dict[tuple[str, str], dict[str, bytes]] = field(default_factory=dict)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
@@ -117,8 +122,8 @@ def _serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
 def _package(
     store: Store, district_id: int, version: str, mode: str, out: Path
 ) -> dict[str, bytes]:
-    roster = store.read_version(district_id, 2)
-    previous = store.read_version(district_id, 1) if mode == "delta" else None
+    roster = store.read_version(district_id, CURRENT)
+    previous = store.read_version(district_id, ROLLED_BACK) if mode == "delta" else None
     path = out / f"or-{version}-{mode}.zip"
     write_package(path, roster, version, previous=previous, system_code="conformance")
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
@@ -136,11 +141,16 @@ def sync_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
         with run_simulator(district, SimulatorConfig()) as sim:
             config = validate_config(district_config(sim.url), "conformance district")
             first = sync_config(store, config, settings)
-            published = dt.datetime.now(dt.UTC)
             sim.set_day(DAYS)
             second = sync_config(store, config, settings)
+            # an admin rolls back to version 1 (version 3), and the next sync brings the day's
+            # changes and deletions back (version 4): the served roster went through a rollback
+            store.restore(first.district_id, 1, note="conformance rollback")
+            rolled_back = dt.datetime.now(dt.UTC)
+            third = sync_config(store, config, settings)
         assert (first.status, first.version) == ("succeeded", 1), first.to_dict()
         assert (second.status, second.version) == ("succeeded", 2), second.to_dict()
+        assert (third.status, third.version) == ("succeeded", CURRENT), third.to_dict()
         district_id = first.district_id
         clients = ApiClients(store.engine, settings.get_secret_key())
         client = clients.create(district_id, "conformance", SCOPES, SharingRules.everything())
@@ -157,12 +167,13 @@ def sync_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
                     settings,
                     store,
                     district_id,
-                    [first, second],
-                    store.read_version(district_id, 1),
-                    store.read_version(district_id, 2),
-                    published,
+                    [first, second, third],
+                    store.read_version(district_id, ROLLED_BACK),
+                    store.read_version(district_id, CURRENT),
+                    rolled_back,
                     http,
                     str(resp.json()["access_token"]),
+                    (client.client.client_id, client.client_secret),
                 )
                 for version in ("1.1", "1.2"):
                     for mode in ("bulk", "delta"):
