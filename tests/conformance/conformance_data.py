@@ -130,12 +130,14 @@ def _package(
         return {info.filename: zf.read(info) for info in zf.infolist()}
 
 
-def sync_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
+def sync_twice(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None = None
+) -> Iterator[Synced]:
     """Two real syncs of a generated district, the app serving them, and four CSV packages."""
     root = tmp_path_factory.mktemp("conformance")
     os.environ[SECRET_ENV] = DEFAULT_CLIENT_SECRET
     district = generate_district("tiny", seed=11)
-    settings = load_settings(data_dir=root / "var")
+    settings = load_settings(data_dir=root / "var", database_url=database_url)
     store = open_store(settings, upgrade=True)
     try:
         with run_simulator(district, SimulatorConfig()) as sim:
