@@ -28,6 +28,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from rostersync.cli.demo import demo_config
 from rostersync.config import validate_config
 from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.csv_export import write_package
@@ -70,6 +71,7 @@ class Synced:
     http: httpx.Client
     token: str
     credentials: tuple[str, str]  # the API client's id and secret
+    demo: bool = False  # the demo district (size small, the demo's rules)
     packages: dict[tuple[str, str], dict[str, bytes]] = field(default_factory=dict)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
@@ -130,18 +132,31 @@ def _package(
         return {info.filename: zf.read(info) for info in zf.infolist()}
 
 
+def demo_district_config(url: str) -> dict[str, Any]:
+    """The configuration ``rostersync demo`` writes (a rule in every step), never held."""
+    body = demo_config(url, DEFAULT_CLIENT_ID, DISTRICT)
+    source = body["sources"][0]  # type: ignore[index]
+    source["delivery"]["client_secret"] = f"env:{SECRET_ENV}"
+    source["advanced"]["hold_threshold"] = {"allow_over_threshold_until": "2099-12-31"}
+    return body
+
+
 def sync_twice(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str | None = None,
+    *,
+    demo: bool = False,
 ) -> Iterator[Synced]:
     """Two real syncs of a generated district, the app serving them, and four CSV packages."""
     root = tmp_path_factory.mktemp("conformance")
     os.environ[SECRET_ENV] = DEFAULT_CLIENT_SECRET
-    district = generate_district("tiny", seed=11)
+    district = generate_district("small", seed=1) if demo else generate_district("tiny", seed=11)
     settings = load_settings(data_dir=root / "var", database_url=database_url)
     store = open_store(settings, upgrade=True)
     try:
         with run_simulator(district, SimulatorConfig()) as sim:
-            config = validate_config(district_config(sim.url), "conformance district")
+            body = demo_district_config(sim.url) if demo else district_config(sim.url)
+            config = validate_config(body, "conformance district")
             first = sync_config(store, config, settings)
             sim.set_day(DAYS)
             second = sync_config(store, config, settings)
@@ -176,6 +191,7 @@ def sync_twice(
                     http,
                     str(resp.json()["access_token"]),
                     (client.client.client_id, client.client_secret),
+                    demo,
                 )
                 for version in ("1.1", "1.2"):
                     for mode in ("bulk", "delta"):

@@ -1,5 +1,6 @@
 """The conformance suite's session fixture (see :mod:`conformance_data`): the same district
-synced, served and exported from a SQLite store, then (when configured) a PostgreSQL one."""
+synced, served and exported from a SQLite store, then (when configured) a PostgreSQL one; and
+the demo district (``rostersync demo``'s size and rules) on SQLite."""
 
 from __future__ import annotations
 
@@ -34,14 +35,19 @@ def _pg_schema_url(base_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="session",
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("demo", marks=pytest.mark.slow),
+    ],
 )
 def synced(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Synced]:
     """A district synced through the real path (with a rollback), served, and exported as CSV."""
-    if request.param == "sqlite":
-        yield from sync_twice(tmp_path_factory)
+    if request.param in ("sqlite", "demo"):
+        yield from sync_twice(tmp_path_factory, demo=request.param == "demo")
         return
     base = os.environ.get(PG_ENV)
     if not base:

@@ -276,7 +276,13 @@ def test_terms_list_their_grading_periods(synced: Synced) -> None:
     assert got == {p["sourcedId"] for p in periods if p["parent"]["sourcedId"] == term}
 
 
-def test_schools_list_the_courses_their_sections_teach(synced: Synced) -> None:
+def test_schools_list_the_courses_their_sections_teach(
+    synced: Synced, request: pytest.FixtureRequest
+) -> None:
+    if synced.demo:  # the demo district's courses all belong to the district
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason="course-school links from sections (connector)")
+        )
     schools = _collection(synced, "1.2", "schools")[0]
     counts = {}
     for school in schools:
