@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from pipeline_factories import roster, user
 
 from rostersync.export.oneroster.csv_export import build_files
+from rostersync.pipeline import run_pipeline
 from rostersync.pipeline.ids import SAFE_ID, decode_id, derived_id, escape_expr, split_derived_id
 from rostersync.pipeline.validity import validity
 
@@ -165,3 +168,25 @@ def test_csv_booleans_are_lowercase_and_bulk_status_blank(version: str) -> None:
     for table in files.values():
         assert table["status"].null_count() == table.height
         assert table["dateLastModified"].null_count() == table.height
+
+
+def test_the_run_report_counts_each_fallback(tmp_path: Path) -> None:
+    from pipeline_factories import load
+
+    tables = roster(
+        users=[
+            user("c1", "guardian", None, "Mary Smith", username=None, email="m@example.org"),
+            user("c2", "guardian", None, "Cher", username=None),
+            user("c3", "guardian", None, "Jo", username=None),
+        ]
+    )
+    _, report = run_pipeline({"sis": tables}, load(tmp_path))
+    counts = {
+        r["reason"]: r["count"] for r in report.to_dict()["reasons"] if r["stage"] == "validity"
+    }
+    assert counts == {
+        "name incomplete: last word as familyName, the rest as givenName": 1,
+        "single-word name: used as both givenName and familyName": 2,
+        "username absent: the email is used": 1,
+        "username absent: the sourcedId is used": 2,
+    }

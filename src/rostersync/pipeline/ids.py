@@ -36,7 +36,8 @@ def unsafe_chars(values: pl.Series) -> list[str]:
     """The distinct characters outside the GUID set found in a text column (usually none)."""
     if values.len() == 0:
         return []
-    found = values.drop_nulls().str.extract_all(UNSAFE_PATTERN).explode().drop_nulls().unique()
+    unsafe = values.filter(values.str.contains(UNSAFE_PATTERN).fill_null(False))
+    found = unsafe.str.extract_all(UNSAFE_PATTERN).explode().drop_nulls().unique()
     return sorted(found.to_list())
 
 

@@ -69,6 +69,18 @@ def _blank(col: str) -> pl.Expr:
 
 def _names(users: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     given, family = _blank("givenName"), _blank("familyName")
+    mask = users.select((given | family).fill_null(True).alias("m"))["m"]
+    if not mask.any():
+        return users, []
+    indexed = users.with_row_index("__row")
+    fixed, parts = _fix_names(indexed.filter(mask))
+    # only the rows that need a name are worked on; the rest keep their place
+    out = pl.concat([indexed.filter(~mask), fixed]).sort("__row").drop("__row")
+    return out, parts
+
+
+def _fix_names(users: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    given, family = _blank("givenName"), _blank("familyName")
     whole = (
         pl.concat_str(
             [
@@ -157,12 +169,16 @@ def _usernames(users: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
 def _guid_safe(tables: Roster) -> tuple[Roster, list[pl.DataFrame]]:
     """Every ID and reference escaped with the same characters, so references still match."""
     found: set[str] = set()
-    for table in tables.values():
+    dirty: set[tuple[str, str]] = set()
+    for name, table in tables.items():
         for col in id_columns(table.schema):
             values = table[col]
             if isinstance(values.dtype, pl.List):
                 values = values.explode()
-            found.update(unsafe_chars(values.cast(pl.Utf8)))
+            chars = unsafe_chars(values.cast(pl.Utf8))
+            if chars:
+                found.update(chars)
+                dirty.add((name, col))
     parts: list[pl.DataFrame] = []
     out: Roster = {}
     for name, table in tables.items():
@@ -198,6 +214,8 @@ def _guid_safe(tables: Roster) -> tuple[Roster, list[pl.DataFrame]]:
             )
         exprs = []
         for col in id_columns(table.schema):
+            if (name, col) not in dirty:
+                continue
             if isinstance(table.schema[col], pl.List):
                 exprs.append(pl.col(col).list.eval(escape_expr(pl.element(), chars)))
             else:
