@@ -139,8 +139,8 @@ def rosters(draw: st.DrawFn) -> Roster:
             "familyName": draw(maybe_name),
             "username": draw(st.one_of(st.none(), st.just(""), words)),
             "email": draw(st.one_of(st.none(), words.map(lambda w: f"{w}@example.org"))),
-            "orgSourcedIds": [school],
-            "primaryOrgSourcedId": school,
+            "orgSourcedIds": draw(st.sampled_from([[school], [], None])),
+            "primaryOrgSourcedId": draw(st.sampled_from([school, None])),
         }
         if role == "guardian":
             legacy = draw(st.one_of(st.none(), st.lists(words, min_size=1, max_size=3)))

@@ -190,3 +190,25 @@ def test_the_run_report_counts_each_fallback(tmp_path: Path) -> None:
         "username absent: the email is used": 1,
         "username absent: the sourcedId is used": 2,
     }
+
+
+def test_a_user_without_an_org_belongs_to_the_district() -> None:
+    tables = roster(
+        orgs=[
+            {"sourcedId": "d", "name": "District", "type": "district", "identifier": "D"},
+            {"sourcedId": "s", "name": "North", "type": "school", "identifier": "1"},
+        ],
+        users=[
+            user("c1", "guardian", "A", "B"),
+            user("c2", "guardian", "A", "B", orgSourcedIds=[]),
+            user("t1", "teacher", "A", "B", orgSourcedIds=["s"]),
+            user("t2", "teacher", "A", "B", primaryOrgSourcedId="s"),
+        ],
+    )
+    out, report = validity(tables)
+    got = dict(zip(out["users"]["sourcedId"], out["users"]["orgSourcedIds"].to_list(), strict=True))
+    assert got == {"c1": ["d"], "c2": ["d"], "t1": ["s"], "t2": ["s"]}
+    assert _reasons(report.records) == {
+        "c1": "no org: the district org is used",
+        "c2": "no org: the district org is used",
+    }

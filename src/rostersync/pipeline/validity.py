@@ -16,6 +16,9 @@ fallback), so the admin can fix the source:
   ``0-9 A-Z a-z . - _ / @`` is escaped the same way everywhere (see :mod:`.ids`).
 - **enrollment ``primary``**: ``false`` unless the source said otherwise.
 - **org ``identifier``**: the raw SIS ID (``sourceId``), else the sourcedId.
+- **a user's orgs** (1.1 ``orgs`` and 1.2 ``roles`` need at least one): the primary org is
+  listed among them; a user with none belongs to the district org (when the roster has exactly
+  one).
 - **vocabularies**: case is corrected (``Scheduled`` → ``scheduled``); a class type outside the
   list becomes ``scheduled``; a ``sex`` outside the list is cleared; other values outside their
   list are reported.
@@ -283,22 +286,56 @@ def _org_identifiers(orgs: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFram
     return filled, [part]
 
 
+def _user_orgs(users: pl.DataFrame, orgs: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    primary, listed = pl.col("primaryOrgSourcedId"), pl.col("orgSourcedIds")
+    # the primary org is one of the user's orgs (1.1 serves only the list)
+    users = users.with_columns(
+        pl.when(primary.is_not_null() & ~listed.list.contains(primary).fill_null(False))
+        .then(pl.concat_list(primary, listed.fill_null(pl.lit([], dtype=pl.List(pl.Utf8)))))
+        .otherwise(listed)
+        .alias("orgSourcedIds")
+    )
+    districts = orgs.filter(pl.col("type") == "district")["sourcedId"]
+    no_org = (pl.col("orgSourcedIds").list.len().fill_null(0) == 0) & pl.col(
+        "primaryOrgSourcedId"
+    ).is_null()
+    missing = users.filter(no_org)
+    if missing.height == 0 or districts.len() != 1:
+        return users, []
+    district = districts[0]
+    out = users.with_columns(
+        pl.when(no_org)
+        .then(pl.concat_list(pl.lit(district)))
+        .otherwise(pl.col("orgSourcedIds"))
+        .alias("orgSourcedIds")
+    )
+    part = entries(
+        missing,
+        stage=STAGE,
+        entity="users",
+        action="reported",
+        reason="no org: the district org is used",
+        detail=pl.lit(district),
+    )
+    return out, [part]
+
+
 def validity(tables: Roster) -> tuple[Roster, StageReport]:
     """Every record valid by construction; every fallback listed in the report."""
-    parts: list[pl.DataFrame] = []
-    out = dict(tables)
+    out, parts = _vocabularies(dict(tables))
     if "users" in out:
         out["users"], found = _names(out["users"])
         parts += found
         out["users"], found = _usernames(out["users"])
         parts += found
+        if "orgs" in out:
+            out["users"], found = _user_orgs(out["users"], out["orgs"])
+            parts += found
     if "orgs" in out:
         out["orgs"], found = _org_identifiers(out["orgs"])
         parts += found
     if "enrollments" in out:
         out["enrollments"] = out["enrollments"].with_columns(pl.col("primary").fill_null(False))
-    out, found = _vocabularies(out)
-    parts += found
     out, found = _guid_safe(out)
     parts += found
     return out, StageReport.build(STAGE, None, tables, out, parts)
