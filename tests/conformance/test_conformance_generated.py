@@ -109,7 +109,7 @@ def rosters(draw: st.DrawFn) -> Roster:
         {
             "sourcedId": course,
             "title": "Algebra",
-            "courseCode": "ALG",
+            "courseCode": draw(st.sampled_from(["ALG", None, ""])),
             "orgSourcedId": school,
             "schoolYearSourcedId": year,
             "grades": ["09"],
@@ -118,11 +118,11 @@ def rosters(draw: st.DrawFn) -> Roster:
     classes = [
         {
             "sourcedId": klass,
-            "title": "Algebra 1",
+            "title": draw(st.sampled_from(["Algebra 1", None])),
             "courseSourcedId": course,
             "classType": draw(st.sampled_from(["scheduled", "Scheduled", "homeroom"])),
             "schoolSourcedId": school,
-            "termSourcedIds": [term],
+            "termSourcedIds": draw(st.sampled_from([[term], [], None])),
         }
     ]
     users: list[dict[str, Any]] = []
@@ -210,16 +210,20 @@ def test_generated_rosters_come_out_valid(first_raw: Roster, second_raw: Roster)
     errors: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for version in ("1.1", "1.2"):
-            for mode, previous in (("bulk", None), ("delta", first)):
-                out = Path(tmp) / f"{version}-{mode}.zip"
-                write_package(out, second, version, previous=previous, now=STAMP)
+            for mode, roster, previous in (
+                ("bulk", first, None),
+                ("bulk", second, None),
+                ("delta", second, first),
+            ):
+                out = Path(tmp) / f"{version}-{mode}-{id(roster)}.zip"
+                write_package(out, roster, version, previous=previous, now=STAMP)
                 report = validate_package(version, _zip_members(out))
                 errors += [f"CSV {version} {mode}: {e}" for e in report.errors]
-    for version in ("1.1", "1.2"):
+    for version, roster in (("1.1", first), ("1.1", second), ("1.2", first), ("1.2", second)):
         for entity, (_single, _model) in ENTITY_MODELS[version].items():
             resource = RESOURCES[version][entity]  # type: ignore[index]
             serializer = Serializer(resource, "http://localhost/base", version)
-            rows = second[entity].to_dicts()
+            rows = roster[entity].to_dicts()
             body = {entity: serializer.many(rows, resource.fields)}
             errors += [
                 f"REST {version}: {e}" for e in envelope_errors(version, entity, body, single=False)

@@ -73,8 +73,8 @@ def test_primary_identifier_and_vocabularies() -> None:
             {"sourcedId": "s", "name": "North", "type": "school", "identifier": "100"},
         ],
         classes=[
-            {"sourcedId": "k1", "title": "Math", "classType": "Scheduled"},
-            {"sourcedId": "k2", "title": "Art", "classType": "lab"},
+            {"sourcedId": "k1", "title": "Math", "classType": "Scheduled", "termSourcedIds": ["t"]},
+            {"sourcedId": "k2", "title": "Art", "classType": "lab", "termSourcedIds": ["t"]},
         ],
         enrollments=[
             {"sourcedId": "e1", "role": "student"},
@@ -211,4 +211,39 @@ def test_a_user_without_an_org_belongs_to_the_district() -> None:
     assert _reasons(report.records) == {
         "c1": "no org: the district org is used",
         "c2": "no org: the district org is used",
+    }
+
+
+def test_titles_codes_and_class_terms_get_their_fallbacks() -> None:
+    tables = roster(
+        courses=[
+            {"sourcedId": "c1", "title": None, "courseCode": "ALG", "schoolYearSourcedId": "y"},
+            {"sourcedId": "c2", "title": "Art", "courseCode": None},
+        ],
+        classes=[
+            {
+                "sourcedId": "k1",
+                "title": None,
+                "courseSourcedId": "c2",
+                "classCode": "3",
+                "termSourcedIds": ["t"],
+            },
+            {"sourcedId": "k2", "title": "A", "courseSourcedId": "c1", "termSourcedIds": []},
+            {"sourcedId": "k3", "title": "B", "courseSourcedId": "c2", "termSourcedIds": None},
+        ],
+        enrollments=[
+            {"sourcedId": "e1", "classSourcedId": "k3", "role": "student"},
+            {"sourcedId": "e2", "classSourcedId": "k1", "role": "student"},
+        ],
+    )
+    out, report = validity(tables)
+    courses = {r["sourcedId"]: (r["title"], r["courseCode"]) for r in out["courses"].to_dicts()}
+    assert courses == {"c1": ("ALG", "ALG"), "c2": ("Art", "c2")}
+    classes = {r["sourcedId"]: (r["title"], r["termSourcedIds"]) for r in out["classes"].to_dicts()}
+    assert classes == {"k1": ("Art 3", ["t"]), "k2": ("A", ["y"])}
+    assert out["enrollments"]["sourcedId"].to_list() == ["e2"]
+    removed = report.records.filter(pl.col("action") == "removed")
+    assert dict(zip(removed["sourcedId"], removed["reason"], strict=True)) == {
+        "k3": "no term and no school year on its course",
+        "e1": "its class was removed (no term)",
     }

@@ -19,6 +19,11 @@ fallback), so the admin can fix the source:
 - **a user's orgs** (1.1 ``orgs`` and 1.2 ``roles`` need at least one): the primary org is
   listed among them; a user with none belongs to the district org (when the roster has exactly
   one).
+- **titles and codes**: a course without ``courseCode`` (required in 1.2) gets its SIS ID, a
+  course without a title its code, a class without a title its course's title and class code,
+  an org without a name its identifier, a session without a title its SIS ID.
+- **a class's terms** (at least one): the school year of its course; a class without either is
+  removed with its enrollments (action ``removed``).
 - **vocabularies**: case is corrected (``Scheduled`` → ``scheduled``); a class type outside the
   list becomes ``scheduled``; a ``sex`` outside the list is cleared; other values outside their
   list are reported.
@@ -320,9 +325,124 @@ def _user_orgs(users: pl.DataFrame, orgs: pl.DataFrame) -> tuple[pl.DataFrame, l
     return out, [part]
 
 
+def _class_terms(tables: Roster) -> tuple[Roster, list[pl.DataFrame]]:
+    """A class needs a term: its course's school year, else the class is removed (with its
+    enrollments, so no enrollment points at a class that is not published)."""
+    classes, courses = tables["classes"], tables["courses"]
+    no_term = pl.col("termSourcedIds").list.len().fill_null(0) == 0
+    if classes.filter(no_term).height == 0:
+        return tables, []
+    years = courses.select(
+        pl.col("sourcedId").alias("courseSourcedId"), pl.col("schoolYearSourcedId").alias("__year")
+    )
+    joined = classes.join(years, on="courseSourcedId", how="left")
+    parts = [
+        entries(
+            joined.filter(no_term & pl.col("__year").is_not_null()),
+            stage=STAGE,
+            entity="classes",
+            action="reported",
+            reason="no term: the course's school year is used",
+            detail=pl.col("__year"),
+        )
+    ]
+    filled = joined.with_columns(
+        pl.when(no_term)
+        .then(pl.concat_list(pl.col("__year")).list.drop_nulls())
+        .otherwise(pl.col("termSourcedIds"))
+        .alias("termSourcedIds")
+    ).drop("__year")
+    dropped = filled.filter(no_term)
+    out = dict(tables)
+    out["classes"] = filled.filter(~no_term)
+    if dropped.height:
+        parts.append(
+            entries(
+                dropped,
+                stage=STAGE,
+                entity="classes",
+                action="removed",
+                reason="no term and no school year on its course",
+            )
+        )
+        enrollments = tables["enrollments"]
+        gone = enrollments.filter(pl.col("classSourcedId").is_in(dropped["sourcedId"].implode()))
+        out["enrollments"] = enrollments.join(gone.select("sourcedId"), on="sourcedId", how="anti")
+        parts.append(
+            entries(
+                gone,
+                stage=STAGE,
+                entity="enrollments",
+                action="removed",
+                reason="its class was removed (no term)",
+            )
+        )
+    return out, parts
+
+
+def _fill(
+    table: pl.DataFrame, entity: str, col: str, value: pl.Expr, what: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``col`` filled with ``value`` where blank; the report rows of the filled records."""
+    blank = _blank(col)
+    filled = table.with_columns(
+        pl.when(blank).then(value).otherwise(pl.col(col)).cast(pl.Utf8).alias(col)
+    )
+    part = entries(
+        table.filter(blank),
+        stage=STAGE,
+        entity=entity,
+        action="reported",
+        reason=f"{col} absent: {what} is used",
+        detail=value,
+    )
+    return filled, part
+
+
+def _titles(tables: Roster) -> tuple[Roster, list[pl.DataFrame]]:
+    """Required titles, names and course codes (see the module docstring)."""
+    out = dict(tables)
+    parts: list[pl.DataFrame] = []
+    sis_id = pl.coalesce(pl.col("sourceId"), pl.col("sourcedId"))
+    if "courses" in out:
+        courses, part = _fill(out["courses"], "courses", "courseCode", sis_id, "the SIS ID")
+        parts.append(part)
+        courses, part = _fill(courses, "courses", "title", pl.col("courseCode"), "the course code")
+        parts.append(part)
+        out["courses"] = courses
+        if "classes" in out:
+            titles = courses.select(
+                pl.col("sourcedId").alias("courseSourcedId"), pl.col("title").alias("__course")
+            )
+            classes = out["classes"].join(titles, on="courseSourcedId", how="left")
+            title = pl.coalesce(
+                pl.concat_str([pl.col("__course"), pl.col("classCode")], separator=" "),
+                pl.col("__course"),
+                sis_id,
+            )
+            classes, part = _fill(classes, "classes", "title", title, "the course title")
+            parts.append(part)
+            out["classes"] = classes.drop("__course")
+    if "orgs" in out:
+        value = pl.coalesce(pl.col("identifier"), sis_id)
+        out["orgs"], part = _fill(out["orgs"], "orgs", "name", value, "the identifier")
+        parts.append(part)
+    if "academicSessions" in out:
+        out["academicSessions"], part = _fill(
+            out["academicSessions"], "academicSessions", "title", sis_id, "the SIS ID"
+        )
+        parts.append(part)
+    return out, parts
+
+
 def validity(tables: Roster) -> tuple[Roster, StageReport]:
     """Every record valid by construction; every fallback listed in the report."""
     out, parts = _vocabularies(dict(tables))
+    if {"classes", "courses", "enrollments"} <= set(out):
+        out, found = _class_terms(out)
+        parts += found
+    out, found = _titles(out)
+    parts += found
     if "users" in out:
         out["users"], found = _names(out["users"])
         parts += found
