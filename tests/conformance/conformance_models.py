@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 GUID_PATTERN = r"^[0-9A-Za-z.\-_/@]{1,255}$"
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
@@ -421,6 +421,3 @@ def status_errors(version: str, body: Any) -> list[str]:
             f"{model.__name__}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
         ]
     return []
-
-
-GUID_ADAPTER: TypeAdapter[str] = TypeAdapter(GUID)

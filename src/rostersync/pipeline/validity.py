@@ -39,7 +39,7 @@ import polars as pl
 
 from rostersync.model import Roster
 from rostersync.pipeline._report import StageReport, entries
-from rostersync.pipeline.ids import SAFE_ID, escape_expr, unsafe_chars
+from rostersync.pipeline.ids import escape_expr, unsafe_chars
 from rostersync.pipeline.prefix import id_columns
 
 STAGE = "validity"
@@ -459,8 +459,3 @@ def validity(tables: Roster) -> tuple[Roster, StageReport]:
     out, found = _guid_safe(out)
     parts += found
     return out, StageReport.build(STAGE, None, tables, out, parts)
-
-
-def is_guid(value: str) -> bool:
-    """Whether ``value`` is a valid OneRoster sourcedId."""
-    return bool(SAFE_ID.fullmatch(value))
