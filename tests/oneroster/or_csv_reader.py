@@ -185,6 +185,12 @@ def normalise(records: list[dict[str, Any]], version: str, name: str) -> list[di
         for k, v in list(row.items()):
             if isinstance(v, list) and not v:
                 row[k] = None
+        if (
+            name == "demographics"
+            and version == "1.1"
+            and row.get("sex") not in (None, "male", "female")
+        ):
+            row["sex"] = None  # 1.1 knows only male/female
         if name == "users" and version == "1.2" and row.get("primaryOrgSourcedId"):
             # roles.csv lists the primary org first
             orgs = row["orgSourcedIds"]

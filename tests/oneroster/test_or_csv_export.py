@@ -91,10 +91,10 @@ def test_roles_file_marks_primary_org(tmp_path: Path) -> None:
     write_package(tmp_path / "out", small_roster(), "1.2")
     with (tmp_path / "out" / "roles.csv").open(encoding="utf-8", newline="") as fh:
         roles = {r["sourcedId"]: r for r in csv.DictReader(fh)}
-    assert roles["u-t1~org-s1"]["roleType"] == "primary"
-    assert roles["u-t1~org-s2"]["roleType"] == "secondary"
-    assert roles["u-t2~org-s2"]["roleType"] == "primary"  # no primary org: the first
-    assert roles["u-a1~org-d1"]["role"] == "siteAdministrator"
+    assert roles["u-t1/org-s1"]["roleType"] == "primary"
+    assert roles["u-t1/org-s2"]["roleType"] == "secondary"
+    assert roles["u-t2/org-s2"]["roleType"] == "primary"  # no primary org: the first
+    assert roles["u-a1/org-d1"]["role"] == "siteAdministrator"
 
 
 def test_delta_lists_changes_with_status_and_date(
@@ -122,7 +122,7 @@ def test_delta_lists_changes_with_status_and_date(
     assert users_rows["u-s3"]["status"] == "tobedeleted"
     assert users_rows["u-s3"]["dateLastModified"] == "2026-01-02T03:04:05.678Z"
     roles = {r["sourcedId"]: r for r in as_records(files["roles.csv"])}
-    assert roles["u-s3~org-s2"]["status"] == "tobedeleted"
+    assert roles["u-s3/org-s2"]["status"] == "tobedeleted"
     check_formats(reference, "1.2", files)
     for name, rows in files.items():
         if name != "manifest.csv":

@@ -94,6 +94,7 @@ def test_report_as_json_and_csv(tmp_path: Path) -> None:
         "uniqueness_domains",
         "master_fields",
         "referential_cleanup",
+        "validity",
     ]
     assert len(data["records"]) == report.records.height == data["records_total"]
     short = json.loads(report.to_json(max_records=2))

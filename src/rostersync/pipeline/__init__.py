@@ -2,7 +2,8 @@
 
 Stages (each ``(tables, config) -> (tables, StageReport)``, no I/O, no clock): schools mapping,
 attribute mapping, contact name parsing, data requirements, filter rules, SIS prefix, uniqueness
-domains; then the master-field merge across sources and the referential cleanup.
+domains; then the master-field merge across sources, the referential cleanup and validity (every
+record valid against the OneRoster data model, with documented fallbacks).
 :func:`run_pipeline` runs them all and returns the candidate roster and its :class:`RunReport`.
 """
 
@@ -19,6 +20,7 @@ from rostersync.pipeline.prefix import sis_prefix
 from rostersync.pipeline.requirements import data_requirements
 from rostersync.pipeline.schools import schools_mapping
 from rostersync.pipeline.uniqueness import uniqueness_domains
+from rostersync.pipeline.validity import validity
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -37,4 +39,5 @@ __all__ = [
     "schools_mapping",
     "sis_prefix",
     "uniqueness_domains",
+    "validity",
 ]

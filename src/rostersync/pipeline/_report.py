@@ -138,8 +138,18 @@ class RunReport:
             out.setdefault(entity, {"in": 0, "out": 0})[action] = int(n)
         return out
 
+    def reasons(self) -> list[dict[str, Any]]:
+        """How many records each stage listed for each reason (e.g. each validity fallback)."""
+        counted = (
+            self.records.group_by("stage", "entity", "action", "reason", maintain_order=True)
+            .len("count")
+            .sort("stage", "entity", "reason")
+        )
+        return counted.to_dicts()
+
     def to_dict(self, *, max_records: int | None = None) -> dict[str, Any]:
-        """Summary, per-stage counts and the listed records (the first ``max_records``)."""
+        """Summary, per-stage counts, counts per reason and the listed records (the first
+        ``max_records``)."""
         records = self.records
         total = records.height
         if max_records is not None:
@@ -155,6 +165,7 @@ class RunReport:
                 }
                 for s in self.stages
             ],
+            "reasons": self.reasons(),
             "records": records.to_dicts(),
             "records_total": total,
         }

@@ -1,8 +1,9 @@
 """The pipeline entry point: every configured stage in order, one run report.
 
 Per source: schools mapping → attribute mapping → contact name parsing → data requirements →
-filter rules → SIS prefix → uniqueness domains; then the master-field merge across sources and the
-referential cleanup. Pure: tables and configuration in, tables and report out.
+filter rules → SIS prefix → uniqueness domains; then the master-field merge across sources, the
+referential cleanup and, last, validity (every record valid against the OneRoster data model).
+Pure: tables and configuration in, tables and report out.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rostersync.pipeline.prefix import sis_prefix
 from rostersync.pipeline.requirements import data_requirements
 from rostersync.pipeline.schools import schools_mapping
 from rostersync.pipeline.uniqueness import uniqueness_domains
+from rostersync.pipeline.validity import validity
 
 Stage = Callable[[Roster, SourceConfig], tuple[Roster, StageReport]]
 
@@ -93,6 +95,8 @@ def run_pipeline(
     reports.append(merge_report)
     final, cleanup_report = referential_cleanup(merged)
     reports.append(cleanup_report)
+    final, validity_report = validity(final)
+    reports.append(validity_report)
     final = {name: final[name].select(ENTITIES[name].field_names) for name in ENTITIES}
     records_out = {name: table.height for name, table in final.items()}
     return final, RunReport(reports, records_in, records_out)

@@ -10,7 +10,8 @@ this stage splits it with ``advanced.contact_name_rule``:
 - with a blank separator the first and last words go to the pattern's first and last
   placeholders and the words between to the middle.
 
-A name that does not split (a single word) goes whole into familyName and is reported.
+A name that does not split (a single word) goes whole into familyName and is reported; the final
+validity stage then gives it the documented fallback (see :mod:`.validity`).
 """
 
 from __future__ import annotations

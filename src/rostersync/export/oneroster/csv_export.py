@@ -3,7 +3,9 @@
 Each canonical table becomes its CSV file with Polars expressions: dates as ``YYYY-MM-DD``,
 timestamps as UTC ``…T…Z`` with milliseconds, booleans as lowercase ``true``/``false``, lists
 as one comma-joined cell (quoted by the writer), ``userIds`` as ``{type:identifier}``. In 1.2,
-users' role and orgs move to ``roles.csv`` (one row per user and org).
+users' role and orgs move to ``roles.csv`` (one row per user and org, sourcedId
+``<user>/<org>``, each part with ``@`` as ``@40`` and ``/`` as ``@2F``: see
+:mod:`rostersync.pipeline.ids`).
 
 Bulk files leave ``status`` and ``dateLastModified`` blank and hold only active records. A delta
 compares the file tables of the previous version with the current one (row hashes over the
@@ -27,8 +29,10 @@ import polars as pl
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.csv_headers import FILE_SETS, HEADERS
 from rostersync.model import ENTITIES, TIMESTAMP
+from rostersync.pipeline.ids import derived_id
 
 Mode = Literal["bulk", "delta"]
+SEX_1P1 = ("male", "female")
 _STATUS = "__status"
 _DLM = "__dlm"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.3fZ"
@@ -73,9 +77,17 @@ _RENAMES: dict[str, dict[str, str]] = {
 }
 
 
-def _entity_file(entity: str, table: pl.DataFrame, headers: tuple[str, ...]) -> pl.DataFrame:
+def _entity_file(
+    entity: str, table: pl.DataFrame, headers: tuple[str, ...], version: str
+) -> pl.DataFrame:
     """One canonical table → its CSV columns (all text) plus hidden status/date columns."""
     schema = ENTITIES[entity].schema
+    if entity == "demographics" and version == "1.1":
+        # 1.1 knows only male/female; 1.2's unspecified/other are left blank
+        sex = pl.col("sex")
+        table = table.with_columns(
+            pl.when(sex.is_in(SEX_1P1)).then(sex).otherwise(None).alias("sex")
+        )
     renames = _RENAMES.get(entity, {})
     exprs: list[pl.Expr] = []
     for header in headers[3:]:
@@ -122,7 +134,7 @@ def _roles_file(users: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("org")
     )
     return exploded.select(
-        (pl.col("sourcedId") + pl.lit("~") + pl.col("org")).alias("sourcedId"),
+        derived_id(pl.col("sourcedId"), pl.col("org")).alias("sourcedId"),
         pl.lit(None, dtype=pl.Utf8).alias("status"),
         pl.lit(None, dtype=pl.Utf8).alias("dateLastModified"),
         pl.col("sourcedId").alias("userSourcedId"),
@@ -155,7 +167,7 @@ def file_tables(roster: Mapping[str, pl.DataFrame], version: str) -> dict[str, p
             out[name] = _roles_file(users)
         else:
             table = roster.get(name, ENTITIES[name].empty())
-            out[name] = _entity_file(name, table, headers)
+            out[name] = _entity_file(name, table, headers, version)
     return out
 
 

@@ -62,6 +62,9 @@ def role_1p2(role: str) -> str:
 
 
 Getter = Callable[[Mapping[str, Any]], Any]
+
+#: The values of ``sex`` OneRoster 1.1 allows (1.2 adds ``unspecified`` and ``other``).
+SEX_1P1 = frozenset({"male", "female"})
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
 
 
@@ -88,6 +91,9 @@ class Serializer:
     def _getter(self, field: JsonField) -> Getter:
         """A function ``row -> JSON value`` for ``field``; ``None`` means "leave it out"."""
         col, kind, ref_type = field.column, field.kind, field.ref_type or ""
+        if self.version == "1.1" and self.resource.entity == "demographics" and col == "sex":
+            # 1.1 knows only male/female; 1.2's unspecified/other are left out rather than sent
+            return lambda row: v if (v := row.get(col)) in SEX_1P1 else None
         if kind == "roles":
             return self._roles
         if kind == "refs":
