@@ -96,13 +96,11 @@ def district_config(url: str) -> dict[str, Any]:
                 "attribute_mapping": {
                     "student": {"email": "U_DEF_EXT_STUDENTS.school_email"},
                 },
-                "advanced": {
-                    "compare_by_uniqueness": False,
-                    # the suite checks what is published, so a big day is never held
-                    "hold_threshold": {"allow_over_threshold_until": "2099-12-31"},
-                },
+                "advanced": {"compare_by_uniqueness": False},
             }
         ],
+        # the suite checks what is published, so a big day is never held
+        "hold_threshold": {"allow_over_threshold_until": "2099-12-31"},
     }
 
 
@@ -137,7 +135,7 @@ def demo_district_config(url: str) -> dict[str, Any]:
     body = demo_config(url, DEFAULT_CLIENT_ID, DISTRICT)
     source = body["sources"][0]  # type: ignore[index]
     source["delivery"]["client_secret"] = f"env:{SECRET_ENV}"
-    source["advanced"]["hold_threshold"] = {"allow_over_threshold_until": "2099-12-31"}
+    body["hold_threshold"] = {"allow_over_threshold_until": "2099-12-31"}
     return body
 
 

@@ -38,7 +38,7 @@ def test_first_sync_after_upgrade_is_held_then_approved(
     runner = CliRunner()
     with run_simulator(generate_district("tiny", seed=5), SimulatorConfig()) as sim:
         body = district_config(sim.url)
-        del body["sources"][0]["advanced"]["hold_threshold"]  # the default limits
+        del body["hold_threshold"]  # the default limits
         config = tmp_path / "district.yaml"
         config.write_text(yaml.safe_dump(body), encoding="utf-8")
         sync = ["sync", "run", "--config", str(config), "--json"]
