@@ -4,6 +4,7 @@ and both close the connection; ordinary requests are unaffected, with one worker
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -38,8 +39,15 @@ def _start(*args: str) -> Iterator[int]:
 
 
 @pytest.fixture(scope="module")
-def port() -> Iterator[int]:
-    yield from _start("--max-header-bytes", str(LIMIT), "--header-timeout", "1")
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    # Module-scoped, so the per-test isolated environment is not in force yet: give the server
+    # (and the store it opens) a data directory of its own, never the caller's.
+    with pytest.MonkeyPatch.context() as env:
+        for key in [k for k in os.environ if k.startswith("ROSTERSYNC_")]:
+            if not key.startswith("ROSTERSYNC_TEST_"):
+                env.delenv(key)
+        env.setenv("ROSTERSYNC_DATA_DIR", str(tmp_path_factory.mktemp("serve-limits") / "var"))
+        yield from _start("--max-header-bytes", str(LIMIT), "--header-timeout", "1")
 
 
 def exchange(port: int, data: bytes, *, then_wait: float = 30.0) -> bytes:
