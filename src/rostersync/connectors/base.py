@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from rostersync.connectors.health import SourceHealth
 from rostersync.model import Roster
 
 
@@ -66,11 +67,36 @@ ProgressCallback = Callable[[ProgressEvent], None]
 
 
 @dataclass
-class ExtractResult:
-    """Canonical tables of one source, with what it took to get them."""
+class RequestStats:
+    """What a connector's requests did: for progress displays, run records and benchmarks."""
+
+    requests: int = 0
+    retries: int = 0
+    #: Token renewals (one per stale token however many requests were waiting on it).
+    renewals: int = 0
+    #: Requests refused as throttled (429/503 "too many requests") and the seconds waited.
+    throttled: int = 0
+    throttle_wait_seconds: float = 0.0
+    bytes: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class Extraction:
+    """Canonical tables of one source, the verdict on their health, and what they cost.
+
+    ``stats`` is the JSON-ready summary a run records (requests, retries, per-entity pages and
+    records, seconds); ``requests`` the typed request counters behind it.
+    """
 
     roster: Roster
     stats: dict[str, Any] = field(default_factory=dict)
+    health: SourceHealth = field(default_factory=SourceHealth)
+    requests: RequestStats = field(default_factory=RequestStats)
+
+
+#: The former name of :class:`Extraction`.
+ExtractResult = Extraction
 
 
 class Connector(Protocol):

@@ -20,12 +20,13 @@ import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from rostersync.connectors.base import RequestStats
 from rostersync.connectors.powerschool._auth import ClientCredentials
 from rostersync.connectors.powerschool._json import as_dict, as_list
 from rostersync.errors import SourceAuthError, SourceDataError, SourceError, SourceUnreachable
@@ -79,17 +80,6 @@ class Throttle:
     def push_back(self, seconds: float) -> None:
         """The server said 'too many requests': nobody starts before ``seconds`` from now."""
         self._next = max(self._next, self._clock() + seconds)
-
-
-@dataclass
-class RequestStats:
-    """What the session did: for progress displays, run records and benchmarks."""
-
-    requests: int = 0
-    retries: int = 0
-    renewals: int = 0
-    bytes: int = 0
-    by_status: dict[int, int] = field(default_factory=dict)
 
 
 class FieldsNotGranted(SourceAuthError):

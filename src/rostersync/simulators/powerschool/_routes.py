@@ -359,7 +359,7 @@ class _Tables:
                 table, [c.lower() for c in _fiql.columns_of(q) if c.lower() in frame.columns]
             )
         frame = _tables.filtered(table, frame, q, allow_or=self.sim.config.fiql_or)
-        if self.sim.config.faults.outage:
+        if self.sim.outage():
             frame = frame.clear()
         return table, frame
 
