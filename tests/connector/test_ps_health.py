@@ -3,7 +3,8 @@
 The simulator's ``outage_after_requests`` switches an outage on after N answered requests: from
 then on every list and every count comes back empty with status 200, as from a broken SIS. For
 every N across a whole extraction, the extract either fails with a health verdict naming the
-short scopes, or (the outage came after the last read) returns exactly the clean tables.
+short scopes, or comes back with no records at all (the circuit breaker fails that run), or —
+the outage came after the last read — returns exactly the clean tables.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from ps_helpers import FAST, extract
 
+from rostersync.changes.health import check_source_health
 from rostersync.connectors.base import Extraction
 from rostersync.connectors.health import (
     HealthLedger,
@@ -78,8 +80,11 @@ async def _outage_campaign(
             assert "partial outage" in error.message
             failed.append(after)
             continue
-        # Whatever came back whole must be the clean extract: no record may be missing.
         assert result.health.ok
+        if check_source_health(clean.roster, result.roster):
+            failed.append(after)  # nothing came back: the circuit breaker fails the run
+            continue
+        # Whatever came back as a whole must be the clean extract: no record may be missing.
         _same(clean, result)
     return failed, total
 
@@ -123,13 +128,19 @@ def test_the_verdict_names_the_scope_and_the_counts(outage_sim: RunningSimulator
     assert problems[0].reason() in error.message
 
 
-def test_an_outage_from_the_start_is_a_health_failure(tiny_district: District) -> None:
+def test_an_outage_from_the_start_is_left_to_the_circuit_breaker(
+    tiny_district: District, outage_sim: RunningSimulator
+) -> None:
+    _switch(outage_sim, None)
+    clean, _ = asyncio.run(extract(outage_sim.url, PLAN, options=FAST))
     config = SimulatorConfig(faults=Faults(outage=True))
-    with (
-        run_simulator(tiny_district, config) as sim,
-        pytest.raises(SourceHealthError, match="no schools"),
-    ):
-        asyncio.run(extract(sim.url, PLAN, options=FAST))
+    with run_simulator(tiny_district, config) as sim:
+        result, _ = asyncio.run(extract(sim.url, PLAN, options=FAST))
+    # Nothing announced, nothing received: no partial outage, but nothing to trust either.
+    assert result.health.ok
+    assert result.roster["users"].height == 0
+    reasons = check_source_health(clean.roster, result.roster)
+    assert any("returned no records" in r for r in reasons), reasons
 
 
 def test_the_ledger_tolerates_what_a_live_source_does_and_nothing_more() -> None:
