@@ -146,6 +146,7 @@ class PowerSchoolConnector:
             # A little over the server's interval: requests leave spaced by it but arrive with
             # network jitter, and one that arrives early is refused for a whole second.
             min_interval=opts.min_interval_ms * 1.1 / 1000 + (0.002 if opts.min_interval_ms else 0),
+            max_throttle_wait=opts.max_throttle_wait_seconds,
             retry=RetryPolicy(
                 max_retries=opts.max_retries,
                 base_seconds=opts.backoff_base_seconds,
