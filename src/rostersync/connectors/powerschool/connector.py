@@ -15,13 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 import polars as pl
 
 from rostersync.connectors.base import (
+    Capabilities,
     ConnectionReport,
+    Connector,
     Extraction,
     ProgressCallback,
     SchoolInfo,
@@ -42,7 +44,9 @@ from rostersync.connectors.powerschool._reads import SCHOOLS, Executor, SchoolRe
 from rostersync.connectors.powerschool.config import PowerSchoolOptions, parse_options
 from rostersync.errors import SourceAuthError, SourceDataError, SourceError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from rostersync.config import SourceConfig
+
 
 DEFAULT_PAGE_SIZE = 100
 STUDENT_EXPANSIONS = (
@@ -105,12 +109,13 @@ class ExtractPlan:
 class PowerSchoolConnector:
     """Reads a PowerSchool district through a plugin's OAuth client."""
 
-    app = "powerschool"
+    app: ClassVar[str] = "powerschool"
     #: Every extract is the whole of its scope (all schools of the mapping, every student the
     #: school lists), so a record that stops coming back is gone: the change flow treats absence
-    #: as deletion for this source, like bulk upload mode (the hold threshold still guards
-    #: against outages).
-    complete_snapshot = True
+    #: as deletion for this source, like bulk upload mode (the health ledger and the hold
+    #: threshold guard against outages). No incremental reads or write-back yet.
+    capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=True)
+    complete_snapshot: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -135,6 +140,19 @@ class PowerSchoolConnector:
         options: PowerSchoolOptions | None = None,
     ) -> PowerSchoolConnector:
         """Wire a connector onto ``client`` (which the caller opens and closes)."""
+        return cls._create(client, url, client_id, client_secret, plan=plan, options=options)
+
+    @classmethod
+    def _create(
+        cls,
+        client: httpx.AsyncClient,
+        url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        plan: ExtractPlan | None = None,
+        options: PowerSchoolOptions | None = None,
+    ) -> Self:
         opts = options or PowerSchoolOptions()
         plan = plan or ExtractPlan()
         auth = ClientCredentials(url, client_id, client_secret, source=plan.source)
@@ -158,8 +176,12 @@ class PowerSchoolConnector:
 
     @classmethod
     def from_source(
-        cls, source: Any, client_secret: str, *, client: httpx.AsyncClient | None = None
-    ) -> tuple[PowerSchoolConnector, httpx.AsyncClient]:
+        cls,
+        source: SourceConfig,
+        client_secret: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+    ) -> tuple[Self, httpx.AsyncClient]:
         """A connector for a configured source (``rostersync.config.SourceConfig``).
 
         Returns the connector and its client; the caller closes the client.
@@ -167,7 +189,7 @@ class PowerSchoolConnector:
         options = parse_options(source.connector, f"sources.{source.name}.connector")
         http = client or cls.http_client(options)
         plan = ExtractPlan.from_source(source)
-        conn = cls.create(
+        conn = cls._create(
             http,
             source.delivery.url,
             source.delivery.client_id,
@@ -424,3 +446,7 @@ class PowerSchoolConnector:
                 hint="list them with `rostersync powerschool schools --config FILE`",
             )
         return frame
+
+
+if TYPE_CHECKING:
+    _contract: type[Connector] = PowerSchoolConnector
