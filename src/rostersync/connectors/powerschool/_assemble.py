@@ -48,11 +48,14 @@ def build_roster(plan: ExtractPlan, x: ExtractedFrames) -> dict[str, pl.DataFram
     sections, cc, staff, students = x.sections, x.cc, x.staff, x.students
     calendar, co_tables, contact_tables = x.calendar, x.co_tables, x.contact_tables
     custom, custom_tables = x.custom, x.custom_tables
-    name = text(as_dict(district).get("name")) or "District"
-    orgs = m.build_orgs(src, name, schools)
+    info = as_dict(district)
+    name = text(info.get("name")) or "District"
+    orgs = m.build_orgs(
+        src, name, schools, text(info.get("district_number")) or text(info.get("uuid"))
+    )
     instructional = instructional_days(calendar, schools, terms)
     sessions = m.build_sessions(src, terms, instructional)
-    course_rows = m.build_courses(src, courses)
+    course_rows = m.build_courses(src, courses, sections)
     classes = m.build_classes(src, sections, courses)
     student_users, demographics = m.build_students(src, students)
     staff_users, staff_map = m.build_staff(src, staff)
