@@ -71,6 +71,8 @@ class SourceHealthError(SourceError):
 @dataclass
 class _Tally:
     expected: int | None = None
+    #: The source counted 0 at some point (with another count above 0: it went dark a while).
+    counted_zero: bool = False
     received: int = 0
     pages_announced: int = 0
     empty_pages: int = 0
@@ -93,6 +95,7 @@ class HealthLedger:
             return
         tally = self._tally(entity, scope)
         tally.expected = count if tally.expected is None else max(tally.expected, count)
+        tally.counted_zero = tally.counted_zero or count == 0
 
     def page(self, entity: str, scope: str, records: int, pages_announced: int | None) -> None:
         """A page of ``entity`` arrived with ``records`` records (``pages_announced`` when the
@@ -124,6 +127,18 @@ class HealthLedger:
                 )
                 continue
             if t.expected is None or t.expected == 0:
+                continue
+            if t.counted_zero:
+                problems.append(
+                    HealthProblem(
+                        entity,
+                        scope,
+                        t.expected,
+                        t.received,
+                        f"the source counted {t.expected} records, and 0 at another moment "
+                        "of the extraction",
+                    )
+                )
                 continue
             slack = int(t.expected * SHORTFALL_TOLERANCE)
             if t.received == 0 or t.received < t.expected - slack:

@@ -143,6 +143,8 @@ class Executor:
         self.progress = progress
         self.trackers: dict[str, Tracker] = {}
         self.ledger = HealthLedger()
+        #: Sections whose enrollments were walked without a count and may be short.
+        self._uncounted: list[str] = []
 
     def tracker(self, name: str) -> Tracker:
         if name not in self.trackers:
@@ -232,14 +234,20 @@ class Executor:
             # Per school, a section's enrollments are asked for as soon as that school's
             # sections are in, so the slow schools do not hold the others' enrollments back.
             async def enrollments_of(section: str) -> list[pl.DataFrame]:
-                # Most sections fit one page: skip the count, walk until a short page.
-                return await self.fetch(
-                    enrollment_pages(section),
+                # Most sections fit one page: skip the count, walk until a short page. The
+                # sections that came back empty or took several pages are counted at the end.
+                pag = enrollment_pages(section)
+                frames = await self.fetch(
+                    pag,
                     lambda recs: m.convert_page(recs, m.ENROLLMENT_SPEC),
                     "enrollments",
                     f"section:{section}",
                     count=False,
                 )
+                received = sum(f.height for f in frames)
+                if received == 0 or received >= self.page_size(pag.size_key):
+                    self._uncounted.append(section)
+                return frames
 
             async def school(sid: str) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
                 pages = await self.fetch(
@@ -288,7 +296,7 @@ class Executor:
         everything: list[asyncio.Task[Any]] = [*t_reads, t_sections, *t_groups]
         await _all_or_none(everything)
 
-        await self._closing_counts([*reads, sections], school_ids, opening_schools)
+        await self._closing_counts([*reads, sections], school_ids, opening_schools, groups)
         section_frame, cc = t_sections.result()
         frames = {r.entity: t.result() for r, t in zip(reads, t_reads, strict=True)}
         frames[sections.entity] = section_frame
@@ -300,11 +308,36 @@ class Executor:
         )
 
     async def _closing_counts(
-        self, reads: Sequence[SchoolRead], school_ids: Sequence[str], opening: int | None
+        self,
+        reads: Sequence[SchoolRead],
+        school_ids: Sequence[str],
+        opening: int | None,
+        groups: Sequence[TableGroup] = (),
     ) -> None:
         # A count taken during an outage says 0 like the lists, so the counts are taken again
-        # once everything is in: the ledger keeps the larger of the two.
+        # once everything is in: the ledger keeps the larger, and a count that fell to 0 while
+        # another said more is itself a problem. The schools come last: an outage still on at
+        # the end shows there whatever else it hid.
+        # A table read is counted just before its pages: an outage over both says 0 twice.
+        tables_read = [(g.entity, r) for g in groups for r in g.reads]
+        counts = await asyncio.gather(
+            *(
+                count_records(self.session, TablePages(r.table, r.columns, r.q))
+                for _, r in tables_read
+            )
+        )
+        for (entity, read), n in zip(tables_read, counts, strict=True):
+            self.ledger.announced(entity, f"table:{read.table}", n)
+        await self.census(reads, school_ids)
+        # Far from their lists (the census in between), so an outage that hid a list and
+        # lasted until its count also zeroed the census.
+        sections = await asyncio.gather(
+            *(count_records(self.session, enrollment_pages(s)) for s in self._uncounted)
+        )
+        for section, n in zip(self._uncounted, sections, strict=True):
+            self.ledger.announced("enrollments", f"section:{section}", n)
         closing = await count_records(self.session, SCHOOLS)
+        self.ledger.announced("schools", "district", closing)
         if opening and (closing is None or closing < opening):
             self.ledger.problem(
                 HealthProblem(
@@ -316,7 +349,6 @@ class Executor:
                     f"{closing or 0} at its end",
                 )
             )
-        await self.census(reads, school_ids)
 
 
 async def _all_or_none(tasks: Sequence[asyncio.Task[Any]]) -> None:

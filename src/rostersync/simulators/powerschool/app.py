@@ -162,8 +162,12 @@ class Simulator:
     def outage(self) -> bool:
         """Whether lists and counts answer empty now (an outage, or one switched on mid-run)."""
         faults = self.config.faults
-        after = faults.outage_after_requests
-        return faults.outage or (after is not None and self.requests > after)
+        after, lasts = faults.outage_after_requests, faults.outage_requests
+        if faults.outage:
+            return True
+        if after is None or self.requests <= after:
+            return False
+        return lasts is None or self.requests <= after + lasts
 
     # ------------------------------------------------------------------ guard
     def check_token(self, request: Request) -> None:
