@@ -70,12 +70,25 @@ class SourceHealthError(SourceError):
 
 @dataclass
 class _Tally:
-    expected: int | None = None
-    #: The source counted 0 at some point (with another count above 0: it went dark a while).
-    counted_zero: bool = False
+    #: Every count the source announced for the scope (before, during, after the lists).
+    counts: list[int] = field(default_factory=list)
     received: int = 0
     pages_announced: int = 0
     empty_pages: int = 0
+
+    @property
+    def expected(self) -> int | None:
+        """What the source held throughout: the smallest count above 0 (records added while
+        the scope was read are no loss; a 0 is judged on its own)."""
+        positive = [c for c in self.counts if c > 0]
+        if positive:
+            return min(positive)
+        return 0 if self.counts else None
+
+    @property
+    def went_dark(self) -> bool:
+        """The source counted 0 at one moment and more at another."""
+        return 0 in self.counts and any(c > 0 for c in self.counts)
 
 
 @dataclass
@@ -89,13 +102,14 @@ class HealthLedger:
         return self.tallies.setdefault((entity, scope), _Tally())
 
     def announced(self, entity: str, scope: str, count: int | None) -> None:
-        """The source said ``scope`` holds ``count`` records of ``entity`` (the largest wins:
-        a count taken during an outage says 0)."""
-        if count is None:
-            return
-        tally = self._tally(entity, scope)
-        tally.expected = count if tally.expected is None else max(tally.expected, count)
-        tally.counted_zero = tally.counted_zero or count == 0
+        """The source said ``scope`` holds ``count`` records of ``entity`` now."""
+        if count is not None:
+            self._tally(entity, scope).counts.append(count)
+
+    def expected(self, entity: str, scope: str) -> int | None:
+        """What the source said ``scope`` holds (None when it never said)."""
+        tally = self.tallies.get((entity, scope))
+        return tally.expected if tally else None
 
     def page(self, entity: str, scope: str, records: int, pages_announced: int | None) -> None:
         """A page of ``entity`` arrived with ``records`` records (``pages_announced`` when the
@@ -115,41 +129,37 @@ class HealthLedger:
         """Every scope whose records fell short of what the source announced."""
         problems = list(self.extra)
         for (entity, scope), t in sorted(self.tallies.items()):
+            expected = t.expected
             if t.empty_pages:
                 problems.append(
                     HealthProblem(
                         entity,
                         scope,
-                        t.expected,
+                        expected,
                         t.received,
                         f"{t.empty_pages} of {t.pages_announced} announced pages came back empty",
                     )
                 )
-                continue
-            if t.expected is None or t.expected == 0:
-                continue
-            if t.counted_zero:
+            elif t.went_dark:
                 problems.append(
                     HealthProblem(
                         entity,
                         scope,
-                        t.expected,
+                        max(t.counts),
                         t.received,
-                        f"the source counted {t.expected} records, and 0 at another moment "
-                        "of the extraction",
+                        f"the source counted {max(t.counts)} records at one moment of the "
+                        "extraction and 0 at another",
                     )
                 )
-                continue
-            slack = int(t.expected * SHORTFALL_TOLERANCE)
-            if t.received == 0 or t.received < t.expected - slack:
+            elif expected and t.received < expected - int(expected * SHORTFALL_TOLERANCE):
                 what = "none" if t.received == 0 else f"only {t.received}"
                 problems.append(
                     HealthProblem(
                         entity,
                         scope,
-                        t.expected,
+                        expected,
                         t.received,
-                        f"the source counts {t.expected} records, {what} arrived",
+                        f"the source counts {expected} records, {what} arrived",
                     )
                 )
         return SourceHealth(tuple(problems))

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from rostersync.connectors.base import ProgressCallback, ProgressEvent
-from rostersync.connectors.health import HealthLedger, HealthProblem
+from rostersync.connectors.health import HealthLedger
 from rostersync.connectors.powerschool import _tables as tables
 from rostersync.connectors.powerschool import mapping as m
 from rostersync.connectors.powerschool._http import ApiSession
@@ -210,8 +210,6 @@ class Executor:
         groups: Sequence[TableGroup],
     ) -> Fetched:
         """Every read at once; then the closing counts that catch an outage begun meanwhile."""
-        schools_counted = self.ledger.tallies.get(("schools", "district"))
-        opening_schools = schools_counted.expected if schools_counted else None
         school_ids: list[str] = school_frame["school_dcid"].to_list()
         census = await self.census([*reads, sections], school_ids)
 
@@ -296,7 +294,7 @@ class Executor:
         everything: list[asyncio.Task[Any]] = [*t_reads, t_sections, *t_groups]
         await _all_or_none(everything)
 
-        await self._closing_counts([*reads, sections], school_ids, opening_schools, groups)
+        await self._closing_counts([*reads, sections], school_ids, groups)
         section_frame, cc = t_sections.result()
         frames = {r.entity: t.result() for r, t in zip(reads, t_reads, strict=True)}
         frames[sections.entity] = section_frame
@@ -311,13 +309,11 @@ class Executor:
         self,
         reads: Sequence[SchoolRead],
         school_ids: Sequence[str],
-        opening: int | None,
         groups: Sequence[TableGroup] = (),
     ) -> None:
         # A count taken during an outage says 0 like the lists, so the counts are taken again
-        # once everything is in: the ledger keeps the larger, and a count that fell to 0 while
-        # another said more is itself a problem. The schools come last: an outage still on at
-        # the end shows there whatever else it hid.
+        # once everything is in: a count that fell to 0 while another said more is itself a
+        # problem, and the smallest count above 0 is what must have arrived.
         # A table read is counted just before its pages: an outage over both says 0 twice.
         tables_read = [(g.entity, r) for g in groups for r in g.reads]
         counts = await asyncio.gather(
@@ -336,19 +332,9 @@ class Executor:
         )
         for section, n in zip(self._uncounted, sections, strict=True):
             self.ledger.announced("enrollments", f"section:{section}", n)
-        closing = await count_records(self.session, SCHOOLS)
-        self.ledger.announced("schools", "district", closing)
-        if opening and (closing is None or closing < opening):
-            self.ledger.problem(
-                HealthProblem(
-                    "schools",
-                    "district",
-                    opening,
-                    closing or 0,
-                    f"the source counted {opening} schools when the extraction began and "
-                    f"{closing or 0} at its end",
-                )
-            )
+        # The schools last: an outage still on at the end counts 0 here, against the schools
+        # counted when the extraction began.
+        self.ledger.announced("schools", "district", await count_records(self.session, SCHOOLS))
 
 
 async def _all_or_none(tasks: Sequence[asyncio.Task[Any]]) -> None:
