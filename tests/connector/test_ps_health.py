@@ -135,7 +135,11 @@ def test_the_verdict_names_the_scope_and_the_counts(outage_sim: RunningSimulator
     problems = error.health.problems
     assert problems
     assert all(p.scope == "district" or ":" in p.scope for p in problems)
-    assert any(p.expected and p.received < p.expected for p in problems), problems
+    for p in problems:
+        # short, or counted 0 at one moment (an outage still on at the end zeroes the
+        # closing counts of scopes that had arrived whole)
+        assert p.expected
+        assert p.received < p.expected or "and 0 at another" in p.message, p
     assert problems[0].reason() in error.message
 
 
