@@ -3,10 +3,11 @@
 Per school: terms, courses, sections (with each section's enrollments), staff and students, each a
 :class:`SchoolRead`. District-wide: the schema tables the plan needs (calendar days, co-teachers,
 the Contacts module, custom fields), each a :class:`TableGroup`. :class:`Executor` starts every
-read at once (the session bounds the requests in flight) and keeps the health ledger: the count
-of every school's collections is taken before the lists and again after them, every list is
-fetched as the count announces it, and the district's school count is taken again at the end —
-so a source that starts answering empty mid-extraction is caught, never mistaken for deletions.
+read at once (the session bounds the requests in flight) and keeps the health ledger: every
+collection is counted just before its pages are asked for (all at once, as the count announces
+them) and counted again once everything is in, the sections whose enrollments came back empty
+are counted then too, and the district's schools last — so a source that answers empty for a
+while, or from some point on, is caught and never mistaken for deletions.
 """
 
 from __future__ import annotations
@@ -211,7 +212,6 @@ class Executor:
     ) -> Fetched:
         """Every read at once; then the closing counts that catch an outage begun meanwhile."""
         school_ids: list[str] = school_frame["school_dcid"].to_list()
-        census = await self.census([*reads, sections], school_ids)
 
         async def per_school(read: SchoolRead) -> pl.DataFrame:
             async def one(sid: str) -> list[pl.DataFrame]:
@@ -220,8 +220,7 @@ class Executor:
                     lambda recs: read.page(recs, sid),
                     read.entity,
                     f"school:{sid}",
-                    total=census[(read.entity, sid)],
-                    count=False,
+                    count=True,
                 )
 
             results = await asyncio.gather(*(one(s) for s in school_ids))
@@ -253,8 +252,7 @@ class Executor:
                     lambda recs: sections.page(recs, sid),
                     sections.entity,
                     f"school:{sid}",
-                    total=census[(sections.entity, sid)],
-                    count=False,
+                    count=True,
                 )
                 ids = [i for p in pages for i in p["section_dcid"].to_list()]
                 cc = await asyncio.gather(*(enrollments_of(i) for i in ids))
