@@ -92,7 +92,10 @@ class Extraction:
     """Canonical tables of one source, the verdict on their health, and what they cost.
 
     ``stats`` is the JSON-ready summary a run records (requests, retries, per-entity pages and
-    records, seconds); ``requests`` the typed request counters behind it.
+    records, seconds); ``requests`` the typed request counters behind it. ``health`` is the
+    verdict the extract passed: a connector raises
+    :class:`~rostersync.connectors.health.SourceHealthError` (carrying the failed verdict)
+    rather than return an extraction whose health is not ok.
     """
 
     roster: Roster
