@@ -31,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rostersync.schedule.config import WEEKDAYS, SyncSchedule
+from rostersync.config import WEEKDAYS, SyncSchedule
 from rostersync.schedule.executors import CeleryExecutor
 from rostersync.schedule.plan import DueRun, ScheduledSource, SchedulePlan
 from rostersync.schedule.scheduler import Scheduler

@@ -1,7 +1,8 @@
-"""The owned sections (hold_threshold, sync_schedule, notifications) inside a district config.
+"""The sections other packages act on (hold_threshold, sync_schedule, notifications).
 
-Each is validated by its owner's model, reported with its full path among every other problem of
-the file, and kept typed: the callers read ``config.sync_schedule`` etc. without re-validating.
+Each is declared in ``rostersync.config`` (the packages acting on it import it from there),
+reported with its full path among every other problem of the file, and kept typed: the callers
+read ``config.sync_schedule`` etc. without re-validating.
 """
 
 from __future__ import annotations
@@ -12,12 +13,18 @@ from typing import Any
 import pytest
 import yaml
 
-from rostersync.changes.threshold import HoldThreshold
-from rostersync.config import DistrictConfig, dump_config, parse_config_text, validate_config
-from rostersync.config import _models as config_models
+from rostersync.config import (
+    ConfigDeprecationWarning,
+    DistrictConfig,
+    HoldThreshold,
+    NotificationsConfig,
+    SyncSchedule,
+    config_document,
+    dump_config,
+    parse_config_text,
+    validate_config,
+)
 from rostersync.errors import ConfigValidationError
-from rostersync.notify.config import NotificationsConfig
-from rostersync.schedule.config import SyncSchedule
 
 BASE = """
 district: Springfield
@@ -44,20 +51,26 @@ def problems_of(data: dict[str, Any]) -> dict[str, str]:
     return {p.path: p.message for p in info.value.problems}
 
 
-def test_sections_are_the_owners_models_not_copies() -> None:
+def test_sections_are_declared_once_in_config() -> None:
+    import rostersync.notify
+    import rostersync.schedule
+    from rostersync.changes import threshold
+
     fields = DistrictConfig.model_fields
+    assert fields["hold_threshold"].annotation is HoldThreshold
     assert fields["sync_schedule"].annotation is SyncSchedule
     assert fields["notifications"].annotation is NotificationsConfig
-    advanced = config_models.Advanced.model_fields["hold_threshold"]
-    assert advanced.annotation is HoldThreshold
-    for name in ("HoldThreshold", "SyncSchedule", "Notifications", "NotificationsConfig"):
-        defined_here = getattr(config_models, name, None)
-        assert defined_here is None or defined_here.__module__ != config_models.__name__
+    assert threshold.HoldThreshold is HoldThreshold
+    assert rostersync.schedule.SyncSchedule is SyncSchedule
+    assert rostersync.notify.NotificationsConfig is NotificationsConfig
+    for model in (HoldThreshold, SyncSchedule, NotificationsConfig):
+        assert model.__module__.startswith("rostersync.config.")
 
 
-def test_defaults_come_from_the_owners() -> None:
+def test_defaults() -> None:
     config = validate_config(config_with(), "d")
-    threshold = config.sources[0].advanced.hold_threshold
+    threshold = config.hold_threshold
+    assert config.sources[0].advanced.hold_threshold == threshold
     assert isinstance(threshold, HoldThreshold)
     assert (threshold.delete_percent, threshold.update_percent) == (10, 75)
     assert isinstance(config.sync_schedule, SyncSchedule)
@@ -69,16 +82,14 @@ def test_defaults_come_from_the_owners() -> None:
 def test_full_sections_are_typed() -> None:
     config = validate_config(
         config_with(
-            advanced={
-                "hold_threshold": {
-                    "delete_count": 500,
-                    "entities": {"student": {"delete_percent": 3}, "classes": {"update_count": 9}},
-                    "per_school": True,
-                    "allow_over_threshold_until": "2026-08-31",
-                    "rollover_windows": [
-                        {"kind": "no_deletions", "start": "2026-06-10", "end": "2026-08-20"}
-                    ],
-                }
+            hold_threshold={
+                "delete_count": 500,
+                "entities": {"student": {"delete_percent": 3}, "classes": {"update_count": 9}},
+                "per_school": True,
+                "allow_over_threshold_until": "2026-08-31",
+                "rollover_windows": [
+                    {"kind": "no_deletions", "start": "2026-06-10", "end": "2026-08-20"}
+                ],
             },
             sync_schedule={
                 "every": "weekly",
@@ -176,37 +187,48 @@ def test_earlier_schedule_spellings_are_accepted_and_named_as_written() -> None:
         "until": "2027-06-30",
         "first_day_sync": True,
     }
-    schedule = validate_config(config_with(sync_schedule=old), "d").sync_schedule
+    with pytest.warns(ConfigDeprecationWarning) as caught:
+        schedule = validate_config(config_with(sync_schedule=old), "d").sync_schedule
+    assert sorted(str(w.message) for w in caught) == sorted(
+        f"`sync_schedule.{key}` is deprecated: write `sync_schedule.{new}` instead"
+        for key, new in zip(
+            old, ("every", "at", "days", "expires", "first_day_of_school"), strict=True
+        )
+    )
+    with pytest.warns(ConfigDeprecationWarning):
+        shown = dump_config(validate_config(config_with(sync_schedule=old), "d"))
+    assert "frequency" not in shown
     assert (schedule.every, schedule.at, schedule.days) == ("weekly", "07:15", ("mon",))
     assert schedule.expires == date(2027, 6, 30)
     assert schedule.first_day_of_school
-    manual = validate_config(config_with(sync_schedule={"frequency": "manual"}), "d")
+    manual = validate_config(config_with(sync_schedule={"every": "manual"}), "d")
     assert manual.sync_schedule.every is None
-    problems = problems_of(config_with(sync_schedule={"frequency": "hourly", "time": "7pm"}))
+    with pytest.warns(ConfigDeprecationWarning):
+        problems = problems_of(config_with(sync_schedule={"frequency": "hourly", "time": "7pm"}))
     assert set(problems) == {"sync_schedule.frequency", "sync_schedule.time"}
-    problems = problems_of(config_with(sync_schedule={"time": "07:00", "at": "08:00"}))
-    assert "give only one" in problems["sync_schedule"]
+    with pytest.warns(ConfigDeprecationWarning):
+        problems = problems_of(config_with(sync_schedule={"time": "07:00", "at": "08:00"}))
+    assert problems["sync_schedule"] == "`time` repeats `at`: give only one of them"
 
 
 def test_stored_and_shown_configurations_read_back_the_same() -> None:
     """A limit set to null ("no limit") and a partial override survive every dump."""
     config = validate_config(
         config_with(
-            advanced={
-                "hold_threshold": {
-                    "delete_percent": None,
-                    "entities": {"teacher": {"update_percent": None, "delete_count": 2}},
-                }
+            hold_threshold={
+                "delete_percent": None,
+                "entities": {"teacher": {"update_percent": None, "delete_count": 2}},
             },
             sync_schedule={"every": "daily", "at": "01:00", "timezone": "Europe/Paris"},
             notifications={"webhooks": [{"url": "https://h.example.org", "secret": "env:HOOK"}]},
         ),
         "d",
     )
-    stored = config.model_dump(mode="json", exclude_none=True)  # what a sync run saves
+    stored = config_document(config)  # what a sync run saves
+    assert "hold_threshold" not in stored["sources"][0].get("advanced", {})
     for again in (validate_config(stored, "stored"), parse_config_text(dump_config(config), "s")):
         assert again == config
-        threshold = again.sources[0].advanced.hold_threshold
+        threshold = again.hold_threshold
         assert threshold.delete_percent is None
         teacher = threshold.limits_for("teacher")
         assert (teacher.update_percent, teacher.delete_percent, teacher.delete_count) == (
@@ -216,7 +238,7 @@ def test_stored_and_shown_configurations_read_back_the_same() -> None:
         )
         assert threshold.limits_for("users").update_percent == 75
     shown = yaml.safe_load(dump_config(config))
-    assert shown["sources"][0]["advanced"]["hold_threshold"]["update_percent"] == 75
+    assert shown["hold_threshold"]["update_percent"] == 75
     assert shown["sync_schedule"]["every"] == "daily"
 
 
@@ -227,3 +249,67 @@ def test_an_unquoted_time_read_as_a_number_is_explained() -> None:
     (problem,) = info.value.problems
     assert problem.path == "sync_schedule.at"
     assert 'in quotes, e.g. "12:30"' in problem.message
+
+
+SECOND_SOURCE = {
+    "name": "sis2",
+    "app": "powerschool",
+    "delivery": {"url": "http://127.0.0.1:8766", "client_id": "demo", "client_secret": "env:X"},
+}
+
+
+def test_hold_threshold_is_a_district_setting() -> None:
+    config = validate_config(config_with(hold_threshold={"delete_count": 7}), "d")
+    assert config.hold_threshold.delete_count == 7
+    # the change flow still reading a source's place gets the district's value
+    assert config.sources[0].advanced.hold_threshold.delete_count == 7
+    shown = yaml.safe_load(dump_config(config))
+    assert shown["hold_threshold"]["delete_count"] == 7
+    assert "hold_threshold" not in shown["sources"][0]["advanced"]
+
+
+def test_a_source_hold_threshold_is_read_as_the_district_one_with_a_warning() -> None:
+    data = config_with(advanced={"hold_threshold": {"delete_count": 7}})
+    data["sources"].append({**SECOND_SOURCE})
+    with pytest.warns(ConfigDeprecationWarning, match=r"sources\[0\]\.advanced\.hold_threshold"):
+        config = validate_config(data, "d")
+    assert config.hold_threshold.delete_count == 7
+    assert [s.advanced.hold_threshold.delete_count for s in config.sources] == [7, 7]
+    again = validate_config(config_document(config), "stored")  # no warning: written anew
+    assert again == config
+
+
+@pytest.mark.parametrize("at_top", [False, True])
+def test_sources_that_disagree_on_the_hold_threshold_are_refused(at_top: bool) -> None:
+    data = config_with(advanced={"hold_threshold": {"delete_count": 7}})
+    data["sources"].append({**SECOND_SOURCE, "advanced": {"hold_threshold": {"delete_count": 9}}})
+    if at_top:
+        data["hold_threshold"] = {"delete_count": 7}
+    with pytest.warns(ConfigDeprecationWarning):
+        problems = problems_of(data)
+    (message,) = problems.values()
+    assert "sources[1].advanced.hold_threshold differs from" in message
+    assert "one per district" in message
+
+
+def test_config_validate_prints_deprecations_as_warnings(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rostersync.cli import main
+
+    path = tmp_path / "d.yaml"
+    data = config_with(
+        advanced={"hold_threshold": {"delete_count": 7}}, sync_schedule={"time": "03:00"}
+    )
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    import sys
+
+    old, sys.argv = sys.argv, ["rostersync", "config", "validate", str(path)]
+    try:
+        main()
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    assert "valid" in out
+    assert f"{path}: warning: `sources[0].advanced.hold_threshold` is deprecated" in err
+    assert f"{path}: warning: `sync_schedule.time` is deprecated" in err

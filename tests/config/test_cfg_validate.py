@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from rostersync.config import (
+    ConfigDeprecationWarning,
     DistrictConfig,
     dump_config,
     load_config,
@@ -99,6 +100,8 @@ uniqueness_domains:
 """
     )
     text += "master_fields:\n  users: {email: [sis, ad]}\n  nonsense: {x: [sis]}\n"
+    good_delivery = GOOD.splitlines()[-1] + "\n"
+    text = text.replace(good_delivery, "", 1)  # the bad `delivery` replaces it: no key twice
     problems = problems_of(text)
     p = "sources[0]"
     expected = {
@@ -167,7 +170,7 @@ def test_yaml_syntax_error_names_line_and_column() -> None:
 
 
 def test_empty_file_and_non_mapping() -> None:
-    assert problems_of("") == {"": "the file is empty"}
+    assert problems_of("") == {"": "the file holds no configuration (it is empty or null)"}
     with pytest.raises(ConfigValidationError):
         validate_config(["a"], "x")
 
@@ -199,7 +202,8 @@ def test_schedule_and_duplicate_source_names() -> None:
         "    delivery: {url: 'http://b', client_id: x, client_secret: 'store:ps'}\n"
         "sync_schedule: {frequency: hourly, time: '25:00', timezone: Mars/Base}\n"
     )
-    problems = problems_of(text)
+    with pytest.warns(ConfigDeprecationWarning):
+        problems = problems_of(text)
     assert "twice" in problems["sources[1].name"]
     for key in ("frequency", "time", "timezone"):
         assert f"sync_schedule.{key}" in problems

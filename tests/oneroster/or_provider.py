@@ -25,6 +25,7 @@ from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.pagecache import VersionCache
 from rostersync.export.oneroster.query import Query, Scope
 from rostersync.export.oneroster.sharing import SharingRules
+from rostersync.model import Roster
 from rostersync.settings import Settings, load_settings
 from rostersync.store import Store, open_store
 from rostersync.store.schema import roster_tables
@@ -136,13 +137,16 @@ def serve(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def start_provider(data_dir: Path, database_url: str | None = None) -> Iterator[Provider]:
-    """A store with the small roster published, API clients, and the app served over a socket."""
+def start_provider(
+    data_dir: Path, database_url: str | None = None, roster: Roster | None = None
+) -> Iterator[Provider]:
+    """A store with a roster (the small one unless given) published, API clients, and the app
+    served over a socket."""
     settings = load_settings(data_dir=data_dir, database_url=database_url)
     store = open_store(settings, upgrade=True)
     district = store.create_district("Springfield")
     other = store.create_district("Shelbyville")
-    store.publish(district.id, small_roster())
+    store.publish(district.id, roster if roster is not None else small_roster())
     clients = ApiClients(store.engine, settings.get_secret_key())
     issued: dict[str, Credentials] = {}
     for name, (scopes, rules) in GRANTS.items():

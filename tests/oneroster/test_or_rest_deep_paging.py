@@ -26,6 +26,7 @@ def big_roster(n: int) -> Roster:
                 "sourceId": ids,
                 "enabledUser": [True] * n,
                 "username": ids,
+                "identifier": [f"id{i}" for i in range(n)],
                 "givenName": ["Kid"] * n,
                 "familyName": [("Even" if i % 2 == 0 else "Odd") for i in range(n)],
                 "role": ["student"] * n,

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from rostersync.config import WEEKDAYS, ConfigDeprecationWarning, SyncSchedule
 from rostersync.model import ENTITIES, conform
-from rostersync.schedule.config import WEEKDAYS, SyncSchedule
 from rostersync.schedule.nextrun import (
     due_slot,
     is_expired,
@@ -333,16 +333,17 @@ def test_no_run_before_starts_or_after_expires(
 
 
 def test_earlier_template_spellings_are_accepted() -> None:
-    s = SyncSchedule.model_validate(
-        {
-            "frequency": "weekly",
-            "time": "06:15",
-            "weekdays": ["mon"],
-            "timezone": "America/Chicago",
-            "until": "2027-06-30",
-            "first_day_sync": True,
-        }
-    )
+    with pytest.warns(ConfigDeprecationWarning):
+        s = SyncSchedule.model_validate(
+            {
+                "frequency": "weekly",
+                "time": "06:15",
+                "weekdays": ["mon"],
+                "timezone": "America/Chicago",
+                "until": "2027-06-30",
+                "first_day_sync": True,
+            }
+        )
     assert (s.every, s.at, s.days, s.expires, s.first_day_of_school) == (
         "weekly",
         "06:15",
@@ -350,6 +351,7 @@ def test_earlier_template_spellings_are_accepted() -> None:
         date(2027, 6, 30),
         True,
     )
-    assert SyncSchedule.model_validate({"frequency": "manual"}).every is None
-    with pytest.raises(ValidationError, match="repeats"):
+    with pytest.warns(ConfigDeprecationWarning):
+        assert SyncSchedule.model_validate({"frequency": "manual"}).every is None
+    with pytest.raises(ValidationError, match="repeats"), pytest.warns(ConfigDeprecationWarning):
         SyncSchedule.model_validate({"time": "01:00", "at": "02:00"})

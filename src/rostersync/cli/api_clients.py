@@ -87,7 +87,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--fields",
                 help="Only these optional fields of an entity, as entity.field (e.g. "
-                "users.email). Entities not named keep every field.",
+                "users.email); fields OneRoster 1.1 or 1.2 requires (users' roles, orgs, "
+                "names…) are always kept. Entities not named keep every field.",
             ),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,

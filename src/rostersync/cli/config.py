@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from rostersync.config import TEMPLATE, dump_config, load_config
+from rostersync.config import (
+    TEMPLATE,
+    ConfigDeprecationWarning,
+    DistrictConfig,
+    dump_config,
+    load_config,
+)
 from rostersync.errors import ConfigValidationError
 
 config_app = typer.Typer(help="District configuration files: validate, template, show.")
+
+
+def load_with_notices(file: Path) -> tuple[DistrictConfig, list[str]]:
+    """The configuration and its deprecation notices (settings that still work, to rename)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigDeprecationWarning)
+        config = load_config(file)
+    notices = [str(w.message) for w in caught if issubclass(w.category, ConfigDeprecationWarning)]
+    for w in caught:  # anything else is shown as Python would
+        if not issubclass(w.category, ConfigDeprecationWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return config, list(dict.fromkeys(notices))
 
 
 @config_app.command("validate")
@@ -22,7 +41,7 @@ def validate(
 ) -> None:
     """Check a configuration file; list every problem with its path, exit non-zero if any."""
     try:
-        config = load_config(file)
+        config, notices = load_with_notices(file)
     except ConfigValidationError as exc:
         if as_json:
             problems = [{"path": p.path, "message": p.message} for p in exc.problems]
@@ -35,8 +54,10 @@ def validate(
         # sys.exit, not typer.Exit: the exit code must survive standalone_mode=False.
         sys.exit(exc.exit_code)
     if as_json:
-        print(json.dumps({"file": str(file), "valid": True, "problems": []}))
+        print(json.dumps({"file": str(file), "valid": True, "problems": [], "warnings": notices}))
         return
+    for notice in notices:
+        print(f"{file}: warning: {notice}", file=sys.stderr)
     names = ", ".join(s.name for s in config.sources)
     print(f"{file}: valid — district {config.district!r}, sources: {names}")
 
@@ -51,8 +72,11 @@ def template() -> None:
 def show(
     file: Annotated[Path, typer.Argument(help="The district configuration file (YAML).")],
 ) -> None:
-    """Print a configuration with every default filled in."""
-    sys.stdout.write(dump_config(load_config(file)))
+    """Print a configuration with every default filled in (deprecated names written anew)."""
+    config, notices = load_with_notices(file)
+    for notice in notices:
+        print(f"{file}: warning: {notice}", file=sys.stderr)
+    sys.stdout.write(dump_config(config))
 
 
 def register(app: typer.Typer) -> None:

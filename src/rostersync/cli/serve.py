@@ -11,6 +11,11 @@ import typer
 from rostersync.cli._app import console, get_settings
 from rostersync.errors import ConfigurationError
 
+#: Request-head limits of the server (see rostersync.web.limits): 16 KiB covers any real
+#: client (browsers send a few KiB) and 10 s any real network, while a slow trickle is cut off.
+DEFAULT_MAX_HEADER_BYTES = 16_384
+DEFAULT_HEADER_TIMEOUT = 10.0
+
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
@@ -38,6 +43,27 @@ def register(app: typer.Typer) -> None:
                 help="Also run the sync scheduler here (instead of `rostersync worker`).",
             ),
         ] = False,
+        max_header_bytes: Annotated[
+            int,
+            typer.Option(
+                "--max-header-bytes",
+                help="Largest request line plus headers accepted, in bytes; larger requests "
+                "are answered 431.",
+                min=1024,
+                max=1_048_576,
+            ),
+        ] = DEFAULT_MAX_HEADER_BYTES,
+        header_timeout: Annotated[
+            float,
+            typer.Option(
+                "--header-timeout",
+                help="Seconds a client has to send a request's line and headers (from the "
+                "connection's opening or the request's first byte); slower ones are answered "
+                "408 and disconnected.",
+                min=0.5,
+                max=600.0,
+            ),
+        ] = DEFAULT_HEADER_TIMEOUT,
     ) -> None:
         """Serve the OneRoster 1.1/1.2 provider and the web app over HTTP."""
         import uvicorn
@@ -45,18 +71,20 @@ def register(app: typer.Typer) -> None:
         from rostersync.store import open_store
         from rostersync.web import create_app
         from rostersync.web.app import tune_gc
+        from rostersync.web.limits import limited_http
         from rostersync.web.workers import BALANCES, serve_workers
 
         settings = get_settings()
         console.print(f"serving rostersync on http://{host}:{port}")
         # httptools (a dependency) parses HTTP in C; named, so a broken install fails loudly
         # instead of falling back to h11, which costs more CPU per request than a page query.
+        # Its protocol is wrapped with the request-head limits (web/limits).
         options: dict[str, Any] = {
             "host": host,
             "port": port,
             "log_level": "info",
             "access_log": access_log,
-            "http": "httptools",
+            "http": limited_http(max_header_bytes, header_timeout),
         }
         # The scheduler runs once, in this (parent) process, whatever the number of web workers.
         scheduler = None

@@ -1,14 +1,15 @@
 """The district configuration: one validated file per district, every step of the journey.
 
 Public API: :func:`load_config`, :func:`validate_config`, :func:`parse_config_text`,
-:func:`dump_config`, :func:`resolve_secret`, the models, and :data:`TEMPLATE`. The models of
-``hold_threshold``, ``sync_schedule`` and ``notifications`` are defined by change approval, the
-scheduler and notifications, and re-exported here.
+:func:`config_document` and :func:`dump_config`, :func:`resolve_secret`, the models (the
+``hold_threshold``, ``sync_schedule`` and ``notifications`` sections included: ``changes``,
+``schedule`` and ``notify`` import them from here), :mod:`rostersync.config.fields` (the attributes
+of each entity type) and :data:`TEMPLATE`. This package imports no other rostersync package but
+``errors``, ``model`` and ``settings``.
 """
 
 from __future__ import annotations
 
-from rostersync.changes.threshold import HoldThreshold, Limits, RolloverWindow
 from rostersync.config._models import (
     Advanced,
     ContactNameRule,
@@ -17,31 +18,54 @@ from rostersync.config._models import (
     SchoolMapping,
     SourceConfig,
 )
-from rostersync.config._rules import TEMPLATES, Condition, FilterRule
+from rostersync.config._rules import GRADE_ORDER, TEMPLATES, Condition, FilterRule
 from rostersync.config._secrets import resolve_secret
+from rostersync.config._sections import (
+    EVENT_KINDS,
+    KIND_NAMES,
+    WEEKDAYS,
+    ConfigDeprecationWarning,
+    EventKind,
+    HoldThreshold,
+    Kind,
+    Limits,
+    NotificationsConfig,
+    RolloverWindow,
+    SyncSchedule,
+    WebhookConfig,
+    Weekday,
+)
 from rostersync.config._template import TEMPLATE
-from rostersync.config._transforms import MappingRule, Transform
+from rostersync.config._transforms import MappingRule, Transform, format_parts
 from rostersync.config._validate import (
+    app_problems,
+    config_document,
     dump_config,
+    installed_apps,
     load_config,
     parse_config_text,
     pydantic_problems,
     schedule_problems_as_written,
     validate_config,
 )
-from rostersync.notify.config import NotificationsConfig, WebhookConfig
-from rostersync.schedule.config import SyncSchedule
 
 __all__ = [
+    "EVENT_KINDS",
+    "GRADE_ORDER",
+    "KIND_NAMES",
     "TEMPLATE",
     "TEMPLATES",
+    "WEEKDAYS",
     "Advanced",
     "Condition",
+    "ConfigDeprecationWarning",
     "ContactNameRule",
     "Delivery",
     "DistrictConfig",
+    "EventKind",
     "FilterRule",
     "HoldThreshold",
+    "Kind",
     "Limits",
     "MappingRule",
     "NotificationsConfig",
@@ -51,7 +75,12 @@ __all__ = [
     "SyncSchedule",
     "Transform",
     "WebhookConfig",
+    "Weekday",
+    "app_problems",
+    "config_document",
     "dump_config",
+    "format_parts",
+    "installed_apps",
     "load_config",
     "parse_config_text",
     "pydantic_problems",

@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 import polars as pl
 from pydantic import TypeAdapter, ValidationError
 
-from rostersync.config import _fields as fields
+from rostersync.config import fields
 from rostersync.config._models import ContactNameRule, Requirement
 from rostersync.config._rules import (
     GRADE_ORDER,

@@ -6,11 +6,13 @@ Every step of the admin's journey has its section, named as the admin knows it: 
 ``notifications``. These models check shapes and types; :mod:`rostersync.config._validate` adds
 the checks that need the canonical model (attribute names, regexes, templates, sources).
 
-Three sections are owned by the code that acts on them and only referenced here:
-``advanced.hold_threshold`` (:class:`rostersync.changes.threshold.HoldThreshold`),
-``sync_schedule`` (:class:`rostersync.schedule.config.SyncSchedule`) and ``notifications``
-(:class:`rostersync.notify.config.NotificationsConfig`). Those modules import neither this package
-nor the store at import time, so importing them here makes no cycle.
+The sections acted on by other packages — ``hold_threshold``, ``sync_schedule`` and
+``notifications`` — are declared in :mod:`rostersync.config._sections`; those packages import them
+from here.
+
+``hold_threshold`` is a district setting (one decision per district run). A source's
+``advanced.hold_threshold`` is still read, with a :class:`ConfigDeprecationWarning`, and becomes
+the district's when the district gives none; sources that disagree are a configuration error.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from __future__ import annotations
 import re
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rostersync.changes.threshold import HoldThreshold
 from rostersync.config._rules import Condition, FilterRule
+from rostersync.config._sections import (
+    HoldThreshold,
+    NotificationsConfig,
+    SyncSchedule,
+    deprecated_setting,
+)
 from rostersync.config._transforms import MappingRule
-from rostersync.notify.config import NotificationsConfig
-from rostersync.schedule.config import SyncSchedule
 
 EntityTypeName = Literal["student", "contact", "teacher", "admin", "course", "class", "calendar"]
 Requirement = Literal["report", "skip"]
@@ -104,7 +109,11 @@ class Advanced(_Section):
     preview: bool = Field(False, description="Every sync waits for approval.")
     hold_threshold: HoldThreshold = Field(
         default_factory=HoldThreshold,
-        description="Hold a sync whose changes exceed these limits (owned by change approval).",
+        exclude=True,
+        description=(
+            "Deprecated: write the district's top-level `hold_threshold`. Read as the "
+            "district's when it has none; afterwards it holds the district's value."
+        ),
     )
     sis_prefix: str = Field(
         "", pattern=r"^[A-Za-z0-9_.:-]*$", description="Prefix of every ID of this source."
@@ -173,12 +182,40 @@ class DistrictConfig(_Section):
         default_factory=dict,
         description="Per entity (type or table), per attribute: sources in order of priority.",
     )
+    hold_threshold: HoldThreshold = Field(
+        default_factory=HoldThreshold,
+        description="Hold a sync whose changes exceed these limits until an admin approves it.",
+    )
     sync_schedule: SyncSchedule = Field(
         default_factory=SyncSchedule, description="When the district syncs by itself."
     )
     notifications: NotificationsConfig = Field(
         default_factory=NotificationsConfig, description="Who is told about runs, and how."
     )
+
+    @model_validator(mode="after")
+    def _district_hold_threshold(self) -> DistrictConfig:
+        given = [
+            (i, s.advanced.hold_threshold)
+            for i, s in enumerate(self.sources)
+            if "hold_threshold" in s.advanced.model_fields_set
+        ]
+        for i, _ in given:
+            deprecated_setting(f"sources[{i}].advanced.hold_threshold", "hold_threshold")
+        if given:
+            at_top = "hold_threshold" in self.model_fields_set
+            first, value = (-1, self.hold_threshold) if at_top else given[0]
+            where = "hold_threshold" if at_top else f"sources[{first}].advanced.hold_threshold"
+            for i, other in given:
+                if other != value:
+                    raise ValueError(
+                        f"sources[{i}].advanced.hold_threshold differs from {where}: the hold "
+                        "threshold is one per district; keep one top-level `hold_threshold`"
+                    )
+            self.hold_threshold = value
+        for s in self.sources:  # readers of the old place see the district's value
+            s.advanced.hold_threshold = self.hold_threshold
+        return self
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:

@@ -37,23 +37,6 @@ sources:                                  # one entry per activated source app
       multiple_sources: false             # data also comes from other sources (e.g. AD)
       compare_by_uniqueness: true         # merge records equal on their domain of uniqueness
       preview: false                      # every sync waits for an admin's approval
-      hold_threshold:                     # hold a sync until approved when a change exceeds a limit
-        delete_percent: 10                # % of an entity's records deleted (null: no limit)
-        update_percent: 75                # % of an entity's records updated (null: no limit)
-        create_percent: null              # % created, of the last accepted version's records
-        delete_count: null                # number of records deleted (per entity)
-        update_count: null                # number of records updated
-        create_count: null                # number of records created
-        entities: {}                      # overrides per table (users, classes, …) or entity
-        # entities:                       #   type (student, teacher, …): only the limits given
-        #   student: {delete_count: 50, delete_percent: null}   # replace the defaults
-        per_school: false                 # also apply the limits to each school's records
-        allow_over_threshold_until: null  # planned mass change: no threshold hold until this date
-        rollover_windows: []              # date windows in which some changes wait, e.g.
-        # rollover_windows:
-        #   - kind: additions_only        # additions_only (only new records are published) |
-        #     start: 2026-06-15           #   no_deletions (nothing is removed); first day and
-        #     end: 2026-08-20             #   last day (inclusive), the district's local dates
       sis_prefix: ""                      # prefix of every ID of this source, e.g. "ps-"
     schools_mapping: auto                 # auto = all schools, or choose them one by one:
     # schools_mapping:
@@ -108,6 +91,26 @@ sources:                                  # one entry per activated source app
 master_fields:                            # with several sources: who wins per attribute
   users:                                  # an entity type or a table
     email: [sis]                          # sources in priority order
+
+hold_threshold:                           # hold a sync until approved when a change exceeds a limit
+                                          # (one per district; a source's advanced.hold_threshold
+                                          # is still read, deprecated)
+  delete_percent: 10                      # % of an entity's records deleted (null: no limit)
+  update_percent: 75                      # % of an entity's records updated (null: no limit)
+  create_percent: null                    # % created, of the last accepted version's records
+  delete_count: null                      # number of records deleted (per entity)
+  update_count: null                      # number of records updated
+  create_count: null                      # number of records created
+  entities: {}                            # overrides per table (users, classes, …) or entity
+  # entities:                             #   type (student, teacher, …): only the limits given
+  #   student: {delete_count: 50, delete_percent: null}     # replace the defaults
+  per_school: false                       # also apply the limits to each school's records
+  allow_over_threshold_until: null        # planned mass change: no threshold hold until this date
+  rollover_windows: []                    # date windows in which some changes wait, e.g.
+  # rollover_windows:
+  #   - kind: additions_only              # additions_only (only new records are published) |
+  #     start: 2026-06-15                 #   no_deletions (nothing is removed); first day and
+  #     end: 2026-08-20                   #   last day (inclusive), the district's local dates
 
 sync_schedule:                            # when the district syncs by itself
   every: null                             # daily | weekly (on days) | null: no periodic sync

@@ -7,18 +7,26 @@ file with a wrong type AND an unknown attribute reports both at once.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+import warnings
+from collections.abc import Collection, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 from pydantic import ValidationError
 
 from rostersync.config._check import check_master_fields, check_source
 from rostersync.config._models import DistrictConfig
-from rostersync.errors import ConfigurationError, ConfigValidationError, Problem
-from rostersync.schedule.config import FIELD_ALIASES as SCHEDULE_ALIASES
+from rostersync.config._sections import FIELD_ALIASES as SCHEDULE_ALIASES
+from rostersync.config._sections import ConfigDeprecationWarning
+from rostersync.config._yaml import parse_yaml, read_yaml
+from rostersync.errors import ConfigValidationError, Problem
+
+#: The entry-point group connectors register under (see :mod:`rostersync.connectors`).
+CONNECTOR_GROUP: Final = "rostersync.connectors"
 
 _TAG = re.compile(r"^(literal|list|dict|function-[a-z-]+|union|tagged-union)\[")
 
@@ -133,37 +141,119 @@ def validate_config(data: Any, source_name: str) -> DistrictConfig:
     return config
 
 
-def load_config(path: str | Path) -> DistrictConfig:
-    """Read and validate a district configuration file (YAML)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(
-            f"Cannot read the configuration file {path}: {exc.strerror or exc}",
-            setting=str(path),
-            hint="check the path and its permissions",
-        ) from exc
-    return parse_config_text(text, str(path))
+def load_config(path: str | Path, *, apps: Collection[str] | None = None) -> DistrictConfig:
+    """Read and validate a district configuration file (YAML), within the reader's bounds.
+
+    Every source's ``app`` must be one of ``apps`` (default: the installed connectors).
+    """
+    return _document(read_yaml(path), str(path), apps)
 
 
-def parse_config_text(text: str, source_name: str) -> DistrictConfig:
+def parse_config_text(
+    text: str, source_name: str, *, apps: Collection[str] | None = None
+) -> DistrictConfig:
     """Validate configuration text (YAML or JSON); syntax errors name line and column."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = exc.problem or exc.context or "invalid YAML"
-        raise ConfigValidationError(source_name, [Problem(where, f"YAML syntax: {what}")]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigValidationError(source_name, [Problem("", f"YAML: {exc}")]) from None
+    return _document(parse_yaml(text, source_name), source_name, apps)
+
+
+def _document(data: Any, source_name: str, apps: Collection[str] | None) -> DistrictConfig:
     if data is None:
-        raise ConfigValidationError(source_name, [Problem("", "the file is empty")])
-    return validate_config(data, source_name)
+        raise ConfigValidationError(
+            source_name, [Problem("", "the file holds no configuration (it is empty or null)")]
+        )
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            config = validate_config(data, source_name)
+    except ConfigValidationError as exc:
+        problems = [*exc.problems, *(app_problems(data, apps) or option_problems(data))]
+        raise ConfigValidationError(source_name, _merge_same_path(problems)) from None
+    finally:
+        _warn_about_file(caught, source_name)
+    problems = app_problems(data, apps) or option_problems(data)
+    if problems:
+        raise ConfigValidationError(source_name, problems)
+    return config
+
+
+def _warn_about_file(caught: list[warnings.WarningMessage], source_name: str) -> None:
+    """Deprecation warnings again, as about the configuration file rather than our code."""
+    for w in caught:
+        if issubclass(w.category, ConfigDeprecationWarning):
+            warnings.warn_explicit(
+                w.message, w.category, source_name, 0, module="rostersync.config"
+            )
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def option_problems(data: Any) -> list[Problem]:
+    """Problems of each source's ``connector:`` options, checked by its installed connector.
+
+    A connector declares its options as a pydantic model in ``options_model``; the class is
+    found through the registry, so this package imports no connector.
+    """
+    sources = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(sources, list):
+        return []
+    registered = {ep.name: ep for ep in entry_points(group=CONNECTOR_GROUP)}
+    problems: list[Problem] = []
+    for i, raw in enumerate(sources):
+        app = raw.get("app") if isinstance(raw, dict) else None
+        if not isinstance(app, str) or app not in registered:
+            continue
+        try:
+            model = getattr(registered[app].load(), "options_model", None)
+        except Exception as exc:  # a broken third-party package: say which
+            problems.append(Problem(f"sources[{i}].app", f"connector {app!r} fails to load: {exc}"))
+            continue
+        if model is None:
+            continue
+        try:
+            model.model_validate(raw.get("connector") or {})
+        except ValidationError as exc:
+            problems.extend(pydantic_problems(exc, f"sources[{i}].connector"))
+    return problems
+
+
+def installed_apps() -> list[str]:
+    """The ``app`` names of the installed connectors (read from the registry, none imported)."""
+    return sorted({ep.name for ep in entry_points(group=CONNECTOR_GROUP)})
+
+
+def app_problems(data: Any, apps: Collection[str] | None = None) -> list[Problem]:
+    """Every ``sources[i].app`` that names no installed connector (``apps``: the installed ones).
+
+    Part of reading a configuration file, not of :func:`validate_config`, so that code and tests
+    may build in memory a configuration for a source whose connector is not installed.
+    """
+    sources = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(sources, list):
+        return []
+    known = sorted(apps) if apps is not None else installed_apps()
+    problems = []
+    for i, raw in enumerate(sources):
+        app = raw.get("app") if isinstance(raw, dict) else None
+        if isinstance(app, str) and app and app not in known:
+            close = difflib.get_close_matches(app, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    f"sources[{i}].app",
+                    f"unknown app {app!r}; {hint}installed apps: {', '.join(known) or 'none'}",
+                )
+            )
+    return problems
+
+
+def config_document(config: DistrictConfig) -> dict[str, Any]:
+    """The configuration as plain JSON-able data, every default filled in: what the store keeps
+    as a configuration version and what :func:`dump_config` prints. Validates back to ``config``.
+    """
+    data: dict[str, Any] = config.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return data
 
 
 def dump_config(config: DistrictConfig) -> str:
-    """The configuration as YAML text (what the store keeps as a version)."""
-    data = config.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    """The configuration as YAML text (``config show``): :func:`config_document` as YAML."""
+    return yaml.safe_dump(config_document(config), sort_keys=False, allow_unicode=True)

@@ -9,16 +9,19 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 
-from rostersync.errors import ConfigurationError
+from rostersync.config import NotificationsConfig, pydantic_problems
+from rostersync.errors import ConfigurationError, ConfigValidationError
 from rostersync.logs import get_logger
-from rostersync.notify.config import NotificationsConfig
 from rostersync.notify.email import send_email
 from rostersync.notify.events import Event
-from rostersync.notify.log import Delivery
+from rostersync.notify.log import Delivery, DeliveryLog
 from rostersync.notify.webhook import deliver_webhook, redact_target
 from rostersync.settings import Settings
 
@@ -173,3 +176,33 @@ class Notifier:
             run_id=event.run_id,
             district_id=self.district_id,
         )
+
+
+def build_notifier(
+    settings: Settings,
+    notifications: NotificationsConfig | Mapping[str, Any] | None,
+    *,
+    district_id: int | None = None,
+    engine: Engine | None = None,
+    store_lookup: Callable[[str], str | None] | None = None,
+) -> Notifier:
+    """The one way to build a district's notifier.
+
+    ``notifications`` is the configuration's section, typed or as stored in a configuration
+    version (validated here; a broken section raises :class:`ConfigValidationError` with the
+    paths of its problems). With ``engine`` every delivery is written to the delivery log of
+    that database.
+    """
+    if isinstance(notifications, NotificationsConfig):
+        config = notifications
+    else:
+        try:
+            config = NotificationsConfig.model_validate(dict(notifications or {}))
+        except ValidationError as exc:
+            raise ConfigValidationError(
+                "the district's configuration", pydantic_problems(exc, "notifications")
+            ) from None
+    record = DeliveryLog(engine).record if engine is not None else None
+    return Notifier(
+        settings, config, district_id=district_id, record=record, store_lookup=store_lookup
+    )

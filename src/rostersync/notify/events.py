@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from rostersync.notify.config import EventKind
+from rostersync.clock import utcnow
+from rostersync.config import EventKind
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Event:
     version: int | None = None
     reasons: list[str] = field(default_factory=list)
     counts: dict[str, Any] = field(default_factory=dict)
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = field(default_factory=utcnow)
     #: What started the run (``manual``, ``scheduled``, ``first_day_of_school``…), when known.
     trigger: str | None = None
 

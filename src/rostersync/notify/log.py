@@ -7,11 +7,13 @@ own ``MetaData``: only notifications read or write it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from rostersync.clock import as_utc, utcnow
 
 metadata = sa.MetaData()
 
@@ -45,7 +47,7 @@ class Delivery:
     error: str | None = None
     run_id: int | None = None
     district_id: int | None = None
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = field(default_factory=utcnow)
 
 
 class DeliveryLog:
@@ -89,7 +91,7 @@ class DeliveryLog:
                     error=r.error,
                     run_id=r.run_id,
                     district_id=r.district_id,
-                    at=r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC),
+                    at=as_utc(r.at),
                 )
                 for r in conn.execute(stmt)
             ]

@@ -13,9 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from rostersync.config import _fields as fields
-from rostersync.config._rules import Condition
-from rostersync.config._transforms import MappingRule, format_parts
+from rostersync.config import Condition, MappingRule, fields, format_parts
 from rostersync.model import DEMOGRAPHICS, ENTITY_TYPES
 
 TEXT = pl.Utf8()

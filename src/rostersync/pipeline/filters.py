@@ -14,9 +14,7 @@ from typing import Final
 
 import polars as pl
 
-from rostersync.config import FilterRule, SourceConfig
-from rostersync.config import _fields as fields
-from rostersync.config._rules import GRADE_ORDER
+from rostersync.config import GRADE_ORDER, FilterRule, SourceConfig, fields
 from rostersync.model import ENROLL_STATUS_KEY, Roster
 from rostersync.pipeline._exprs import (
     compile_condition,

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from rostersync.config import SourceConfig
-from rostersync.config import _fields as fields
-from rostersync.config._transforms import MappingRule
+from rostersync.config import MappingRule, SourceConfig, fields
 from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline._exprs import compile_mapping, with_demographics, write_demographics
 from rostersync.pipeline._report import StageReport, entity_type_expr

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from rostersync.config import DistrictConfig
-from rostersync.config import _fields as fields
+from rostersync.config import DistrictConfig, fields
 from rostersync.errors import ConfigurationError
 from rostersync.model import ENTITIES, ENTITY_TYPES, Roster
 from rostersync.pipeline._exprs import is_empty

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from rostersync.config import SourceConfig
-from rostersync.config import _fields as fields
+from rostersync.config import SourceConfig, fields
 from rostersync.model import Roster
 from rostersync.pipeline._exprs import attribute, is_empty, split_by_type, with_demographics
 from rostersync.pipeline._report import StageReport, entries

@@ -6,7 +6,7 @@ functions, and (in submodules) the run lock, the scheduler tick and the executor
 
 from __future__ import annotations
 
-from rostersync.schedule.config import SyncSchedule
+from rostersync.config import SyncSchedule
 from rostersync.schedule.nextrun import DueSlot, Slot, due_slot, next_run, next_slot, upcoming
 
 __all__ = ["DueSlot", "Slot", "SyncSchedule", "due_slot", "next_run", "next_slot", "upcoming"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from rostersync.schedule.config import SyncSchedule
+from rostersync.config import SyncSchedule
 
 SlotKind = Literal["first_day_of_school", "scheduled"]
 

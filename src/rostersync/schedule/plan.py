@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from rostersync.schedule.config import SyncSchedule
+from rostersync.config import SyncSchedule
 from rostersync.schedule.nextrun import due_slot, next_slot
 
 SourceKey = tuple[int, str]

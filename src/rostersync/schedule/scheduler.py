@@ -26,9 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from rostersync.config import pydantic_problems, schedule_problems_as_written
+from rostersync.config import SyncSchedule, pydantic_problems, schedule_problems_as_written
 from rostersync.logs import get_logger
-from rostersync.schedule.config import SyncSchedule
 from rostersync.schedule.executors import Executor
 from rostersync.schedule.locks import DEFAULT_TTL, Clock, LockInfo, RunLocks, utcnow
 from rostersync.schedule.nextrun import is_expired

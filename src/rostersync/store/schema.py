@@ -131,6 +131,18 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_district_at", "district_id", "at"),
 )
 
+#: OAuth 1.0a nonces seen by any server process (migration ``0014_oauth_nonces``). A signed
+#: request is accepted only by the process whose insert of its (client, nonce, timestamp) wins;
+#: rows older than the timestamp window are purged, since such requests are refused as stale.
+oauth_nonces = sa.Table(
+    "oauth_nonces",
+    metadata,
+    sa.Column("client_id", sa.Text, primary_key=True),
+    sa.Column("nonce", sa.Text, primary_key=True),
+    sa.Column("timestamp", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Index("ix_oauth_nonces_timestamp", "timestamp"),
+)
+
 
 def _sql_type(dtype: pl.DataType) -> sa.types.TypeEngine[Any]:
     """SQL column type of a canonical Polars type (lists are JSON arrays in TEXT)."""

@@ -27,7 +27,7 @@ import polars as pl
 
 from rostersync.changes.flow import recover_interrupted_runs
 from rostersync.changes.seam import decide_for, notifier_for, notify_failure
-from rostersync.config import DistrictConfig, validate_config
+from rostersync.config import DistrictConfig, config_document, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
 from rostersync.logs import get_logger
@@ -134,7 +134,7 @@ def ensure_district(store: Store, config: DistrictConfig) -> int:
 
 def save_config(store: Store, district_id: int, config: DistrictConfig, created_by: str) -> int:
     """Store the configuration as a new version unless it equals the latest one."""
-    body = config.model_dump(mode="json", exclude_none=True)
+    body = config_document(config)
     try:
         version, latest = store.get_config_version(district_id)
         if latest == body:

@@ -116,6 +116,8 @@ class PowerSchoolConnector:
     #: threshold guard against outages). No incremental reads or write-back yet.
     capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=True)
     complete_snapshot: ClassVar[bool] = True
+    #: The ``connector:`` options, checked when a configuration file is loaded.
+    options_model: ClassVar[type[PowerSchoolOptions]] = PowerSchoolOptions
 
     def __init__(
         self,

@@ -18,10 +18,12 @@ from typing import Any, Literal
 import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rostersync.export.oneroster import oauth1
 from rostersync.export.oneroster.catalog import RESOURCES, Resource, Version
@@ -59,16 +61,22 @@ Cond = Callable[[Mapping[str, sa.Table], Mapping[str, str], "Provider", Scope], 
 @dataclass
 class Provider:
     """What the endpoints need: an engine to read the store with (see
-    :func:`~rostersync.export.oneroster.query.read_engine`), the API clients, a nonce cache,
-    and the per-version cache of collections."""
+    :func:`~rostersync.export.oneroster.query.read_engine`), the API clients, the OAuth 1.0a
+    nonce store (in the clients' database unless given), and the per-version cache of
+    collections."""
 
     engine: Engine
     clients: ApiClients
     tables: Mapping[str, sa.Table] = field(default_factory=lambda: roster_tables)
-    nonces: oauth1.NonceCache = field(default_factory=oauth1.NonceCache)
+    nonces: oauth1.NonceStore | None = None
     cache: VersionCache = field(default_factory=VersionCache)
     rows: RowCache = field(default_factory=RowCache)
     serializers: dict[tuple[str, str, str], Serializer] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.nonces is None:
+            # In the store's (writable) database, shared by every server process.
+            self.nonces = oauth1.NonceStore(self.clients.engine)
 
     def serializer(self, resource: Resource, base_url: str, version: Version) -> Serializer:
         """The serializer of a resource under a base URL (built once, reused per request)."""
@@ -182,6 +190,25 @@ def _classes_in_term(param: str) -> Cond:
     return cond
 
 
+def _courses_at_school(param: str) -> Cond:
+    """Courses the school offers: those whose ``org`` is the school, and those with a class
+    (a PowerSchool section) at the school — a district-wide course is taught at many schools,
+    and PowerSchool ties a course to schools only through its sections."""
+
+    def cond(
+        tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
+    ) -> ColumnElement[bool]:
+        classes = Query(RESOURCES["1.2"]["classes"], tables, scope)
+        k = classes.table.c
+        taught = sa.select(k.courseSourcedId).where(
+            *classes.base_conditions(), k.schoolSourcedId == p[param]
+        )
+        c = tables["courses"].c
+        return sa.or_(c.orgSourcedId == p[param], c.sourcedId.in_(taught))
+
+    return cond
+
+
 def _terms_of_school(param: str) -> Cond:
     def cond(
         tables: Mapping[str, sa.Table], p: Mapping[str, str], prov: Provider, scope: Scope
@@ -273,7 +300,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "/schools/{sid}/courses",
         "courses",
         "nested",
-        narrow=_eq("orgSourcedId", "sid")("courses"),
+        narrow=_courses_at_school("sid"),
         parents=(school_parent,),
     ),
     Endpoint(
@@ -387,14 +414,28 @@ SCOPE_NEEDS: dict[ScopeKind, tuple[str, ...]] = {
 }
 
 
+#: Who a request is from: the API client and the scopes its credential grants.
+Authenticated = tuple[ApiClient, frozenset[str]]
+
+
+def _printable_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
 def _authenticate(
-    request: Request, version: Version, prov: Provider
-) -> tuple[ApiClient, frozenset[str]]:
+    request: Request, version: Version, prov: Provider, conn: sa.Connection
+) -> Authenticated:
     header = request.headers.get("authorization", "")
+    if not _printable_ascii(header):
+        # Headers arrive as latin-1: bytes past ASCII or control characters are no credential
+        # (and would reach comparisons and queries that refuse them).
+        raise OneRosterError(
+            "unauthorisedrequest", "the Authorization header must be printable ASCII"
+        )
     scheme = header.split(" ", 1)[0].lower()
     if scheme == "bearer":
         token = header[7:].strip()
-        found = prov.clients.read_token(token)
+        found = prov.clients.read_token(token, conn=conn)
         if found is None:
             raise OneRosterError("unauthorisedrequest", "the access token is invalid or expired")
         return found
@@ -405,13 +446,23 @@ def _authenticate(
         else:
             params = {k: v for k, v in query if k.startswith("oauth_")}
             query = [(k, v) for k, v in query if not k.startswith("oauth_")]
-        found_secret = prov.clients.signing_secret(params.get("oauth_consumer_key", ""))
+        bad = sorted(k for k, v in params.items() if not _printable_ascii(k + v))
+        if bad:
+            raise OneRosterError(
+                "unauthorisedrequest",
+                f"OAuth 1.0a: {', '.join(repr(k) for k in bad)} must be printable ASCII",
+            )
+        found_secret = prov.clients.signing_secret(params.get("oauth_consumer_key", ""), conn)
         if found_secret is None:
             raise OneRosterError("unauthorisedrequest", "unknown oauth_consumer_key")
         client, secret = found_secret
         problem = oauth1.check_signature(request.method, str(request.url), query, params, secret)
-        if problem is None and not prov.nonces.first_use(
-            client.client_id, params.get("oauth_nonce", ""), params.get("oauth_timestamp", "")
+        stamp = oauth1.timestamp_of(params)
+        assert prov.nonces is not None
+        if (
+            problem is None
+            and stamp is not None
+            and not prov.nonces.first_use(client.client_id, params["oauth_nonce"], stamp)
         ):
             problem = "oauth_nonce was already used"
         if problem:
@@ -438,8 +489,44 @@ def _params(request: Request) -> ListParams:
     )
 
 
-def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> Response:
-    client, scopes = _authenticate(request, version, prov)
+def _refuse_nul(request: Request) -> None:
+    """A NUL character can be in no stored value (PostgreSQL text refuses it): answer as the
+    spec would instead of letting the database fail on the bound parameter."""
+    for name, value in request.path_params.items():
+        if "\x00" in value:
+            raise OneRosterError("unknownobject", f"{name}: no object has a sourcedId with NUL")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            code = "invalid_filter_field" if name == "filter" else "invaliddata"
+            raise OneRosterError(code, f"{name!r}: query parameters must not contain NUL")
+
+
+def _serve(
+    request: Request, ep: Endpoint, version: Version, prov: Provider, auth: list[Authenticated]
+) -> Response:
+    """One attempt at a request; ``auth`` keeps who it is across attempts (once authenticated,
+    an OAuth 1.0a nonce is spent: a retry after a publish must not check it again)."""
+    conn = prov.engine.connect()
+    try:
+        if not auth:
+            # On the request's own connection: the client's row (revoked or not) costs one
+            # query, no second connection from the pool.
+            auth.append(_authenticate(request, version, prov, conn))
+        return _serve_as(request, ep, version, prov, auth[0], conn)
+    finally:
+        conn.close()
+
+
+def _serve_as(
+    request: Request,
+    ep: Endpoint,
+    version: Version,
+    prov: Provider,
+    auth: Authenticated,
+    conn: sa.Connection,
+) -> Response:
+    client, scopes = auth
+    _refuse_nul(request)
     needs = SCOPE_NEEDS[ep.scope]
     if not scopes & set(needs):
         raise OneRosterError(
@@ -453,7 +540,7 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
     path = dict(request.path_params)
     base = str(request.base_url).rstrip("/") + BASE_PATHS[version]
     serializer = prov.serializer(resource, base, version)
-    with prov.engine.connect() as conn:
+    with conn:  # released before the page is serialized
         roster_version = begin_read(conn, client.district_id)
         query = Query(resource, prov.tables, scope, prov.cache, roster_version, guarded=True)
         extra: list[ColumnElement[bool]] = []
@@ -529,9 +616,10 @@ def _serve(request: Request, ep: Endpoint, version: Version, prov: Provider) -> 
 def _route(ep: Endpoint, version: Version, prov: Provider) -> Callable[[Request], Response]:
     def handler(request: Request) -> Response:
         try:
+            auth: list[Authenticated] = []
             for _ in range(RETRIES):
                 try:
-                    return _serve(request, ep, version, prov)
+                    return _serve(request, ep, version, prov, auth)
                 except VersionMoved:
                     continue  # a publish committed mid-request: answer from the new version
             raise OneRosterError(
@@ -551,14 +639,11 @@ def build_router(version: Version, prov: Provider) -> APIRouter:
     """Every rostering GET endpoint of one OneRoster version."""
     router = APIRouter(prefix=BASE_PATHS[version], tags=[f"OneRoster {version}"])
     for ep in ENDPOINTS:
-        router.add_api_route(ep.path, _route(ep, version, prov), methods=["GET"])
-
-    def unknown(request: Request) -> Response:
-        raise OneRosterError(
-            "unknownobject", f"no such OneRoster {version} endpoint: {request.url.path}"
-        )
-
-    router.add_api_route("/{rest:path}", unknown, methods=["GET"], include_in_schema=False)
+        handler = _route(ep, version, prov)
+        router.add_api_route(ep.path, handler, methods=["GET"])
+        # Served as is, not redirected: a redirect would change the URL an OAuth 1.0a client
+        # signed, and many HTTP clients do not follow redirects by default.
+        router.add_api_route(ep.path + "/", handler, methods=["GET"], include_in_schema=False)
     return router
 
 
@@ -582,7 +667,9 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     user, sep, password = decoded.partition(":")
-    return (user, password) if sep else None
+    # Client IDs and secrets are ASCII; anything else (a NUL, say) is no credential and would
+    # only reach the database to be refused there.
+    return (user, password) if sep and _printable_ascii(decoded) else None
 
 
 def build_token_router(prov: Provider) -> APIRouter:
@@ -591,22 +678,54 @@ def build_token_router(prov: Provider) -> APIRouter:
 
     @router.post("/oauth/token")
     async def token(request: Request) -> Response:
-        form = await request.form()
-        creds = _basic_credentials(request.headers.get("authorization", ""))
-        if creds is None and "client_id" in form:
-            creds = (str(form.get("client_id", "")), str(form.get("client_secret", "")))
+        try:
+            form = await request.form()
+        except Exception:  # a malformed body (multipart, encoding): the client's error
+            return _oauth_error(400, "invalid_request", "the request body is not a valid form")
+        repeated = sorted(
+            k
+            for k in ("grant_type", "scope", "client_id", "client_secret")
+            if len(form.getlist(k)) > 1
+        )
+        if repeated:
+            return _oauth_error(
+                400, "invalid_request", f"parameter(s) sent more than once: {', '.join(repeated)}"
+            )
+        texts = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        if any(not _printable_ascii(v) for v in texts.values()):
+            return _oauth_error(400, "invalid_request", "parameters must be printable ASCII")
+        auth_header = request.headers.get("authorization", "")
+        creds = _basic_credentials(auth_header) if _printable_ascii(auth_header) else None
+        if creds is None and "client_id" in texts:
+            creds = (texts["client_id"], texts.get("client_secret", ""))
         if creds is None:
             return _oauth_error(401, "invalid_client", "authenticate with HTTP Basic")
-        if form.get("grant_type") != "client_credentials":
-            return _oauth_error(400, "unsupported_grant_type", "use grant_type=client_credentials")
+        grant_type = texts.get("grant_type", "")
+        if not grant_type:
+            return _oauth_error(
+                400, "invalid_request", "grant_type is required (grant_type=client_credentials)"
+            )
+        if grant_type != "client_credentials":
+            return _oauth_error(
+                400,
+                "unsupported_grant_type",
+                f"grant_type {grant_type!r} is not supported: use client_credentials",
+            )
         client = prov.clients.verify_secret(*creds)
         if client is None:
             return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
-        requested = str(form.get("scope") or "").split()
+        requested = texts.get("scope", "").split()
         if requested:
-            granted = [s for s in requested if short_scope(s) in client.scopes]
+            # Per RFC 6749 §3.3 the grant may be narrower than asked; the response's ``scope``
+            # says what was granted. Only when nothing asked for is grantable is it refused.
+            granted = list(dict.fromkeys(s for s in requested if short_scope(s) in client.scopes))
             if not granted:
-                return _oauth_error(400, "invalid_scope", "none of the requested scopes is granted")
+                return _oauth_error(
+                    400,
+                    "invalid_scope",
+                    "none of the requested scopes is granted to this client; granted: "
+                    + " ".join(SCOPE_PREFIXES[0] + s for s in sorted(client.scopes)),
+                )
         else:
             granted = [SCOPE_PREFIXES[0] + s for s in sorted(client.scopes)]
         access = prov.clients.issue_token(client, [short_scope(s) for s in granted])
@@ -634,12 +753,40 @@ def install(app: FastAPI, prov: Provider) -> None:
         version = "1.1" if request.url.path.startswith(BASE_PATHS["1.1"]) else "1.2"
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(
-            error_body(version, exc.code_minor, exc.description),
+            error_body(version, exc.code_minor, exc.description, major=exc.major),
             status_code=exc.status,
             headers=headers,
         )
 
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        """Routing errors (unknown path, wrong method): the status payload under the OneRoster
+        bases, the framework's usual answer elsewhere."""
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        version: Version | None = next(
+            (v for v, b in BASE_PATHS.items() if path == b or path.startswith(b + "/")), None
+        )
+        if version is None:
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 404:
+            error = OneRosterError("unknownobject", f"no such OneRoster {version} endpoint: {path}")
+        elif exc.status_code == 405:
+            error = OneRosterError(
+                "invaliddata",
+                f"method {request.method} is not allowed: the OneRoster rostering service is "
+                "read-only (GET)",
+                status=405,
+                major="unsupported",
+            )
+        else:
+            error = OneRosterError("invaliddata", str(exc.detail), status=exc.status_code)
+        response = await on_error(request, error)
+        if exc.headers:
+            response.headers.update(exc.headers)  # Allow: GET on a 405
+        return response
+
     app.add_exception_handler(OneRosterError, on_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
 __all__: Sequence[str] = ("ENDPOINTS", "Provider", "build_router", "install")

@@ -54,9 +54,7 @@ SCOPE_PREFIXES = (
 #: Scopes a client may be granted (short names; tokens carry the full 1.2 or 1.1 URIs).
 SCOPES = ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly")
 TOKEN_TTL_SECONDS = 3600
-#: How long a server process trusts what it read about a client (revocation delay at most).
-CLIENT_CACHE_SECONDS = 5.0
-#: Verified tokens and clients remembered per process before the memo starts over.
+#: Verified tokens remembered per process before the memo starts over.
 TOKEN_CACHE_SIZE = 10_000
 
 
@@ -103,9 +101,8 @@ class ApiClients:
     def __init__(self, engine: Engine, secret_key: str) -> None:
         self.engine = engine
         self._key = secret_key.encode("utf-8")
-        # Plain dicts: single reads/writes are atomic, and a lost update only costs a re-read.
+        # A plain dict: single reads/writes are atomic, and a lost update only costs a re-check.
         self._tokens: dict[str, tuple[float, str, frozenset[str]]] = {}
-        self._clients: dict[str, tuple[float, ApiClient | None]] = {}
 
     def derive_secret(self, client_id: str, salt: str) -> str:
         digest = hmac.new(
@@ -190,12 +187,17 @@ class ApiClients:
             ).all()
         return [self._from_row(r) for r in rows]
 
-    def get(self, client_id: str) -> ApiClient | None:
+    def _row(self, client_id: str, conn: sa.Connection | None) -> sa.Row[tuple[object, ...]] | None:
+        """The client's row, read on ``conn`` if given (a request's own connection)."""
+        stmt = sa.select(api_clients).where(api_clients.c.client_id == client_id)
+        if conn is not None:
+            return conn.execute(stmt).first()
+        with self.engine.connect() as own:
+            return own.execute(stmt).first()
+
+    def get(self, client_id: str, conn: sa.Connection | None = None) -> ApiClient | None:
         """An active client by its client ID (``None`` if unknown or revoked)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(api_clients).where(api_clients.c.client_id == client_id)
-            ).first()
+        row = self._row(client_id, conn)
         if row is None or row._mapping["revoked_at"] is not None:
             return None
         return self._from_row(row)
@@ -211,14 +213,12 @@ class ApiClients:
         )
 
     def revoke(self, client_id: str) -> None:
-        self._clients.pop(client_id, None)
         with self.engine.begin() as conn:
             conn.execute(
                 api_clients.update()
                 .where(api_clients.c.client_id == client_id)
                 .values(revoked_at=datetime.now(UTC))
             )
-        self._clients.pop(client_id, None)
 
     def verify_secret(self, client_id: str, secret: str) -> ApiClient | None:
         """The client if ``secret`` is its secret (constant-time comparison)."""
@@ -232,12 +232,11 @@ class ApiClients:
             return None
         return self._from_row(row)
 
-    def signing_secret(self, client_id: str) -> tuple[ApiClient, str] | None:
+    def signing_secret(
+        self, client_id: str, conn: sa.Connection | None = None
+    ) -> tuple[ApiClient, str] | None:
         """For OAuth 1.0a: the client and its re-derived secret, if it still matches the hash."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(api_clients).where(api_clients.c.client_id == client_id)
-            ).first()
+        row = self._row(client_id, conn)
         if row is None or row._mapping["revoked_at"] is not None:
             return None
         secret = self.derive_secret(client_id, row._mapping["secret_salt"])
@@ -261,13 +260,13 @@ class ApiClients:
         return f"{body}.{sig}"
 
     def read_token(
-        self, token: str, now: float | None = None
+        self, token: str, now: float | None = None, conn: sa.Connection | None = None
     ) -> tuple[ApiClient, frozenset[str]] | None:
         """The client and granted scopes of a valid, unexpired token; ``None`` otherwise.
 
         A token's signature is checked once (the verified claims are remembered by the exact
-        token text); the client's row is re-read at most every :data:`CLIENT_CACHE_SECONDS`,
-        so a revocation reaches every server process within that time.
+        token text); the client's row is read on every call (one primary-key lookup), so a
+        revocation takes effect at once in every server process.
         """
         claims = self._tokens.get(token)
         if claims is None:
@@ -280,7 +279,7 @@ class ApiClients:
         expires, client_id, scopes = claims
         if expires < (now if now is not None else time.time()):
             return None
-        client = self._active_client(client_id)
+        client = self.get(client_id, conn)
         if client is None:
             return None
         return client, scopes & client.scopes
@@ -301,15 +300,3 @@ class ApiClients:
             )
         except (ValueError, TypeError, AttributeError):
             return None
-
-    def _active_client(self, client_id: str) -> ApiClient | None:
-        """:meth:`get`, remembered for a few seconds (the provider asks on every request)."""
-        tick = time.monotonic()
-        found = self._clients.get(client_id)
-        if found is not None and tick - found[0] < CLIENT_CACHE_SECONDS:
-            return found[1]
-        client = self.get(client_id)
-        if len(self._clients) >= TOKEN_CACHE_SIZE:
-            self._clients.clear()
-        self._clients[client_id] = (tick, client)
-        return client

@@ -9,8 +9,11 @@ The grammar (OneRoster 1.1/1.2 REST binding, "filter" query parameter)::
     value      := "'" ( any char but "'" | "''" )* "'"    a doubled quote is a literal quote
 
 The spec allows at most two clauses; a longer chain is accepted (it is unambiguous) so a lenient
-consumer is not refused. The compiled expression is SQLAlchemy Core with every value a bound
-parameter: the filter text never becomes SQL text.
+consumer is not refused, up to :data:`MAX_CLAUSES` clauses (more is a 400 naming the limit).
+Parsing and compiling are loops, not recursion, so no filter can exhaust the stack; there are no
+parentheses, so an expression is an OR of ANDs and compiles to two flat levels of SQL. The
+compiled expression is SQLAlchemy Core with every value a bound parameter: the filter text never
+becomes SQL text.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from sqlalchemy.sql.elements import ColumnElement
 Op = Literal["=", "!=", ">", ">=", "<", "<=", "~"]
 OPS: tuple[Op, ...] = (">=", "<=", "!=", "=", ">", "<", "~")  # longest first for the tokenizer
 ValueKind = Literal["text", "date", "datetime", "bool", "list"]
+#: Most clauses one filter may join with AND/OR (the spec itself needs two).
+MAX_CLAUSES = 100
 
 
 class FilterError(ValueError):
@@ -122,6 +127,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.pos = 0
+        self.clauses = 0
 
     def peek(self) -> Token:
         return self.tokens[self.pos]
@@ -150,6 +156,12 @@ class _Parser:
 
     def clause(self) -> Comparison:
         field = self.take("name", "a field name")
+        self.clauses += 1
+        if self.clauses > MAX_CLAUSES:
+            raise FilterError(
+                f"a filter may join at most {MAX_CLAUSES} clauses with AND/OR",
+                position=field.position,
+            )
         if field.text.startswith(".") or field.text.endswith(".") or ".." in field.text:
             raise FilterError(f"malformed field name {field.text!r}", position=field.position)
         op = self.take("op", "an operator (= != > >= < <= ~)")
@@ -196,7 +208,7 @@ def _typed(value: str, kind: ValueKind, field: str) -> Any:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=dt.UTC)
             return parsed.astimezone(dt.UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # overflow: year 1 with an offset east of UTC
         raise FilterError(
             f"{field}: {value!r} is not a valid {kind} (use YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)",
             field=field,
@@ -240,17 +252,41 @@ def _compile_clause(clause: Comparison, target: Target) -> ColumnElement[bool]:
     return compare[op](col, value)
 
 
+def _operands(node: Logical) -> list[Node]:
+    """The operands of a chain of one operator (``a AND b AND c``), left to right, by a loop."""
+    found: list[Node] = []
+    stack: list[Node] = [node.right, node.left]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Logical) and item.op == node.op:
+            stack += (item.right, item.left)
+        else:
+            found.append(item)
+    return found
+
+
 def compile_filter(node: Node, resolve: Resolver) -> ColumnElement[bool]:
     """Compile an AST to a SQLAlchemy boolean expression, resolving field names with ``resolve``.
 
     ``resolve`` returns ``None`` for a field the caller may not filter on (unknown, or withheld by
-    a sharing rule); that becomes a :class:`FilterError` naming the field.
+    a sharing rule); that becomes a :class:`FilterError` naming the field. Chains of one operator
+    become one flat ``AND``/``OR`` (no nesting per clause), walked with an explicit stack.
     """
-    if isinstance(node, Logical):
-        left = compile_filter(node.left, resolve)
-        right = compile_filter(node.right, resolve)
-        return sa.and_(left, right) if node.op == "AND" else sa.or_(left, right)
-    target = resolve(node.field)
-    if target is None:
-        raise FilterError(f"unknown filter field {node.field!r}", field=node.field)
-    return _compile_clause(node, target)
+    done: dict[int, ColumnElement[bool]] = {}
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        item, expanded = stack.pop()
+        if id(item) in done:
+            continue
+        if isinstance(item, Comparison):
+            target = resolve(item.field)
+            if target is None:
+                raise FilterError(f"unknown filter field {item.field!r}", field=item.field)
+            done[id(item)] = _compile_clause(item, target)
+        elif expanded:
+            parts = [done[id(o)] for o in _operands(item)]
+            done[id(item)] = sa.and_(*parts) if item.op == "AND" else sa.or_(*parts)
+        else:
+            stack.append((item, True))
+            stack += ((o, False) for o in reversed(_operands(item)))
+    return done[id(node)]

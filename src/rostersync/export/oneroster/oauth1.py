@@ -2,7 +2,8 @@
 
 Implements the signature base string of RFC 5849 §3.4: the method, the base string URI, and the
 normalized parameters (query and ``Authorization: OAuth`` parameters, percent-encoded, sorted).
-The provider refuses stale timestamps and replayed nonces.
+The provider refuses requests without a nonce or a timestamp, stale timestamps, and replayed
+nonces (remembered in the database by :class:`NonceStore`, so every server process sees them).
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ import hashlib
 import hmac
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+
+from rostersync.store.schema import oauth_nonces
 
 MAX_SKEW_SECONDS = 300
 _DIGESTS = {"HMAC-SHA256": hashlib.sha256, "HMAC-SHA1": hashlib.sha1}
@@ -57,27 +64,70 @@ def sign(method_name: str, base: str, consumer_secret: str, token_secret: str = 
     return base64.b64encode(hmac.new(key, base.encode(), digest).digest()).decode()
 
 
-class NonceCache:
-    """Nonces seen within the timestamp window (per process), to refuse replays."""
+#: Longest ``oauth_nonce`` accepted: a nonce is a random token, not a place to store data.
+MAX_NONCE_LENGTH = 128
 
-    def __init__(self, size: int = 100_000) -> None:
-        self._seen: OrderedDict[tuple[str, str, str], float] = OrderedDict()
-        self._size = size
+
+class NonceStore:
+    """Nonces seen within the timestamp window, in the store's database, to refuse replays.
+
+    Shared by every server process (``serve --workers N``): the insert of (client, nonce,
+    timestamp) is the check, and only the process whose insert wins serves the request. A
+    timestamp outside :data:`MAX_SKEW_SECONDS` is refused before the nonce is looked at, so rows
+    older than the window can never match again; each process purges them now and then.
+    """
+
+    def __init__(self, engine: Engine, purge_every: float = 60.0) -> None:
+        self.engine = engine
+        self._purge_every = purge_every
+        self._next_purge = time.time() + purge_every
         self._lock = threading.Lock()
 
-    def first_use(self, key: str, nonce: str, timestamp: str) -> bool:
+    def _insert(self, client_id: str, nonce: str, timestamp: int) -> sa.Executable:
+        """The insert, answering a row when it added one (a replay adds none)."""
+        values = {"client_id": client_id, "nonce": nonce, "timestamp": timestamp}
+        dialect = self.engine.dialect.name
+        added = oauth_nonces.c.nonce
+        if dialect == "postgresql":
+            return pg_insert(oauth_nonces).values(values).on_conflict_do_nothing().returning(added)
+        if dialect == "sqlite":
+            return (
+                sqlite_insert(oauth_nonces).values(values).on_conflict_do_nothing().returning(added)
+            )
+        return oauth_nonces.insert().values(values).returning(added)
+
+    def first_use(self, client_id: str, nonce: str, timestamp: int) -> bool:
+        """Whether this is the first request with this nonce and timestamp (any process)."""
         now = time.time()
+        try:
+            with self.engine.begin() as conn:
+                # RETURNING rather than rowcount, which psycopg reports as -1 for an upsert.
+                inserted = len(conn.execute(self._insert(client_id, nonce, timestamp)).all())
+        except sa.exc.IntegrityError:
+            inserted = 0
         with self._lock:
-            while self._seen and (
-                len(self._seen) > self._size
-                or next(iter(self._seen.values())) < now - 2 * MAX_SKEW_SECONDS
-            ):
-                self._seen.popitem(last=False)
-            entry = (key, nonce, timestamp)
-            if entry in self._seen:
-                return False
-            self._seen[entry] = now
-            return True
+            due = now >= self._next_purge
+            if due:
+                self._next_purge = now + self._purge_every
+        if due:
+            self.purge(now)
+        return inserted == 1
+
+    def purge(self, now: float | None = None) -> int:
+        """Forget nonces whose timestamp is older than the window (their requests are stale)."""
+        horizon = int(now if now is not None else time.time()) - MAX_SKEW_SECONDS - 1
+        with self.engine.begin() as conn:
+            return conn.execute(
+                oauth_nonces.delete().where(oauth_nonces.c.timestamp < horizon)
+            ).rowcount
+
+
+def timestamp_of(oauth: dict[str, str]) -> int | None:
+    """``oauth_timestamp`` as an integer, or ``None`` when absent or not 1–12 ASCII digits."""
+    text = oauth.get("oauth_timestamp", "")
+    if not (0 < len(text) <= 12 and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def check_signature(
@@ -91,10 +141,14 @@ def check_signature(
     name = oauth.get("oauth_signature_method", "")
     if name not in _DIGESTS:
         return f"unsupported oauth_signature_method {name!r} (use HMAC-SHA256)"
-    try:
-        stamp = int(oauth.get("oauth_timestamp", ""))
-    except ValueError:
-        return "missing or malformed oauth_timestamp"
+    stamp = timestamp_of(oauth)
+    if stamp is None:
+        return "missing or malformed oauth_timestamp (seconds since 1970, in digits)"
+    nonce = oauth.get("oauth_nonce", "")
+    if not nonce:
+        return "oauth_nonce is required (RFC 5849 section 3.3)"
+    if len(nonce) > MAX_NONCE_LENGTH or not nonce.isascii() or not nonce.isprintable():
+        return f"oauth_nonce must be at most {MAX_NONCE_LENGTH} printable ASCII characters"
     if abs(time.time() - stamp) > MAX_SKEW_SECONDS:
         return "oauth_timestamp is too far from the server's clock"
     params = [*query, *((k, v) for k, v in oauth.items() if k.startswith("oauth_"))]

@@ -25,16 +25,27 @@ STATUS_OF: Final[dict[str, int]] = {
 }
 MAX_LIMIT: Final = 10_000
 DEFAULT_LIMIT: Final = 100
+#: Largest ``limit``/``offset`` accepted (a signed 64-bit integer, what the databases take).
+MAX_PAGING: Final = 2**63 - 1
 
 
 class OneRosterError(Exception):
     """A request the provider refuses, with the spec's code minor and a description."""
 
-    def __init__(self, code_minor: str, description: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code_minor: str,
+        description: str,
+        *,
+        status: int | None = None,
+        major: str = "failure",
+    ) -> None:
         super().__init__(description)
         self.code_minor = code_minor
         self.description = description
         self.status = status or STATUS_OF.get(code_minor, 400)
+        #: ``failure``, or ``unsupported`` for an operation the service does not offer.
+        self.major = major
 
 
 def status_info(code_minor: str, description: str, *, major: str = "failure") -> dict[str, Any]:
@@ -53,9 +64,11 @@ def status_info(code_minor: str, description: str, *, major: str = "failure") ->
     }
 
 
-def error_body(version: str, code_minor: str, description: str) -> dict[str, Any]:
+def error_body(
+    version: str, code_minor: str, description: str, *, major: str = "failure"
+) -> dict[str, Any]:
     """The error body of a version: 1.2 ``imsx_StatusInfo``; 1.1 wrapped in ``statusInfoSet``."""
-    info = status_info(code_minor, description)
+    info = status_info(code_minor, description, major=major)
     return info if version == "1.2" else {"statusInfoSet": [info]}
 
 
@@ -77,12 +90,24 @@ def link_header(url: str, params: dict[str, str], total: int, limit: int, offset
 
 
 def parse_paging(limit: str | None, offset: str | None) -> tuple[int, int]:
-    """``limit`` (1…MAX_LIMIT, default 100) and ``offset`` (≥ 0); anything else is invaliddata."""
-    try:
-        lim = DEFAULT_LIMIT if limit in (None, "") else int(limit)
-        off = 0 if offset in (None, "") else int(offset)
-    except ValueError as exc:
-        raise OneRosterError("invaliddata", "limit and offset must be whole numbers") from exc
+    """``limit`` (1…MAX_LIMIT, default 100; larger asks are served MAX_LIMIT) and ``offset``
+    (≥ 0); each must be ASCII digits within a signed 64-bit integer, else invaliddata."""
+    values: list[int] = []
+    for name, text, default in (("limit", limit, DEFAULT_LIMIT), ("offset", offset, 0)):
+        if text in (None, ""):
+            values.append(default)
+            continue
+        assert text is not None
+        digits = text[1:] if text[:1] in "+-" else text
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+            raise OneRosterError(
+                "invaliddata", f"{name} must be a whole number of at most 19 digits, not {text!r}"
+            )
+        value = int(text)
+        if value > MAX_PAGING:
+            raise OneRosterError("invaliddata", f"{name} must be at most {MAX_PAGING}")
+        values.append(value)
+    lim, off = values
     if lim < 1:
         raise OneRosterError("invaliddata", "limit must be at least 1")
     if off < 0:

@@ -13,6 +13,12 @@ for users, the admin's people types ``students teachers contacts administrators`
 enrollment is visible only if its role's people type is granted (a student's enrollment
 reveals the student). Demographics are visible only for visible users.
 
+Fields (``--fields entity.field``): an entity named there keeps only the fields listed plus
+every field the OneRoster specification requires of it in 1.1 or 1.2 (:data:`SPEC_REQUIRED`:
+1.2 ``roles`` — hence the role, orgs and primary org —, 1.1 ``role`` and ``orgs``, names,
+``enabledUser``, a class's course, school and terms…): a restriction never produces a record a
+strict consumer must reject.
+
 Schools: a class, enrollment or school org must belong to a granted school; courses and
 calendars belong to a granted school or to a non-school org (the district); users must have a
 granted school among their orgs (or as primary org).
@@ -30,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from rostersync.errors import ConfigurationError
+from rostersync.export.oneroster.catalog import RESOURCES
 from rostersync.model import ADMIN_ROLES, CONTACT_ROLES, ENTITIES, STUDENT_ROLES, TEACHER_ROLES
 
 PEOPLE_GRANTS: Final[dict[str, tuple[str, ...]]] = {
@@ -55,6 +62,19 @@ ENROLLMENT_ROLE_GRANT: Final = {
     "administrator": "administrators",
 }
 ALWAYS_FIELDS: Final = frozenset({"sourcedId", "status", "dateLastModified"})
+#: Canonical columns feeding a field the OneRoster spec requires (1.1 or 1.2), per entity:
+#: kept whatever a ``--fields`` restriction says.
+SPEC_REQUIRED: Final[dict[str, frozenset[str]]] = {
+    entity: frozenset(
+        column
+        for version in RESOURCES.values()
+        if entity in version
+        for f in version[entity].fields
+        if f.required
+        for column in f.columns
+    )
+    for entity in {e for version in RESOURCES.values() for e in version}
+}
 
 TableLookup = Mapping[str, sa.Table]
 
@@ -175,7 +195,11 @@ class SharingRules:
         allowed = self.fields.get(entity)
         if allowed is None or column in ALWAYS_FIELDS:
             return True
-        return column in allowed or column in ENTITIES[entity].required
+        return (
+            column in allowed
+            or column in ENTITIES[entity].required
+            or column in SPEC_REQUIRED.get(entity, ())
+        )
 
     # -- SQL (REST provider) ----------------------------------------------------------------
 
