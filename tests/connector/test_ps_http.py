@@ -330,7 +330,7 @@ async def test_the_throttle_learns_a_spacing_and_lets_it_decay() -> None:
     assert throttle.spacing == Throttle.FLOOR
     now["t"] += 1
     throttle.throttled(2.0)
-    assert throttle.spacing == 2 * Throttle.FLOOR
+    assert throttle.spacing == Throttle.RAISE * Throttle.FLOOR
     slept: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -338,6 +338,11 @@ async def test_the_throttle_learns_a_spacing_and_lets_it_decay() -> None:
 
     await throttle.wait(fake_sleep)
     assert slept == [2.0]  # Retry-After honoured with no interval configured
-    for _ in range(200):
+    for _ in range(100):
         throttle.succeeded()
+    # Not below the spacing the server refused last (with a margin) for a long while…
+    assert throttle.spacing > Throttle.FLOOR / 2
+    for _ in range(3000):
+        throttle.succeeded()
+    # …but that memory fades, and the pace is probed again.
     assert throttle.spacing == 0

@@ -66,9 +66,12 @@ class Throttle:
     A server's ``Retry-After`` pushes every start back, whether or not a spacing is configured.
     """
 
-    FLOOR = 0.05
+    FLOOR = 0.02
     CEILING = 10.0
+    RAISE = 1.5
     DECAY = 0.98
+    #: How fast the memory of a refused spacing fades (so the pace is probed again, rarely).
+    FORGET = 0.998
 
     def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
@@ -76,6 +79,8 @@ class Throttle:
         self._clock = clock
         self._next = 0.0
         self._raised_at = -float("inf")
+        #: The spacing at which the server last refused: the pace does not decay below it.
+        self._refused_spacing = 0.0
         self._lock = asyncio.Lock()
 
     @property
@@ -103,17 +108,21 @@ class Throttle:
         now = self._clock()
         # Requests refused together are one signal: raise once per spacing window.
         if now - self._raised_at >= max(self.spacing, self.FLOOR):
-            self.learned = min(self.CEILING, max(self.FLOOR, self.learned * 2))
+            self._refused_spacing = max(self._refused_spacing, self.spacing)
+            self.learned = min(self.CEILING, max(self.FLOOR, self.learned * self.RAISE))
             self._raised_at = now
         if retry_after:
             self.push_back(retry_after)
 
     def succeeded(self) -> None:
-        """A request went through: let the learned spacing shrink back slowly."""
+        """A request went through: let the learned spacing shrink back slowly, not below the
+        spacing the server last refused (a memory that itself fades)."""
         if self.learned:
-            self.learned *= self.DECAY
+            self._refused_spacing *= self.FORGET
+            self.learned = max(self.learned * self.DECAY, self._refused_spacing * 1.1)
             if self.learned < self.FLOOR / 2:
                 self.learned = 0.0
+                self._refused_spacing = 0.0
 
 
 class FieldsNotGranted(SourceAuthError):
