@@ -90,3 +90,36 @@ async def test_page_size_never_exceeds_the_plugin_maximum(
     assert conn.page_size("student_max_page_size") == 7
     students = result.roster["users"].filter(pl.col("role") == "student").height
     assert result.stats["entities"]["students"]["pages"] >= students // 7
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("concurrency", [1, 8])
+async def test_a_throttling_source_with_default_settings_paces_the_extract(
+    tiny_district: District, clean: ExtractResult, status: int, concurrency: int
+) -> None:
+    # No min_interval_ms configured: the connector learns the pace from the refusals instead
+    # of hammering the server (every refusal costs a whole Retry-After second).
+    config = SimulatorConfig(faults=Faults(min_interval_ms=60), throttle_status=status)
+    options = PowerSchoolOptions(concurrency=concurrency)
+    with run_simulator(tiny_district, config) as sim:
+        result, conn = await extract(sim.url, PLAN, options=options)
+    assert_same(clean, result)
+    stats = conn.session.stats
+    assert stats.throttled > 0
+    assert stats.requests <= 1.3 * clean.stats["requests"]
+
+
+async def test_token_expiry_under_concurrency_renews_once_per_token(
+    tiny_district: District, clean: ExtractResult
+) -> None:
+    limit = 6
+    config = SimulatorConfig(faults=Faults(token_max_requests=limit))
+    options = PowerSchoolOptions(concurrency=8, backoff_base_seconds=0.01)
+    with run_simulator(tiny_district, config) as sim:
+        result, conn = await extract(sim.url, PLAN, options=options)
+    assert_same(clean, result)
+    renewals = result.stats["token_renewals"]
+    assert renewals == conn.session.auth.renewals == conn.session.auth.tokens_obtained - 1
+    # One renewal per used-up token, not one per refused request.
+    pages = clean.stats["requests"]
+    assert pages / limit - 2 <= renewals <= pages / limit * 1.5 + 2

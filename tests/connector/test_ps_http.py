@@ -262,3 +262,87 @@ async def test_disabled_plugin_is_named() -> None:
             await session.get("/ws/v1/district")
     assert err.value.hint is not None
     assert "enable the plugin" in err.value.hint
+
+
+async def test_throttling_without_retry_after_outlasts_max_retries() -> None:
+    # Ten refusals in a row, no Retry-After: a throttled source is slow, not broken, so the
+    # refusals do not spend the error retries (6 by default).
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/access_token":
+            return _token_ok()
+        calls["n"] += 1
+        if calls["n"] <= 10:
+            return httpx.Response(429, text="slow down")
+        return httpx.Response(200, json={"ok": 1})
+
+    rec = Recorder()
+    session, client = _session(httpx.MockTransport(handler), rec)
+    async with client:
+        assert await session.get("/ws/v1/district") == {"ok": 1}
+    assert session.stats.throttled == 10
+    assert session.stats.retries == 0
+    assert session.stats.throttle_wait_seconds == pytest.approx(sum(rec.sleeps), rel=0.5)
+
+
+async def test_a_503_with_retry_after_is_throttling_and_honoured() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/access_token":
+            return _token_ok()
+        calls["n"] += 1
+        if calls["n"] <= 8:
+            return httpx.Response(503, headers={"Retry-After": "3"}, text="busy")
+        return httpx.Response(200, json={})
+
+    rec = Recorder()
+    session, client = _session(httpx.MockTransport(handler), rec, retry=RetryPolicy(max_retries=1))
+    async with client:
+        await session.get("/ws/v1/district")
+    assert session.stats.throttled == 8
+    assert session.stats.retries == 0  # max_retries=1 would not have lasted
+    assert max(rec.sleeps) >= 3
+
+
+async def test_throttle_waits_are_bounded_by_the_setting() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/access_token":
+            return _token_ok()
+        return httpx.Response(429, headers={"Retry-After": "40"})
+
+    rec = Recorder()
+    session, client = _session(httpx.MockTransport(handler), rec, max_throttle_wait=100.0)
+    async with client:
+        with pytest.raises(SourceUnreachable, match="max_throttle_wait_seconds") as err:
+            await session.get("/ws/v1/district")
+    assert "/ws/v1/district" in err.value.message
+    assert session.stats.throttled == 3  # 40 + 40 waited; a third 40 would pass 100
+
+
+async def test_the_throttle_learns_a_spacing_and_lets_it_decay() -> None:
+    now = {"t": 0.0}
+    throttle = Throttle(0.0, clock=lambda: now["t"])
+    assert throttle.spacing == 0
+    throttle.throttled(None)
+    throttle.throttled(None)  # the same burst: one signal
+    assert throttle.spacing == Throttle.FLOOR
+    now["t"] += 1
+    throttle.throttled(2.0)
+    assert throttle.spacing == Throttle.RAISE * Throttle.FLOOR
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    await throttle.wait(fake_sleep)
+    assert slept == [2.0]  # Retry-After honoured with no interval configured
+    for _ in range(100):
+        throttle.succeeded()
+    # Not below the spacing the server refused last (with a margin) for a long while…
+    assert throttle.spacing > Throttle.FLOOR / 2
+    for _ in range(3000):
+        throttle.succeeded()
+    # …but that memory fades, and the pace is probed again.
+    assert throttle.spacing == 0

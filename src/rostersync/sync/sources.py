@@ -6,12 +6,10 @@ hands it the source configuration, the resolved secret and an ``httpx`` client i
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from rostersync.config import SourceConfig, resolve_secret
-from rostersync.connectors import get_connector_class
+from rostersync.connectors import Connector, get_connector_class
 from rostersync.settings import Settings
 
 
@@ -31,7 +29,7 @@ def connector_for(
     client: httpx.AsyncClient | None = None,
     *,
     index: int = 0,
-) -> tuple[Any, httpx.AsyncClient]:
+) -> tuple[Connector, httpx.AsyncClient]:
     """(connector, the client it uses). The caller closes the client."""
     cls = get_connector_class(source.app)
     secret = resolve_client_secret(source, settings, index)

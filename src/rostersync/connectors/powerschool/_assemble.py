@@ -8,6 +8,7 @@ RoleDef), contacts (Contacts module or legacy fields) and custom fields onto the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -21,29 +22,40 @@ if TYPE_CHECKING:
     from rostersync.connectors.powerschool.connector import ExtractPlan
 
 
-def build_roster(
-    plan: ExtractPlan,
-    district: JSONDict,
-    schools: pl.DataFrame,
-    terms: pl.DataFrame,
-    courses: pl.DataFrame,
-    sections: pl.DataFrame,
-    cc: pl.DataFrame,
-    staff: pl.DataFrame,
-    students: pl.DataFrame,
-    calendar: pl.DataFrame,
-    co_tables: Mapping[str, pl.DataFrame],
-    contact_tables: Mapping[str, pl.DataFrame],
-    custom: Sequence[tables.CustomRead],
-    custom_tables: Mapping[str, pl.DataFrame],
-) -> dict[str, pl.DataFrame]:
+@dataclass(frozen=True)
+class ExtractedFrames:
+    """The flat frames one extraction read, before they become canonical tables."""
+
+    district: JSONDict
+    schools: pl.DataFrame
+    terms: pl.DataFrame
+    courses: pl.DataFrame
+    sections: pl.DataFrame
+    cc: pl.DataFrame
+    staff: pl.DataFrame
+    students: pl.DataFrame
+    calendar: pl.DataFrame
+    co_tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+    contact_tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+    custom: Sequence[tables.CustomRead] = ()
+    custom_tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+
+
+def build_roster(plan: ExtractPlan, x: ExtractedFrames) -> dict[str, pl.DataFrame]:
     """Canonical tables from the flat frames of one extraction."""
     src = plan.source
-    name = text(as_dict(district).get("name")) or "District"
-    orgs = m.build_orgs(src, name, schools)
+    district, schools, terms, courses = x.district, x.schools, x.terms, x.courses
+    sections, cc, staff, students = x.sections, x.cc, x.staff, x.students
+    calendar, co_tables, contact_tables = x.calendar, x.co_tables, x.contact_tables
+    custom, custom_tables = x.custom, x.custom_tables
+    info = as_dict(district)
+    name = text(info.get("name")) or "District"
+    orgs = m.build_orgs(
+        src, name, schools, text(info.get("district_number")) or text(info.get("uuid"))
+    )
     instructional = instructional_days(calendar, schools, terms)
     sessions = m.build_sessions(src, terms, instructional)
-    course_rows = m.build_courses(src, courses)
+    course_rows = m.build_courses(src, courses, sections)
     classes = m.build_classes(src, sections, courses)
     student_users, demographics = m.build_students(src, students)
     staff_users, staff_map = m.build_staff(src, staff)

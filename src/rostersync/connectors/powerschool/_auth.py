@@ -51,6 +51,9 @@ class ClientCredentials:
         self._lock = asyncio.Lock()
         #: How many tokens were obtained (1 for a run whose token lived; 2 after one renewal…).
         self.tokens_obtained = 0
+        #: How many of those replaced a token the server refused (one per stale token, however
+        #: many requests were waiting on it).
+        self.renewals = 0
 
     def __repr__(self) -> str:
         return f"ClientCredentials(client_id={self.client_id!r}, client_secret='********')"
@@ -87,7 +90,9 @@ class ClientCredentials:
             if tok is not None and tok.value != stale:
                 return tok.value
             self._token = None
-            return await self._fetch(send)
+            value = await self._fetch(send)
+            self.renewals += 1
+            return value
 
     async def _fetch(self, send: TokenSender) -> str:
         response = await send(self.token_request())

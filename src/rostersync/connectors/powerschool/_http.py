@@ -20,12 +20,13 @@ import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from rostersync.connectors.base import RequestStats
 from rostersync.connectors.powerschool._auth import ClientCredentials
 from rostersync.connectors.powerschool._json import as_dict, as_list
 from rostersync.errors import SourceAuthError, SourceDataError, SourceError, SourceUnreachable
@@ -57,39 +58,71 @@ class RetryPolicy:
 
 
 class Throttle:
-    """At most one request start per ``interval`` seconds (0 disables it)."""
+    """Spacing of request starts, adapted to what the server accepts.
+
+    The spacing is the configured minimum (PowerSchool's "minimum time interval between API
+    requests"), raised when the server answers "too many requests" — doubled once per refusal
+    burst, from :attr:`FLOOR` up to :attr:`CEILING` — and decaying again as requests succeed.
+    A server's ``Retry-After`` pushes every start back, whether or not a spacing is configured.
+    """
+
+    FLOOR = 0.02
+    CEILING = 10.0
+    RAISE = 1.5
+    DECAY = 0.98
+    #: How fast the memory of a refused spacing fades (so the pace is probed again, rarely).
+    FORGET = 0.998
 
     def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
+        self.learned = 0.0
         self._clock = clock
         self._next = 0.0
+        self._raised_at = -float("inf")
+        #: The spacing at which the server last refused: the pace does not decay below it.
+        self._refused_spacing = 0.0
         self._lock = asyncio.Lock()
 
-    async def wait(self, sleep: Sleep = asyncio.sleep) -> None:
-        """Return when a request may start, reserving that moment."""
-        if self.interval <= 0:
-            return
+    @property
+    def spacing(self) -> float:
+        """Seconds between two request starts now."""
+        return max(self.interval, self.learned)
+
+    async def wait(self, sleep: Sleep = asyncio.sleep) -> float:
+        """Return when a request may start, reserving that moment; the seconds waited."""
         async with self._lock:
             now = self._clock()
             start = max(now, self._next)
-            self._next = start + self.interval
+            self._next = start + self.spacing
         if start > now:
             await sleep(start - now)
+            return start - now
+        return 0.0
 
     def push_back(self, seconds: float) -> None:
         """The server said 'too many requests': nobody starts before ``seconds`` from now."""
         self._next = max(self._next, self._clock() + seconds)
 
+    def throttled(self, retry_after: float | None) -> None:
+        """A request was refused as one too many: space requests wider, honour ``retry_after``."""
+        now = self._clock()
+        # Requests refused together are one signal: raise once per spacing window.
+        if now - self._raised_at >= max(self.spacing, self.FLOOR):
+            self._refused_spacing = max(self._refused_spacing, self.spacing)
+            self.learned = min(self.CEILING, max(self.FLOOR, self.learned * self.RAISE))
+            self._raised_at = now
+        if retry_after:
+            self.push_back(retry_after)
 
-@dataclass
-class RequestStats:
-    """What the session did: for progress displays, run records and benchmarks."""
-
-    requests: int = 0
-    retries: int = 0
-    renewals: int = 0
-    bytes: int = 0
-    by_status: dict[int, int] = field(default_factory=dict)
+    def succeeded(self) -> None:
+        """A request went through: let the learned spacing shrink back slowly, not below the
+        spacing the server last refused (a memory that itself fades)."""
+        if self.learned:
+            self._refused_spacing *= self.FORGET
+            self.learned = max(self.learned * self.DECAY, self._refused_spacing * 1.1)
+            if self.learned < self.FLOOR / 2:
+                self.learned = 0.0
+                self._refused_spacing = 0.0
 
 
 class FieldsNotGranted(SourceAuthError):
@@ -111,6 +144,10 @@ class _Retry(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class _Throttled(_Retry):
+    """Internal: the server refused the request as one too many (not an error: wait, retry)."""
 
 
 def describe_connect_error(exc: Exception, url: str) -> tuple[str, str]:
@@ -164,6 +201,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _is_throttled(response: httpx.Response) -> bool:
     if response.status_code == 429:
         return True
+    if response.status_code == 503 and response.headers.get("Retry-After"):
+        return True
     if response.status_code in (400, 403, 503):
         snippet = response.text[:500].lower()
         return "too many requests" in snippet or "rate limit" in snippet
@@ -197,7 +236,9 @@ def _message(response: httpx.Response) -> str:
 class ApiSession:
     """Sends PowerSchool API requests through one shared client, auth, throttle and retry policy."""
 
-    #: Token renewals one request may cause (tokens that expire after N uses need a few).
+    #: Renewals one request may go through with no other request succeeding meanwhile (tokens
+    #: that expire after N uses are renewed again and again under concurrency: that is fine as
+    #: long as requests keep getting through).
     MAX_RENEWALS = 5
 
     def __init__(
@@ -209,6 +250,7 @@ class ApiSession:
         concurrency: int = 8,
         min_interval: float = 0.0,
         retry: RetryPolicy | None = None,
+        max_throttle_wait: float = 600.0,
         source: str = "",
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
@@ -221,6 +263,8 @@ class ApiSession:
         self.stats = RequestStats()
         self._sem = asyncio.Semaphore(concurrency)
         self._throttle = Throttle(min_interval)
+        self.max_throttle_wait = max_throttle_wait
+        self._successes = 0
         self._sleep = sleep
         self._rng = rng or random.Random()
 
@@ -246,28 +290,38 @@ class ApiSession:
         """One API call with auth, throttle, retries; the decoded JSON (``None`` for 204)."""
         url = self.base_url + path
         rejected: set[str] = set()
+        successes_at_first_401 = 0
         attempt = 0
+        throttle_waited = 0.0
         while True:
             token = await self.auth.token(self._send_token)
             headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
             try:
                 response = await self._attempt(method, url, params, json, headers)
+            except _Throttled as exc:
+                throttle_waited = await self._throttle_wait(exc, throttle_waited, url)
+                continue
             except _Retry as exc:
                 attempt = await self._backoff(attempt, exc, url)
                 continue
             if response.status_code == 401:
-                # Renew and try again; the same token refused twice, or too many renewals for
-                # one request, means the credentials themselves stopped working.
-                if token in rejected or len(rejected) >= self.MAX_RENEWALS:
+                # Renew and try again. Give up when the same token is refused twice, or when
+                # renewal after renewal helps no request at all: the credentials stopped working.
+                if not rejected:
+                    successes_at_first_401 = self._successes
+                stuck = self._successes == successes_at_first_401
+                if token in rejected or (len(rejected) >= self.MAX_RENEWALS and stuck):
                     raise SourceAuthError(
                         f"PowerSchool rejected a freshly issued token for {path} (HTTP 401)",
                         source=self.source,
                         hint="the plugin may have been disabled or its secret regenerated",
                     )
                 rejected.add(token)
-                self.stats.renewals += 1
                 await self.auth.renew(self._send_token, token)
+                # The credentials count renewals once per stale token, not once per waiter.
+                self.stats.renewals = self.auth.renewals
                 continue
+            self._successes += 1
             if response.status_code == 204:
                 return None
             if response.status_code >= 400:
@@ -292,9 +346,12 @@ class ApiSession:
 
     async def _send_token(self, request: httpx.Request) -> httpx.Response:
         attempt = 0
+        throttle_waited = 0.0
         while True:
             try:
                 return await self._attempt_request(request)
+            except _Throttled as exc:
+                throttle_waited = await self._throttle_wait(exc, throttle_waited, str(request.url))
             except _Retry as exc:
                 attempt = await self._backoff(attempt, exc, str(request.url))
 
@@ -337,12 +394,39 @@ class ApiSession:
         self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
         if _is_throttled(response):
             after = _retry_after(response)
-            if after:
-                self._throttle.push_back(after)
-            raise _Retry(f"throttled (HTTP {status})", after)
+            self.stats.throttled += 1
+            self._throttle.throttled(after)
+            raise _Throttled(f"throttled (HTTP {status})", after)
         if status >= 500:
             raise _Retry(f"HTTP {status}", _retry_after(response) if status == 503 else None)
+        if status < 400:
+            self._throttle.succeeded()
         return response
+
+    async def _throttle_wait(self, exc: _Throttled, waited: float, url: str) -> float:
+        """Wait as a throttling answer asks (Retry-After, else a growing pause); the total
+        waited by this request, bounded by ``max_throttle_wait``."""
+        if exc.retry_after is not None:
+            delay = exc.retry_after + self._rng.uniform(0, self._throttle.spacing)
+        else:
+            tries = int(waited / max(self.retry.base_seconds, 0.001)).bit_length()
+            delay = max(
+                self._throttle.spacing,
+                self.retry.delay(min(tries, 16), self._rng),
+            )
+        if waited + delay > self.max_throttle_wait:
+            path = urlsplit(url).path
+            raise SourceUnreachable(
+                f"PowerSchool kept refusing {path} as too many requests: waiting "
+                f"{waited + delay:.0f} s in all would pass connector.max_throttle_wait_seconds "
+                f"({self.max_throttle_wait:g} s)",
+                source=self.source,
+                hint="raise connector.max_throttle_wait_seconds, lower connector.concurrency, or "
+                "set connector.min_interval_ms to PowerSchool's minimum request interval",
+            ) from exc
+        self.stats.throttle_wait_seconds += delay
+        await self._sleep(delay)
+        return waited + delay
 
     async def _backoff(self, attempt: int, exc: _Retry, url: str) -> int:
         cause = exc.__cause__

@@ -1,8 +1,9 @@
 """PowerSchool connector options: the ``connector:`` block of a source in the district config.
 
 Each option is declared once with its type, default and help. Defaults suit a real PowerSchool
-server: modest concurrency, retries with exponential backoff and jitter, and no throttle unless
-the district set PowerSchool's "Minimum time interval between API requests".
+server: modest concurrency, retries with exponential backoff and jitter, and a pace that adapts
+when the server answers "too many requests" (its Retry-After honoured) — set ``min_interval_ms``
+to PowerSchool's "Minimum time interval between API requests" to start at the right pace.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ class PowerSchoolOptions(BaseModel):
     )
     backoff_max_seconds: float = Field(
         default=30.0, gt=0, le=600, description="Longest delay between two retries."
+    )
+    max_throttle_wait_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Longest time one request may wait on 'too many requests' answers (429, or 503 "
+            "with Retry-After) before the sync gives up. The server's Retry-After is honoured "
+            "and the pace adapts to it; such waits do not count against max_retries."
+        ),
     )
     page_size: int | None = Field(
         default=None,

@@ -12,43 +12,41 @@ module tables, and custom ``TABLE.field`` fields from extension tables or Studen
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 import polars as pl
 
 from rostersync.connectors.base import (
+    Capabilities,
     ConnectionReport,
-    ExtractResult,
+    Connector,
+    Extraction,
     ProgressCallback,
-    ProgressEvent,
     SchoolInfo,
 )
+from rostersync.connectors.health import SourceHealthError
 from rostersync.connectors.powerschool import _tables as tables
 from rostersync.connectors.powerschool import mapping as m
-from rostersync.connectors.powerschool._assemble import build_roster
+from rostersync.connectors.powerschool._assemble import ExtractedFrames, build_roster
 from rostersync.connectors.powerschool._auth import ClientCredentials
 from rostersync.connectors.powerschool._http import (
     ApiSession,
     FieldsNotGranted,
     RetryPolicy,
 )
-from rostersync.connectors.powerschool._json import JSONDict, text, unwrap_single
-from rostersync.connectors.powerschool._paging import (
-    Paginator,
-    TablePages,
-    V1Pages,
-    count_records,
-    fetch_pages,
-)
+from rostersync.connectors.powerschool._json import text, unwrap_single
+from rostersync.connectors.powerschool._paging import TablePages, count_records
+from rostersync.connectors.powerschool._reads import SCHOOLS, Executor, SchoolRead, TableGroup
 from rostersync.connectors.powerschool.config import PowerSchoolOptions, parse_options
 from rostersync.errors import SourceAuthError, SourceDataError, SourceError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from rostersync.config import SourceConfig
+
 
 DEFAULT_PAGE_SIZE = 100
 STUDENT_EXPANSIONS = (
@@ -108,51 +106,18 @@ class ExtractPlan:
         return reads
 
 
-class _Tracker:
-    """Per-entity progress: pages and records as they arrive."""
-
-    def __init__(self, entity: str, callback: ProgressCallback | None) -> None:
-        self.entity = entity
-        self.callback = callback
-        self.pages = 0
-        self.total: int | None = None
-        self.records = 0
-        self.started = time.perf_counter()
-        self.seconds = 0.0
-
-    def expect(self, pages: int) -> None:
-        self.total = (self.total or 0) + pages
-
-    def on_page(self, records: int, done: int, expected: int | None) -> None:
-        if done == 1 and expected is not None:
-            self.expect(expected)
-        if expected == 0:
-            return
-        self.pages += 1
-        self.records += records
-        self._emit(False)
-
-    def finish(self) -> None:
-        self.seconds = time.perf_counter() - self.started
-        self._emit(True)
-
-    def _emit(self, finished: bool) -> None:
-        if self.callback is not None:
-            total = max(self.total, self.pages) if self.total is not None else None
-            self.callback(ProgressEvent(self.entity, self.records, self.pages, total, finished))
-
-
 class PowerSchoolConnector:
     """Reads a PowerSchool district through a plugin's OAuth client."""
 
-    app = "powerschool"
+    app: ClassVar[str] = "powerschool"
     #: Every extract is the whole of its scope (all schools of the mapping, every student the
     #: school lists), so a record that stops coming back is gone: the change flow treats absence
-    #: as deletion for this source, like bulk upload mode (the hold threshold still guards
-    #: against outages).
-    complete_snapshot = True
+    #: as deletion for this source, like bulk upload mode (the health ledger and the hold
+    #: threshold guard against outages). No incremental reads or write-back yet.
+    capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=True)
+    complete_snapshot: ClassVar[bool] = True
     #: The ``connector:`` options, checked when a configuration file is loaded.
-    options_model = PowerSchoolOptions
+    options_model: ClassVar[type[PowerSchoolOptions]] = PowerSchoolOptions
 
     def __init__(
         self,
@@ -177,6 +142,19 @@ class PowerSchoolConnector:
         options: PowerSchoolOptions | None = None,
     ) -> PowerSchoolConnector:
         """Wire a connector onto ``client`` (which the caller opens and closes)."""
+        return cls._create(client, url, client_id, client_secret, plan=plan, options=options)
+
+    @classmethod
+    def _create(
+        cls,
+        client: httpx.AsyncClient,
+        url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        plan: ExtractPlan | None = None,
+        options: PowerSchoolOptions | None = None,
+    ) -> Self:
         opts = options or PowerSchoolOptions()
         plan = plan or ExtractPlan()
         auth = ClientCredentials(url, client_id, client_secret, source=plan.source)
@@ -188,6 +166,7 @@ class PowerSchoolConnector:
             # A little over the server's interval: requests leave spaced by it but arrive with
             # network jitter, and one that arrives early is refused for a whole second.
             min_interval=opts.min_interval_ms * 1.1 / 1000 + (0.002 if opts.min_interval_ms else 0),
+            max_throttle_wait=opts.max_throttle_wait_seconds,
             retry=RetryPolicy(
                 max_retries=opts.max_retries,
                 base_seconds=opts.backoff_base_seconds,
@@ -199,8 +178,12 @@ class PowerSchoolConnector:
 
     @classmethod
     def from_source(
-        cls, source: Any, client_secret: str, *, client: httpx.AsyncClient | None = None
-    ) -> tuple[PowerSchoolConnector, httpx.AsyncClient]:
+        cls,
+        source: SourceConfig,
+        client_secret: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+    ) -> tuple[Self, httpx.AsyncClient]:
         """A connector for a configured source (``rostersync.config.SourceConfig``).
 
         Returns the connector and its client; the caller closes the client.
@@ -208,7 +191,7 @@ class PowerSchoolConnector:
         options = parse_options(source.connector, f"sources.{source.name}.connector")
         http = client or cls.http_client(options)
         plan = ExtractPlan.from_source(source)
-        conn = cls.create(
+        conn = cls._create(
             http,
             source.delivery.url,
             source.delivery.client_id,
@@ -249,27 +232,6 @@ class PowerSchoolConnector:
             return min(allowed, self.options.page_size)
         return allowed
 
-    async def _fetch(
-        self,
-        paginator: Paginator,
-        convert: Callable[[list[JSONDict]], T],
-        tracker: _Tracker,
-        *,
-        count: bool = True,
-    ) -> list[T]:
-        size = self.page_size(paginator.size_key)
-        if not count:
-            tracker.expect(1)
-            return await fetch_pages(
-                self.session,
-                paginator,
-                size,
-                convert,
-                on_page=lambda n, done, _e: tracker.on_page(n, done + 1, None),
-                count=False,
-            )
-        return await fetch_pages(self.session, paginator, size, convert, on_page=tracker.on_page)
-
     # ------------------------------------------------------------------ connection test
 
     async def test_connection(self) -> ConnectionReport:
@@ -277,10 +239,7 @@ class PowerSchoolConnector:
         try:
             md = await self.metadata()
             district = unwrap_single(await self.session.get("/ws/v1/district"), "district")
-            schools = await count_records(
-                self.session,
-                V1Pages("/ws/v1/district/school", "schools", "school", "school_max_page_size"),
-            )
+            schools = await count_records(self.session, SCHOOLS)
         except SourceError as exc:
             return ConnectionReport(False, exc.message, hint=exc.hint)
         page_sizes = {
@@ -353,18 +312,9 @@ class PowerSchoolConnector:
 
     # ------------------------------------------------------------------ schools
 
-    async def _schools(self, tracker: _Tracker | None = None) -> pl.DataFrame:
+    async def _schools(self, executor: Executor | None = None) -> pl.DataFrame:
         await self.metadata()
-        tr = tracker or _Tracker("schools", None)
-        pages = await self._fetch(
-            V1Pages("/ws/v1/district/school", "schools", "school", "school_max_page_size"),
-            lambda recs: m.convert_page(recs, m.SCHOOL_SPEC),
-            tr,
-        )
-        frame = m.concat(pages, m.SCHOOL_SPEC)
-        return frame.filter(
-            pl.col("school_number").fill_null("") != m.GRADUATED_SCHOOL_NUMBER
-        ).unique("school_dcid", keep="first", maintain_order=True)
+        return await (executor or Executor(self.session, self.page_size, None)).schools()
 
     async def list_schools(self) -> list[SchoolInfo]:
         """Every school (for the schools-mapping step), the Graduated Students school left out."""
@@ -382,257 +332,123 @@ class PowerSchoolConnector:
 
     # ------------------------------------------------------------------ extraction
 
+    def school_reads(self) -> tuple[tuple[SchoolRead, ...], SchoolRead]:
+        """The per-school reads of an extraction (sections apart: enrollments hang on them)."""
+        student_params: dict[str, Any] = {"expansions": STUDENT_EXPANSIONS}
+        if self.options.student_filter:
+            student_params["q"] = self.options.student_filter
+        reads = (
+            SchoolRead("sessions", "term", "terms", m.TERM_SPEC),
+            SchoolRead("courses", "course", "courses", m.COURSE_SPEC),
+            SchoolRead("staff", "staff", "staffs", m.STAFF_SPEC, {"expansions": STAFF_EXPANSIONS}),
+            SchoolRead(
+                "students", "student", "students", m.STUDENT_SPEC, student_params, m.student_page
+            ),
+        )
+        return reads, SchoolRead("classes", "section", "sections", m.SECTION_SPEC)
+
+    def table_groups(self) -> list[TableGroup]:
+        """The schema-table reads of an extraction, by progress name."""
+        groups = [TableGroup("calendar", (tables.CALENDAR_DAYS,))]
+        if self.plan.sync_co_teachers:
+            groups.append(
+                TableGroup(
+                    "co-teachers",
+                    (tables.SECTION_IDS, tables.STAFF_IDS, tables.SECTION_TEACHERS, tables.ROLES),
+                )
+            )
+        if self.plan.contact_module:
+            groups.append(TableGroup("contacts", tuple(tables.CONTACT_TABLES)))
+        custom = tables.custom_reads(self.plan.custom_fields)
+        if custom:
+            groups.append(TableGroup("custom fields", tuple(c.read() for c in custom)))
+        return groups
+
     async def extract(
         self,
         schools: Sequence[str] | None = None,
         *,
         progress: ProgressCallback | None = None,
-    ) -> ExtractResult:
-        """Canonical tables for the given schools (DCIDs or school numbers; None = all)."""
+    ) -> Extraction:
+        """Canonical tables for the given schools (DCIDs or school numbers; None = all).
+
+        Raises :class:`~rostersync.connectors.health.SourceHealthError` when the source sent
+        less than it says it holds (a partial outage): short tables are never returned.
+        """
         started = time.perf_counter()
-        src = self.plan.source
-        trackers: dict[str, _Tracker] = {}
-
-        def tracker(name: str) -> _Tracker:
-            if name not in trackers:
-                trackers[name] = _Tracker(name, progress)
-            return trackers[name]
-
+        executor = Executor(self.session, self.page_size, progress)
         await self.metadata()
         district = unwrap_single(await self.session.get("/ws/v1/district"), "district")
-        school_frame = await self._schools(tracker("schools"))
-        tracker("schools").finish()
-        if schools is not None:
-            wanted = [str(s) for s in schools]
-            school_frame = school_frame.filter(
-                pl.col("school_dcid").is_in(wanted) | pl.col("school_number").is_in(wanted)
-            )
-            found = set(school_frame["school_dcid"].to_list()) | set(
-                school_frame["school_number"].to_list()
-            )
-            unknown = [s for s in wanted if s not in found]
-            if unknown:
-                raise SourceDataError(
-                    "schools_mapping names schools PowerSchool does not have: "
-                    + ", ".join(unknown),
-                    source=src,
-                    hint="list them with `rostersync powerschool schools --config FILE`",
-                )
-        school_ids: list[str] = school_frame["school_dcid"].to_list()
-
-        async def per_school(
-            name: str,
-            path: str,
-            plural: str,
-            singular: str,
-            key: str,
-            spec: m.Spec,
-            params: dict[str, Any] | None = None,
-            convert: Callable[[list[JSONDict], str], pl.DataFrame] | None = None,
-            *,
-            count: bool = False,
-        ) -> pl.DataFrame:
-            # Lists of a school that usually fit one page are walked (one request); long
-            # ones (students) are counted first so all their pages can be asked for at once.
-            tr = tracker(name)
-
-            async def one(sid: str) -> list[pl.DataFrame]:
-                pag = V1Pages(path.format(sid=sid), plural, singular, key, params or {})
-                conv = convert or (lambda recs, s: m.convert_page(recs, spec, school_dcid=s))
-                return await self._fetch(pag, lambda recs: conv(recs, sid), tr, count=count)
-
-            results = await asyncio.gather(*(one(s) for s in school_ids))
-            tr.finish()
-            return m.concat([f for pages in results for f in pages], spec, "school_dcid")
-
-        student_params: dict[str, Any] = {"expansions": STUDENT_EXPANSIONS}
-        if self.options.student_filter:
-            student_params["q"] = self.options.student_filter
-
-        async def sections_and_enrollments() -> tuple[pl.DataFrame, pl.DataFrame]:
-            # Per school, a section's enrollments are asked for as soon as that school's
-            # sections are in, so the slow schools do not hold the others' enrollments back.
-            tr_sections, tr_cc = tracker("classes"), tracker("enrollments")
-
-            async def enrollments_of(section: str) -> list[pl.DataFrame]:
-                pag = V1Pages(
-                    f"/ws/v1/section/{section}/section_enrollment",
-                    "section_enrollments",
-                    "section_enrollment",
-                    "section_enrollment_max_page_size",
-                )
-                # Most sections fit one page: skip the count, walk until a short page.
-                return await self._fetch(
-                    pag, lambda recs: m.convert_page(recs, m.ENROLLMENT_SPEC), tr_cc, count=False
-                )
-
-            async def school(sid: str) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
-                pag = V1Pages(
-                    f"/ws/v1/school/{sid}/section", "sections", "section", "section_max_page_size"
-                )
-                pages = await self._fetch(
-                    pag,
-                    lambda recs: m.convert_page(recs, m.SECTION_SPEC, school_dcid=sid),
-                    tr_sections,
-                    count=False,
-                )
-                ids = [i for p in pages for i in p["section_dcid"].to_list()]
-                cc = await asyncio.gather(*(enrollments_of(i) for i in ids))
-                return pages, [f for part in cc for f in part]
-
-            results = await asyncio.gather(*(school(s) for s in school_ids))
-            tr_sections.finish()
-            tr_cc.finish()
-            sections = m.concat(
-                [f for pages, _ in results for f in pages], m.SECTION_SPEC, "school_dcid"
-            )
-            cc = m.concat([f for _, parts in results for f in parts], m.ENROLLMENT_SPEC)
-            return sections, cc
-
-        async def table(read: tables.TableRead, name: str) -> pl.DataFrame:
-            tr = tracker(name)
-            pages = await self._fetch(
-                TablePages(read.table, read.columns, read.q),
-                lambda recs: m.table_page(recs, read.columns),
-                tr,
-            )
-            if pages:
-                return pl.concat(pages)
-            return pl.DataFrame(schema=dict.fromkeys(read.columns, pl.Utf8()))
-
-        async def tables_of(
-            reads: Sequence[tables.TableRead], name: str
-        ) -> dict[str, pl.DataFrame]:
-            frames = await asyncio.gather(*(table(r, name) for r in reads))
-            tracker(name).finish()
-            return {r.table: f for r, f in zip(reads, frames, strict=True)}
-
-        custom = tables.custom_reads(self.plan.custom_fields)
-
-        async def nothing() -> dict[str, pl.DataFrame]:
-            return {}
-
-        # Every independent read starts now; the session bounds how many requests fly at once.
-        t_terms = asyncio.create_task(
-            per_school(
-                "sessions",
-                "/ws/v1/school/{sid}/term",
-                "terms",
-                "term",
-                "term_max_page_size",
-                m.TERM_SPEC,
-            )
-        )
-        t_courses = asyncio.create_task(
-            per_school(
-                "courses",
-                "/ws/v1/school/{sid}/course",
-                "courses",
-                "course",
-                "course_max_page_size",
-                m.COURSE_SPEC,
-            )
-        )
-        t_sections = asyncio.create_task(sections_and_enrollments())
-        t_staff = asyncio.create_task(
-            per_school(
-                "staff",
-                "/ws/v1/school/{sid}/staff",
-                "staffs",
-                "staff",
-                "staff_max_page_size",
-                m.STAFF_SPEC,
-                {"expansions": STAFF_EXPANSIONS},
-            )
-        )
-        t_students = asyncio.create_task(
-            per_school(
-                "students",
-                "/ws/v1/school/{sid}/student",
-                "students",
-                "student",
-                "student_max_page_size",
-                m.STUDENT_SPEC,
-                student_params,
-                convert=m.student_page,
-                count=True,
-            )
-        )
-        t_calendar = asyncio.create_task(tables_of([tables.CALENDAR_DAYS], "calendar"))
-        t_co = asyncio.create_task(
-            tables_of(
-                [tables.SECTION_IDS, tables.STAFF_IDS, tables.SECTION_TEACHERS, tables.ROLES],
-                "co-teachers",
-            )
-            if self.plan.sync_co_teachers
-            else nothing()
-        )
-        t_contacts = asyncio.create_task(
-            tables_of(tables.CONTACT_TABLES, "contacts") if self.plan.contact_module else nothing()
-        )
-        t_custom = asyncio.create_task(
-            tables_of([c.read() for c in custom], "custom fields") if custom else nothing()
-        )
-        everything: list[asyncio.Task[Any]] = [
-            t_terms,
-            t_courses,
-            t_sections,
-            t_staff,
-            t_students,
-            t_calendar,
-            t_co,
-            t_contacts,
-            t_custom,
-        ]
-        try:
-            await asyncio.gather(*everything)
-        except BaseException:
-            for task in everything:
-                task.cancel()
-            await asyncio.gather(*everything, return_exceptions=True)
-            raise
-        terms, courses, staff, students = (
-            t_terms.result(),
-            t_courses.result(),
-            t_staff.result(),
-            t_students.result(),
-        )
-        sections, cc = t_sections.result()
-        calendar, co_tables = t_calendar.result(), t_co.result()
-        contact_tables, custom_tables = t_contacts.result(), t_custom.result()
+        school_frame = await executor.schools()
+        executor.tracker("schools").finish()
+        # A source that lists nothing at all is no partial outage: its empty tables go to the
+        # circuit breaker, which fails a run whose extract has no records.
+        school_frame = self._in_scope(school_frame, schools)
+        reads, sections = self.school_reads()
+        fetched = await executor.run(school_frame, reads, sections, self.table_groups())
+        health = executor.ledger.verdict()
+        if not health.ok:
+            raise SourceHealthError(health, source=self.plan.source)
         extracted = time.perf_counter()
-
+        groups = fetched.tables
+        custom = tables.custom_reads(self.plan.custom_fields)
         roster = build_roster(
             self.plan,
-            district,
-            school_frame,
-            terms,
-            courses,
-            sections,
-            cc,
-            staff,
-            students,
-            calendar["calendar_day"],
-            co_tables,
-            contact_tables,
-            custom,
-            custom_tables,
+            ExtractedFrames(
+                district=district,
+                schools=school_frame,
+                terms=fetched.school_frames["sessions"],
+                courses=fetched.school_frames["courses"],
+                sections=fetched.school_frames["classes"],
+                cc=fetched.enrollments,
+                staff=fetched.school_frames["staff"],
+                students=fetched.school_frames["students"],
+                calendar=groups["calendar"]["calendar_day"],
+                co_tables=groups.get("co-teachers", {}),
+                contact_tables=groups.get("contacts", {}),
+                custom=custom,
+                custom_tables=groups.get("custom fields", {}),
+            ),
         )
-        if "contacts" not in trackers:
-            tracker("contacts")
-        tracker("contacts").records = int(
+        contacts = executor.tracker("contacts")
+        contacts.records = int(
             roster["users"].filter(pl.col("role").is_in(["guardian", "parent", "relative"])).height
         )
+        requests = replace(self.session.stats, by_status=dict(self.session.stats.by_status))
         stats = {
-            "requests": self.session.stats.requests,
-            "retries": self.session.stats.retries,
-            "token_renewals": self.session.stats.renewals,
-            "bytes": self.session.stats.bytes,
+            "requests": requests.requests,
+            "retries": requests.retries,
+            "token_renewals": requests.renewals,
+            "throttled": requests.throttled,
+            "throttle_wait_seconds": round(requests.throttle_wait_seconds, 3),
+            "bytes": requests.bytes,
             "extract_seconds": round(extracted - started, 3),
             "map_seconds": round(time.perf_counter() - extracted, 3),
             "entities": {
                 name: {"pages": t.pages, "records": t.records, "seconds": round(t.seconds, 3)}
-                for name, t in trackers.items()
+                for name, t in executor.trackers.items()
             },
         }
-        return ExtractResult(roster, stats)
+        return Extraction(roster, stats, health, requests)
+
+    def _in_scope(self, frame: pl.DataFrame, schools: Sequence[str] | None) -> pl.DataFrame:
+        """The schools of the scope; a clear error naming the schools the source lacks."""
+        if schools is None:
+            return frame
+        wanted = [str(s) for s in schools]
+        frame = frame.filter(
+            pl.col("school_dcid").is_in(wanted) | pl.col("school_number").is_in(wanted)
+        )
+        found = set(frame["school_dcid"].to_list()) | set(frame["school_number"].to_list())
+        unknown = [s for s in wanted if s not in found]
+        if unknown:
+            raise SourceDataError(
+                "schools_mapping names schools PowerSchool does not have: " + ", ".join(unknown),
+                source=self.plan.source,
+                hint="list them with `rostersync powerschool schools --config FILE`",
+            )
+        return frame
+
+
+if TYPE_CHECKING:
+    _contract: type[Connector] = PowerSchoolConnector

@@ -40,8 +40,11 @@ Spec = Mapping[str, Getter]
 DISTRICT_ID = "district"
 GRADUATED_SCHOOL_NUMBER = "999999"
 
-#: PowerSchool TERMS.Portion → OneRoster academicSession type.
-PORTION_TYPES = {"1": "schoolYear", "2": "semester", "3": "term", "4": "term"}
+#: PowerSchool TERMS.Portion (how many such terms fill the year) → OneRoster academicSession
+#: type: the year, its semesters, trimesters as terms; quarters and anything finer are the
+#: reporting terms grades are given for, OneRoster's grading periods.
+PORTION_TYPES = {"1": "schoolYear", "2": "semester", "3": "term"}
+GRADING_PERIOD = "gradingPeriod"
 
 #: Legacy contact slots of the v1 ``contact`` expansion: (slot, name key, phone key, relation).
 LEGACY_CONTACT_SLOTS: tuple[tuple[str, str, str | None, str], ...] = (
@@ -260,8 +263,17 @@ def _date(col: str) -> pl.Expr:
     return pl.col(col).str.to_date("%Y-%m-%d", strict=False)
 
 
-def build_orgs(source: str, district_name: str, schools: pl.DataFrame) -> pl.DataFrame:
-    """The district org and one org per school."""
+def build_orgs(
+    source: str,
+    district_name: str,
+    schools: pl.DataFrame,
+    district_identifier: str | None = None,
+) -> pl.DataFrame:
+    """The district org and one org per school.
+
+    The district's ``identifier`` is PowerSchool's district number (else the stable
+    ``district`` id), as every school's is its school number.
+    """
     district = pl.DataFrame(
         {
             "sourcedId": [DISTRICT_ID],
@@ -270,6 +282,7 @@ def build_orgs(source: str, district_name: str, schools: pl.DataFrame) -> pl.Dat
             "sourceId": [DISTRICT_ID],
             "name": [district_name],
             "type": ["district"],
+            "identifier": [district_identifier or DISTRICT_ID],
         }
     )
     school_rows = schools.select(
@@ -291,36 +304,47 @@ def build_orgs(source: str, district_name: str, schools: pl.DataFrame) -> pl.Dat
 def build_sessions(
     source: str, terms: pl.DataFrame, instructional: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """Terms → academicSessions: school years, semesters, trimesters and quarters.
+    """Terms → academicSessions: school years, semesters, terms and grading periods.
 
-    A semester's parent is its school year; a quarter's parent is the semester that contains it
-    (else the year). ``instructional`` (school_dcid, first, last) adds the first and last
-    instructional days (CALENDAR_DAY in session) to each school year's metadata.
+    A term's type comes from its portion (:data:`PORTION_TYPES`; quarters and finer are
+    ``gradingPeriod``). Its parent is the innermost term of the same school year that
+    contains it (a quarter's semester, a semester's year), else the school year.
+    ``instructional`` (school_dcid, first, last) adds the first and last instructional days
+    (CALENDAR_DAY in session) to each school year's metadata.
     """
     t = terms.with_columns(
         _date("start_date").alias("_start"),
         _date("end_date").alias("_end"),
         pl.col("start_year").cast(pl.Int64, strict=False).alias("_year"),
+        pl.col("portion").cast(pl.Int64, strict=False).alias("_portion"),
     )
     years = t.filter(pl.col("portion") == "1").select(
         pl.col("school_dcid"), pl.col("_year"), pl.col("term_dcid").alias("_year_dcid")
     )
-    semesters = t.filter(pl.col("portion") == "2").select(
+    outer = t.filter(pl.col("_portion") > 1).select(
         pl.col("school_dcid"),
         pl.col("_year"),
-        pl.col("term_dcid").alias("_sem_dcid"),
-        pl.col("_start").alias("_sem_start"),
-        pl.col("_end").alias("_sem_end"),
+        pl.col("term_dcid").alias("_outer_dcid"),
+        pl.col("_portion").alias("_outer_portion"),
+        pl.col("_start").alias("_outer_start"),
+        pl.col("_end").alias("_outer_end"),
     )
     t = t.join(years, on=["school_dcid", "_year"], how="left")
-    quarters = (
-        t.filter(pl.col("portion") == "4")
-        .join(semesters, on=["school_dcid", "_year"], how="inner")
-        .filter((pl.col("_sem_start") <= pl.col("_start")) & (pl.col("_sem_end") >= pl.col("_end")))
-        .group_by("term_dcid")
-        .agg(pl.col("_sem_dcid").first())
+    # The innermost enclosing term: a coarser portion (fewer, longer terms) whose dates
+    # contain this one's; the finest such one wins.
+    enclosing = (
+        t.filter(pl.col("_portion") > 2)
+        .join(outer, on=["school_dcid", "_year"], how="inner")
+        .filter(
+            (pl.col("_outer_portion") < pl.col("_portion"))
+            & (pl.col("_outer_start") <= pl.col("_start"))
+            & (pl.col("_outer_end") >= pl.col("_end"))
+        )
+        .sort(["term_dcid", "_outer_portion", "_outer_dcid"], descending=[False, True, False])
+        .group_by("term_dcid", maintain_order=True)
+        .agg(pl.col("_outer_dcid").first())
     )
-    t = t.join(quarters, on="term_dcid", how="left")
+    t = t.join(enclosing, on="term_dcid", how="left")
     first = pl.lit(None, dtype=pl.Utf8)
     last = pl.lit(None, dtype=pl.Utf8)
     if instructional is not None and instructional.height:
@@ -331,12 +355,15 @@ def build_sessions(
     return t.select(
         *_common(source, pl.col("term_dcid"), pl.col("term_dcid")),
         pl.col("name").fill_null(pl.col("abbreviation")).alias("title"),
-        pl.col("portion").replace_strict(PORTION_TYPES, default="term").alias("type"),
+        pl.when(pl.col("_portion") >= 4)
+        .then(pl.lit(GRADING_PERIOD))
+        .otherwise(pl.col("portion").replace_strict(PORTION_TYPES, default="term"))
+        .alias("type"),
         pl.col("_start").alias("startDate"),
         pl.col("_end").alias("endDate"),
         pl.when(pl.col("portion") == "1")
         .then(pl.lit(None, dtype=pl.Utf8))
-        .otherwise(pl.coalesce(pl.col("_sem_dcid"), pl.col("_year_dcid")))
+        .otherwise(pl.coalesce(pl.col("_outer_dcid"), pl.col("_year_dcid")))
         .alias("parentSourcedId"),
         (pl.col("_year") + 1).cast(pl.Utf8).alias("schoolYear"),
         pl.col("school_dcid").alias("orgSourcedId"),
@@ -349,16 +376,27 @@ def build_sessions(
     )
 
 
-def build_courses(source: str, courses: pl.DataFrame) -> pl.DataFrame:
+def build_courses(
+    source: str, courses: pl.DataFrame, sections: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Courses (district-wide in PowerSchool, listed per school by v1).
 
-    A course offered at one school belongs to that school; one offered at several belongs to the
-    district org, and its metadata lists the schools.
+    A course's schools are those of its sections (PowerSchool ties a course to a school
+    through the sections taught there), else those that list it. A course of one school
+    belongs to that school's org; one of several belongs to the district org, and its
+    metadata ``schools`` lists them (sorted) either way.
     """
-    grouped = courses.group_by("course_dcid", maintain_order=True).agg(
-        pl.col("course_number").first(),
-        pl.col("course_name").first(),
-        pl.col("school_dcid").unique(maintain_order=True).alias("_schools"),
+    listed = courses.select("course_dcid", "school_dcid")
+    if sections is not None and sections.height:
+        taught = sections.select("course_dcid", "school_dcid").drop_nulls()
+        listed = pl.concat(
+            [taught, listed.join(taught.select("course_dcid"), on="course_dcid", how="anti")]
+        )
+    schools = listed.unique().group_by("course_dcid").agg(pl.col("school_dcid").sort())
+    grouped = (
+        courses.group_by("course_dcid", maintain_order=True)
+        .agg(pl.col("course_number").first(), pl.col("course_name").first())
+        .join(schools.rename({"school_dcid": "_schools"}), on="course_dcid", how="left")
     )
     return grouped.select(
         *_common(source, pl.col("course_dcid"), pl.col("course_dcid")),

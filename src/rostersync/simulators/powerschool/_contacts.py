@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._http import HttpError, json_response
+from ._http import HttpError, json_response, path_id
 
 if TYPE_CHECKING:
     from .app import Simulator
@@ -122,10 +122,10 @@ class Contacts:
 
 
 def _int(request: Request, name: str) -> int:
-    try:
-        return int(request.path_params[name])
-    except ValueError:
-        raise HttpError(404, f"Not Found: {request.url.path}") from None
+    value = path_id(request.path_params[name])
+    if value is None:
+        raise HttpError(404, f"Not Found: {request.url.path}")
+    return value
 
 
 def routes(sim: Simulator, r: Any) -> list[Route]:

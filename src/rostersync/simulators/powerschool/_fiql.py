@@ -55,7 +55,10 @@ def _value(raw: str, dtype: pl.DataType, field: str) -> object:
         raise FiqlError(f"empty value for {field}", field)
     try:
         if dtype.is_integer():
-            return int(raw)
+            number = int(raw)
+            if not -(2**63) <= number < 2**63:
+                raise FiqlError(f"number out of range for {field}: {raw[:20]}…", field)
+            return number
         if dtype.is_float():
             return float(raw)
         if dtype == pl.Date:

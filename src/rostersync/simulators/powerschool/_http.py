@@ -39,13 +39,41 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+#: Integer parameters are Java ints on the real server: larger values are refused (400).
+INT_MAX = 2**31 - 1
+#: Record ids are 64-bit: a larger one names no record (404).
+ID_MAX = 2**63 - 1
+
+
+def path_id(raw: str) -> int | None:
+    """A record id from a path segment; None when it is no integer or out of the 64-bit range."""
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if -ID_MAX - 1 <= value <= ID_MAX else None
+
+
 def int_param(request: Request, name: str, default: int) -> int:
-    """An integer query parameter, or 400 naming it."""
+    """An integer query parameter, or 400 naming it (also when it is out of range)."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
+        if not -INT_MAX - 1 <= value <= INT_MAX:
+            raise HttpError(
+                400,
+                "Validation Failed",
+                [
+                    {
+                        "resource": str(request.url.path),
+                        "field": name,
+                        "code": f"{name} out of range (at most {INT_MAX})",
+                    }
+                ],
+            )
+        return value
     except ValueError:
         raise HttpError(
             400,
@@ -54,7 +82,7 @@ def int_param(request: Request, name: str, default: int) -> int:
                 {
                     "resource": str(request.url.path),
                     "field": name,
-                    "code": f"invalid integer {raw!r}",
+                    "code": f"invalid integer {raw[:40]!r}",
                 }
             ],
         ) from None

@@ -319,7 +319,7 @@ class Queries:
         frame = self.run(query, body)
         frame = self.filter(query, frame, body.get("$q") or request.query_params.get("$q"))
         frame, version = self.changed_only(query, frame, body)
-        if self.sim.config.faults.outage:
+        if self.sim.outage():
             frame = frame.clear()
         if count_only:
             return json_response({"count": frame.height})

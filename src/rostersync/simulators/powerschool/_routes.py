@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from . import _render, _tables, _v1
 from ._fiql import Target
-from ._http import HttpError, json_body, json_response, paging
+from ._http import HttpError, json_body, json_response, paging, path_id
 
 if TYPE_CHECKING:
     from .app import Handler, Simulator
@@ -67,11 +67,10 @@ def routes(sim: Simulator) -> list[Route]:
 
 
 def _path_int(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    try:
-        return int(raw)
-    except ValueError:
-        raise HttpError(404, f"Not Found: {request.url.path}") from None
+    value = path_id(request.path_params[name])
+    if value is None:
+        raise HttpError(404, f"Not Found: {request.url.path}")
+    return value
 
 
 def _is_count(request: Request) -> bool:
@@ -359,7 +358,7 @@ class _Tables:
                 table, [c.lower() for c in _fiql.columns_of(q) if c.lower() in frame.columns]
             )
         frame = _tables.filtered(table, frame, q, allow_or=self.sim.config.fiql_or)
-        if self.sim.config.faults.outage:
+        if self.sim.outage():
             frame = frame.clear()
         return table, frame
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import _xte
-from ._http import HttpError, json_body, json_response
+from ._http import HttpError, json_body, json_response, path_id
 from ._tables import primary_key
 from ._v1 import EXTENSION_TABLES, LETTER_CODE, one_or_many
 
@@ -434,10 +434,10 @@ class TableWrites:
 
 
 def _int_path(request: Request) -> int:
-    try:
-        return int(request.path_params["id"])
-    except ValueError:
-        raise HttpError(404, f"Not Found: {request.url.path}") from None
+    value = path_id(request.path_params["id"])
+    if value is None:
+        raise HttpError(404, f"Not Found: {request.url.path}")
+    return value
 
 
 def routes(sim: Simulator, r: Any) -> list[Route]:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._http import HttpError, json_body, json_response
+from ._http import HttpError, json_body, json_response, path_id
 
 if TYPE_CHECKING:
     from .app import Simulator
@@ -126,10 +126,9 @@ class Xte:
         return json_response({"_assignmentsections": out}, 201)
 
     def _existing(self, request: Request) -> int:
-        try:
-            ident = int(request.path_params["id"])
-        except ValueError:
-            raise HttpError(404, "Not Found") from None
+        ident = path_id(request.path_params["id"])
+        if ident is None:
+            raise HttpError(404, "Not Found")
         if ident not in self.sections:
             raise HttpError(404, f"No assignment section {ident}")
         return ident

@@ -159,6 +159,16 @@ class Simulator:
             raise HttpError(404, f"School {school_dcid} not found")
         return number
 
+    def outage(self) -> bool:
+        """Whether lists and counts answer empty now (an outage, or one switched on mid-run)."""
+        faults = self.config.faults
+        after, lasts = faults.outage_after_requests, faults.outage_requests
+        if faults.outage:
+            return True
+        if after is None or self.requests <= after:
+            return False
+        return lasts is None or self.requests <= after + lasts
+
     # ------------------------------------------------------------------ guard
     def check_token(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
@@ -296,7 +306,7 @@ class Simulator:
         """A v1 list page (or its count): double-wrapped, one element as an object, an empty
         page without the singular key. `render` gives each row's JSON text (columnar path)."""
         plural = "staffs" if resource == "staff" else f"{resource}s"
-        if self.config.faults.outage:
+        if self.outage():
             frame = frame.clear()
         if count:
             return json_response({"resource": {"count": frame.height}})
@@ -306,7 +316,7 @@ class Simulator:
         wanted = set(csv_param(request, "expansions")) & set(expansions)
         ext = [e for e in csv_param(request, "extensions") if e in extensions]
         if render is not None:
-            if cache_key is not None and not self.config.faults.outage:
+            if cache_key is not None and not self.outage():
                 key = (*cache_key, tuple(sorted(wanted)), tuple(ext), self._revision)
                 texts = self.rendered(key, lambda: render(frame, wanted, ext))
                 texts = texts[(page - 1) * size : page * size]

@@ -43,6 +43,12 @@ class Faults:
     truncate_rate: float = 0.0
     #: Outage: lists and counts come back empty (status 200) as from a broken SIS.
     outage: bool = False
+    #: Outage switched on mid-extraction: once this many /ws requests were answered, every
+    #: later list and count comes back empty (as `outage`), until the faults are changed.
+    outage_after_requests: int | None = None
+    #: How many requests that outage lasts (None: until the faults are changed): an outage
+    #: that comes and goes mid-extraction.
+    outage_requests: int | None = None
     #: Seed of the fault dice, so a failing run can be replayed.
     seed: int = 0
 
