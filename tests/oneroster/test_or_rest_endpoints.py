@@ -31,7 +31,7 @@ SINGLE_IDS = {
 #: What each collection returns for the full client (sourcedIds).
 EXPECTED = {
     "/academicSessions": {"as-y26", "as-t1", "as-t2", "as-gp1"},
-    "/terms": {"as-t1", "as-t2"},
+    "/terms": {"as-y26", "as-t1", "as-t2"},  # every session a class can be scheduled in
     "/gradingPeriods": {"as-gp1"},
     "/classes": {"k-alg1", "k-bio1", "k-art1"},
     "/courses": {"c-alg", "c-bio", "c-art"},

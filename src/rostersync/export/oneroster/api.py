@@ -116,6 +116,10 @@ def _type(value: str) -> Callable[[sa.Table], ColumnElement[bool]]:
     return lambda t: t.c.type == value
 
 
+def _types(*values: str) -> Callable[[sa.Table], ColumnElement[bool]]:
+    return lambda t: t.c.type.in_(values)
+
+
 def _role(*values: str) -> Callable[[sa.Table], ColumnElement[bool]]:
     return lambda t: t.c.role.in_(values)
 
@@ -215,7 +219,8 @@ def _terms_of_school(param: str) -> Cond:
     ) -> ColumnElement[bool]:
         c = tables["academicSessions"].c
         return sa.and_(
-            c.type == "term", sa.or_(c.orgSourcedId == p[param], c.orgSourcedId.is_(None))
+            c.type.in_(TERM_TYPES),
+            sa.or_(c.orgSourcedId == p[param], c.orgSourcedId.is_(None)),
         )
 
     return cond
@@ -231,7 +236,12 @@ def _all(*conds: Cond) -> Cond:
 
 
 SCHOOL = _type("school")
-TERM = _type("term")
+#: What ``/terms`` serves: every session a class can be scheduled in. PowerSchool's year terms and
+#: semesters are typed ``schoolYear`` and ``semester`` (trimesters ``term``), and a class refers to
+#: whichever it runs in, so a consumer that follows a class's ``terms`` reference to
+#: ``/terms/{id}`` must find it; grading periods are served under ``/gradingPeriods``.
+TERM_TYPES = ("schoolYear", "semester", "term")
+TERM = _types(*TERM_TYPES)
 GRADING_PERIOD = _type("gradingPeriod")
 STUDENT = _role("student")
 TEACHER = _role("teacher")
