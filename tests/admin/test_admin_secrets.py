@@ -42,7 +42,8 @@ def test_a_secret_round_trips_and_is_not_stored_in_plain_text(
     assert [i.name for i in infos] == ["ps"]
     assert PLAIN not in repr(infos)
     entry = store.list_audit(d.id)[0]
-    assert entry.action == "secret.set" and entry.actor == "cli:test"
+    assert entry.action == "secret.set"
+    assert entry.actor == "cli:test"
     assert PLAIN not in repr(entry)
 
 
@@ -158,7 +159,8 @@ def test_rotation_re_encrypts_everything_under_a_new_key(
     assert key.read_bytes() != before
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     new_ids = {i.key_id for i in secrets.list_secrets()}
-    assert len(new_ids) == 1 and new_ids.isdisjoint(old_ids)
+    assert len(new_ids) == 1
+    assert new_ids.isdisjoint(old_ids)
     assert secrets.get(a.id, "s3") == f"{PLAIN}-3"
     assert secrets.get(b.id, "ps") == PLAIN
     assert not (tmp_path / "var" / "secrets.key.next").exists()
