@@ -8,7 +8,6 @@ the old content or the new, never half of it).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -16,32 +15,45 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
 
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents) as 0700; an existing directory is narrowed to 0700.
+def private_dir(path: Path, *, narrow: bool = True) -> Path:
+    """Create ``path`` and its missing parents as 0700.
 
-    Existing parents are left as they are: they may be shared directories such as ``/var/lib``.
+    An existing ``path`` is narrowed to 0700 when ``narrow`` (directories rostersync owns, such
+    as a run's report directory); pass False for a directory the admin chose, which may be
+    shared on purpose. Existing parents are never changed.
     """
-    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    if (path.stat().st_mode & 0o777) != PRIVATE_DIR:
-        with contextlib.suppress(PermissionError):  # not ours to change: leave it
-            path.chmod(PRIVATE_DIR)
+    missing = []
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    for directory in reversed(missing):  # mkdir(parents=True) would give parents the umask
+        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR)  # a file in the way: the error names it
+    if narrow:
+        make_private(path, PRIVATE_DIR)
     return path
 
 
-def private_file(path: Path) -> None:
-    """Make sure ``path`` exists and is 0600 (created empty when missing)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
-    os.close(fd)
-    if (path.stat().st_mode & 0o777) != PRIVATE_FILE:
-        path.chmod(PRIVATE_FILE)
+def make_private(path: Path, mode: int = PRIVATE_FILE) -> None:
+    """Narrow ``path`` to ``mode`` when it is wider; a file of another user (or none) is left
+    alone."""
+    try:
+        if path.stat().st_mode & 0o777 & ~mode:
+            path.chmod(mode)
+    except OSError:
+        pass
 
 
-def open_private(path: Path, mode: str = "w", **kwargs: object) -> object:
-    """Open ``path`` for writing as a 0600 file (created so, or narrowed to it)."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
-    fd = os.open(path, flags, PRIVATE_FILE)
-    os.fchmod(fd, PRIVATE_FILE)
-    return os.fdopen(fd, mode, **kwargs)  # type: ignore[call-overload]
+def narrow_files(directory: Path) -> None:
+    """Make every file directly in ``directory`` 0600 (files a library wrote with the umask).
+
+    Called on a directory that is already 0700, so no other user could open them meanwhile.
+    """
+    for child in directory.iterdir():
+        if child.is_file():
+            make_private(child)
 
 
 def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> Path:

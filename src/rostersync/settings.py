@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rostersync import fsutil
 from rostersync.errors import ConfigurationError
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
@@ -95,7 +96,7 @@ class Settings(BaseSettings):
         try:
             # A new data directory is private (0700); an existing one chosen by the admin is
             # left as it is, the files and directories rostersync creates inside it are private.
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fsutil.private_dir(path, narrow=False)
         except OSError as exc:
             raise ConfigurationError(
                 f"Cannot create the data directory {path}: {exc.strerror}",
@@ -127,17 +128,15 @@ class Settings(BaseSettings):
             return key_file.read_text(encoding="utf-8").strip()
         key = secrets.token_urlsafe(32)
         try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first: use theirs
-            return key_file.read_text(encoding="utf-8").strip()
+            # 0600, and complete before it appears: a racing process reads the whole key.
+            if not fsutil.create_exclusive(key_file, key + "\n"):
+                return key_file.read_text(encoding="utf-8").strip()  # another process won
         except OSError as exc:
             raise ConfigurationError(
                 f"Cannot write the secret key file {key_file}: {exc.strerror}",
                 setting="ROSTERSYNC_DATA_DIR",
                 hint="make the data directory writable, or set ROSTERSYNC_SECRET_KEY",
             ) from exc
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(key + "\n")
         return key
 
     def redacted(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import polars as pl
 
+from rostersync import fsutil
 from rostersync.admin.secrets import lookup_for
 from rostersync.config import DistrictConfig, config_document, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
@@ -160,10 +161,13 @@ def write_report(report: Any, settings: Settings, run_id: int) -> str | None:
     the data directory; returns the directory, or None when it could not be written (the run
     goes on: the summary is kept on the run record too)."""
     try:
-        directory = settings.ensure_data_dir() / "reports" / f"run-{run_id}"
+        # Reports list pupils' records: private directories and files (see rostersync.fsutil).
+        reports = fsutil.private_dir(settings.ensure_data_dir() / "reports")
+        directory = fsutil.private_dir(reports / f"run-{run_id}")
         report.write_csv(directory)
         text = report.to_json(indent=2, max_records=REPORT_JSON_RECORDS)
-        (directory / "report.json").write_text(text, encoding="utf-8")
+        fsutil.atomic_write(directory / "report.json", text)
+        fsutil.narrow_files(directory)
     except (OSError, ConfigurationError) as exc:
         log.warning("run report not written", run=run_id, error=str(exc))
         return None
