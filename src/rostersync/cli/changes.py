@@ -3,7 +3,6 @@ list or revoke a time-boxed over-threshold override for planned mass changes (ro
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from rich.table import Table
 
 from rostersync.changes.overrides import override_state
 from rostersync.changes.report import change_rows, write_csv
-from rostersync.cli._app import console, err_console, get_settings
+from rostersync.cli._app import console, err_console, get_actor, get_settings
 from rostersync.cli.db import cli_store
 from rostersync.errors import ConfigurationError, ConfigValidationError, VersionNotFound
 from rostersync.model import ENTITIES
@@ -29,11 +28,9 @@ KINDS = ("added", "updated", "deleted")
 
 
 def actor() -> str:
-    """Who is acting from this command line, for the audit log."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    """Who is acting from this command line, for the audit log (``--as``, ``ROSTERSYNC_ACTOR``
+    or the OS user)."""
+    return get_actor()
 
 
 def district_notifier(store: Store, district_id: int) -> Notifier | None:
