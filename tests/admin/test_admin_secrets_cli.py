@@ -84,6 +84,7 @@ def test_a_sync_reads_its_source_secret_from_the_store_and_never_writes_it(
     outputs.append(synced.output)
     assert json.loads(synced.stdout)["status"] == "succeeded"
     outputs.append(ok("config", "validate", str(config)).output)
+    outputs.append(ok("powerschool", "test", "--config", str(config)).output)
     listed = ok("secrets", "list", "--json")
     outputs.append(listed.output)
     rows = json.loads(listed.stdout)

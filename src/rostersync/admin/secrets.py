@@ -37,7 +37,7 @@ from rostersync.admin._keys import (
 )
 from rostersync.errors import ConfigurationError
 from rostersync.settings import Settings
-from rostersync.store import Store
+from rostersync.store import Store, open_store
 from rostersync.store.engine import translate_errors
 from rostersync.store.schema import admin_accounts, stored_secrets
 
@@ -294,3 +294,22 @@ class SecretStore:
 def lookup_for(store: Store, settings: Settings, district_id: int) -> Callable[[str], str | None]:
     """``store:NAME`` of the district's configuration → the stored secret's value."""
     return SecretStore(store, settings).lookup(district_id)
+
+
+def lookup_by_district_name(settings: Settings, district: str) -> Callable[[str], str | None]:
+    """``store:NAME`` for commands that read a configuration file (connection tests): the
+    secret of the district the file names. The store is opened only when a reference is
+    resolved; a district not created yet has no secrets."""
+
+    def find(name: str) -> str | None:
+        store = open_store(settings)
+        try:
+            try:
+                district_id = store.get_district(district).id
+            except ConfigurationError:
+                return None
+            return SecretStore(store, settings).get(district_id, name)
+        finally:
+            store.dispose()
+
+    return find

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.table import Table
 
+from rostersync.admin.secrets import lookup_for
 from rostersync.changes.overrides import override_state
 from rostersync.changes.report import change_rows, write_csv
 from rostersync.cli._app import console, err_console, get_actor, get_settings
@@ -41,7 +42,11 @@ def district_notifier(store: Store, district_id: int) -> Notifier | None:
         return None
     try:
         return build_notifier(
-            get_settings(), body.get("notifications"), district_id=district_id, engine=store.engine
+            get_settings(),
+            body.get("notifications"),
+            district_id=district_id,
+            engine=store.engine,
+            store_lookup=lookup_for(store, get_settings(), district_id),
         )
     except ConfigValidationError as exc:
         err_console.print(f"notifications not sent: the configuration's section is invalid ({exc})")
