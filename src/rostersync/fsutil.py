@@ -9,6 +9,7 @@ the old content or the new, never half of it).
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 PRIVATE_DIR = 0o700
@@ -59,7 +60,7 @@ def narrow_files(directory: Path) -> None:
 def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> Path:
     """Write ``data`` to ``path`` as a 0600 file, replacing any previous file atomically."""
     payload = data.encode(encoding) if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     try:
         os.fchmod(fd, PRIVATE_FILE)
@@ -84,7 +85,7 @@ def create_exclusive(path: Path, data: bytes | str, *, encoding: str = "utf-8") 
     reads a half-written key.
     """
     payload = data.encode(encoding) if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     try:
         os.fchmod(fd, PRIVATE_FILE)

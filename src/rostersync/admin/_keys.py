@@ -122,7 +122,7 @@ def load_or_create(settings: Settings) -> Key:
             if path.parent == settings.data_dir:
                 settings.ensure_data_dir()
             else:
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fsutil.private_dir(path.parent, narrow=False)
             fsutil.create_exclusive(path, encode(new_key()))
         except OSError as exc:
             raise ConfigurationError(
