@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner, Result
 
@@ -134,3 +135,30 @@ def test_the_first_operator_has_no_default_password() -> None:
     result = cli("admins", "create", "first", "--role", "operator", input="")
     assert "nothing was given" in str(result.exception)
     assert json.loads(ok("admins", "list", "--json").stdout) == []
+
+
+def test_migration_0015_goes_down_and_up_again(store: Store) -> None:
+    """The downgrade drops the management tables and the audit triggers, and nothing else."""
+    from alembic import command
+
+    from rostersync.store._migrate import alembic_config
+
+    new = {"secrets", "admin_accounts", "admin_grants", "admin_tokens", "login_failures"}
+
+    def tables() -> set[str]:
+        return set(sa.inspect(store.engine).get_table_names())
+
+    assert new <= tables()
+    store.audit("x", "y")
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014")
+    assert not new & tables()
+    assert "audit_log" in tables()
+    with store.engine.begin() as conn:  # no trigger left behind
+        conn.execute(audit_log.update().values(actor="changed"))
+    store.upgrade()
+    assert new <= tables()
+    with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(audit_log.delete())
