@@ -9,7 +9,9 @@ TOTP second factor keeps its seed encrypted by the secret store's key, bound to 
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,8 +39,13 @@ MAX_PASSWORD = 1024
 
 #: argon2id with the library's current recommended parameters (RFC 9106 low-memory profile).
 _hasher = argon2.PasswordHasher()
-#: Verified against when the account does not exist, so timing does not tell names apart.
-_DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so timing does not tell names apart
+    (made on first use: hashing costs memory and time every command would otherwise pay)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -285,7 +292,7 @@ class Accounts:
             row = conn.execute(
                 sa.select(admin_accounts).where(admin_accounts.c.name == name)
             ).first()
-        ok = _verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+        ok = _verify(row.password_hash if row is not None else _dummy_hash(), password)
         if ok and row is not None and row.totp_secret is not None:
             seed = SecretStore(self.store, self.settings).decrypt(
                 bytes(row.totp_secret), totp_aad(row.id), f"TOTP seed of {name}"
