@@ -8,17 +8,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import yaml
 from typer.testing import CliRunner, Result
 
 from rostersync.cli import app
 from rostersync.errors import ConfigurationError
+from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import (
     RunningSimulator,
     SimulatorConfig,
     generate_district,
     run_simulator,
 )
+from rostersync.store import open_store
+from rostersync.store.schema import config_versions
 from support.configs import powerschool_config
 
 PLAIN = "Pl4nted-ps-Secret-91c2e0"
@@ -68,7 +72,7 @@ def test_a_sync_reads_its_source_secret_from_the_store_and_never_writes_it(
     outputs.append(ok("db", "upgrade").output)
     outputs.append(ok("districts", "create", DISTRICT).output)
     # No secret stored yet: a clear error naming the setting and the command to use.
-    missing = cli("sync", "run", "--config", str(config), "--quiet")
+    missing = cli("--as", "ops@district", "sync", "run", "--config", str(config), "--quiet")
     assert isinstance(missing.exception, ConfigurationError)
     assert "sources[0].delivery.client_secret: no stored secret named 'ps'" in str(
         missing.exception
@@ -92,6 +96,13 @@ def test_a_sync_reads_its_source_secret_from_the_store_and_never_writes_it(
     outputs.append(ok("secrets", "list").output)
     outputs.append(ok("secrets", "rotate-key").output)
     outputs.append(ok("sync", "run", "--config", str(config), "--json").output)  # new key works
+    store = open_store(load_settings())
+    district_id = store.get_district(DISTRICT).id
+    assert store.get_config_version(district_id)[0] >= 1
+    with store.engine.connect() as conn:
+        authors = set(conn.execute(sa.select(config_versions.c.created_by)).scalars())
+    store.dispose()
+    assert authors == {"ops@district"}  # the configuration version's author is the actor
     outputs.append(ok("audit", "list", "--csv").output)
     assert "ops@district,secret.set" in outputs[-1]
 
