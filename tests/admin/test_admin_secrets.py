@@ -173,3 +173,15 @@ def test_deleting_a_secret(secrets: SecretStore, store: Store) -> None:
     assert secrets.delete(d.id, "ps", actor="t") is True
     assert secrets.delete(d.id, "ps", actor="t") is False
     assert secrets.get(d.id, "ps") is None
+
+
+def test_a_key_path_that_is_a_directory_is_named(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = store.create_district("A")
+    SecretStore(store, load_settings()).put(d.id, "ps", PLAIN, actor="t")
+    monkeypatch.setenv("ROSTERSYNC_SECRETS_KEY_FILE", str(tmp_path))
+    with pytest.raises(ConfigurationError) as info:
+        SecretStore(store, load_settings()).get(d.id, "ps")
+    assert "Cannot read the secret store's key file" in str(info.value)
+    assert info.value.setting == "ROSTERSYNC_SECRETS_KEY_FILE"
