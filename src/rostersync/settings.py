@@ -15,9 +15,11 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rostersync import fsutil
 from rostersync.errors import ConfigurationError
 
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+SECRETS_KEY_FILE = "secrets.key"
 
 
 class Settings(BaseSettings):
@@ -41,9 +43,17 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None,
         description=(
-            "Key that encrypts source secrets at rest and signs tokens. Default: generated once "
-            "into `secret.key` in the data directory. Keep it safe: losing it makes stored "
-            "secrets unreadable."
+            "Key that derives the OneRoster API clients' secrets and signs their tokens. "
+            "Default: generated once into `secret.key` in the data directory. Keep it safe: "
+            "losing it invalidates every API client's secret."
+        ),
+    )
+    secrets_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "Key-encryption key of the secret store (`store:NAME` references in a "
+            "configuration). Default: `secrets.key` in the data directory, created 0600 by the "
+            "first `rostersync secrets set`. Back it up: without it stored secrets are lost."
         ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -69,6 +79,11 @@ class Settings(BaseSettings):
     )
 
     @property
+    def resolved_secrets_key_file(self) -> Path:
+        """The secret store's key file: the setting, or ``secrets.key`` in the data directory."""
+        return self.secrets_key_file or self.data_dir / SECRETS_KEY_FILE
+
+    @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside the data directory."""
         if self.database_url:
@@ -79,7 +94,9 @@ class Settings(BaseSettings):
         """Create the data directory if needed and check it is writable."""
         path = self.data_dir
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            # A new data directory is private (0700); an existing one chosen by the admin is
+            # left as it is, the files and directories rostersync creates inside it are private.
+            fsutil.private_dir(path, narrow=False)
         except OSError as exc:
             raise ConfigurationError(
                 f"Cannot create the data directory {path}: {exc.strerror}",
@@ -111,17 +128,15 @@ class Settings(BaseSettings):
             return key_file.read_text(encoding="utf-8").strip()
         key = secrets.token_urlsafe(32)
         try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first: use theirs
-            return key_file.read_text(encoding="utf-8").strip()
+            # 0600, and complete before it appears: a racing process reads the whole key.
+            if not fsutil.create_exclusive(key_file, key + "\n"):
+                return key_file.read_text(encoding="utf-8").strip()  # another process won
         except OSError as exc:
             raise ConfigurationError(
                 f"Cannot write the secret key file {key_file}: {exc.strerror}",
                 setting="ROSTERSYNC_DATA_DIR",
                 hint="make the data directory writable, or set ROSTERSYNC_SECRET_KEY",
             ) from exc
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(key + "\n")
         return key
 
     def redacted(self) -> dict[str, Any]:

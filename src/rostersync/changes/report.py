@@ -7,10 +7,12 @@ non-empty fields (after), a deletion its non-empty fields (before).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
 
+from rostersync import fsutil
 from rostersync.changes.diff import ChangeSet, EntityChanges
 from rostersync.model import ENTITIES
 
@@ -70,7 +72,7 @@ def change_rows(ch: EntityChanges) -> pl.DataFrame:
 
 def write_csv(changes: ChangeSet, directory: Path, entities: list[str] | None = None) -> list[Path]:
     """One CSV per entity with changes into ``directory``; returns the files written."""
-    directory.mkdir(parents=True, exist_ok=True)
+    fsutil.private_dir(directory, narrow=False)  # change lists name pupils: 0700 / 0600
     written = []
     for name, ch in changes.entities.items():
         if entities and name not in entities:
@@ -78,6 +80,8 @@ def write_csv(changes: ChangeSet, directory: Path, entities: list[str] | None = 
         if not ch.total:
             continue
         path = directory / f"{name}.csv"
-        change_rows(ch).write_csv(path)
+        buffer = io.BytesIO()
+        change_rows(ch).write_csv(buffer)
+        fsutil.atomic_write(path, buffer.getvalue())
         written.append(path)
     return written

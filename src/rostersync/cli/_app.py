@@ -20,6 +20,7 @@ from rostersync.settings import Settings, load_settings
 class _State:
     debug: bool = False
     settings: Settings | None = None
+    actor: str | None = None
 
 
 state = _State()
@@ -42,6 +43,15 @@ def get_settings() -> Settings:
     return state.settings
 
 
+def get_actor() -> str:
+    """Who runs this command, for the audit log (``--as``, ``ROSTERSYNC_ACTOR`` or the OS user)."""
+    from rostersync.admin.actors import resolve_actor
+
+    if state.actor is None:
+        state.actor = resolve_actor()
+    return state.actor
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"rostersync {__version__}")
@@ -54,9 +64,21 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Who is acting, as recorded in the audit log (default: ROSTERSYNC_ACTOR, "
+            "else cli:<OS user>).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
+    from rostersync.admin.actors import resolve_actor
+
     state.debug = debug
     state.settings = None
+    state.actor = resolve_actor(actor)
     settings = get_settings()
     configure_logging("DEBUG" if debug else settings.log_level, settings.log_format)
 
@@ -95,6 +117,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "schedule",
     "worker",
+    "secrets",
+    "admins",
+    "audit",
 )
 
 for _module in COMMAND_MODULES:

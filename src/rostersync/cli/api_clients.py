@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from rostersync.cli._app import console, get_settings
+from rostersync.cli._app import console, get_actor, get_settings
 from rostersync.cli.db import cli_store
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.clients import SCOPES, ApiClient, ApiClients
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
             clients = ApiClients(store.engine, get_settings().get_secret_key())
             issued = clients.create(the_district.id, name, _split(scopes) or [], rules)
             store.audit(
-                "cli",
+                get_actor(),
                 "api_client.create",
                 the_district.id,
                 name=name,
@@ -163,7 +163,9 @@ def register(app: typer.Typer) -> None:
             clients = ApiClients(store.engine, get_settings().get_secret_key())
             found = clients.find(the_district.id, client)
             clients.revoke(found.client_id)
-            store.audit("cli", "api_client.revoke", the_district.id, client_id=found.client_id)
+            store.audit(
+                get_actor(), "api_client.revoke", the_district.id, client_id=found.client_id
+            )
         finally:
             store.dispose()
         console.print(f"revoked API client {found.name!r} ({found.client_id})")

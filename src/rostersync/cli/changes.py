@@ -3,7 +3,6 @@ list or revoke a time-boxed over-threshold override for planned mass changes (ro
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,9 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from rich.table import Table
 
+from rostersync.admin.secrets import lookup_for
 from rostersync.changes.overrides import override_state
 from rostersync.changes.report import change_rows, write_csv
-from rostersync.cli._app import console, err_console, get_settings
+from rostersync.cli._app import console, err_console, get_actor, get_settings
 from rostersync.cli.db import cli_store
 from rostersync.errors import ConfigurationError, ConfigValidationError, VersionNotFound
 from rostersync.model import ENTITIES
@@ -29,11 +29,9 @@ KINDS = ("added", "updated", "deleted")
 
 
 def actor() -> str:
-    """Who is acting from this command line, for the audit log."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    """Who is acting from this command line, for the audit log (``--as``, ``ROSTERSYNC_ACTOR``
+    or the OS user)."""
+    return get_actor()
 
 
 def district_notifier(store: Store, district_id: int) -> Notifier | None:
@@ -44,7 +42,11 @@ def district_notifier(store: Store, district_id: int) -> Notifier | None:
         return None
     try:
         return build_notifier(
-            get_settings(), body.get("notifications"), district_id=district_id, engine=store.engine
+            get_settings(),
+            body.get("notifications"),
+            district_id=district_id,
+            engine=store.engine,
+            store_lookup=lookup_for(store, get_settings(), district_id),
         )
     except ConfigValidationError as exc:
         err_console.print(f"notifications not sent: the configuration's section is invalid ({exc})")

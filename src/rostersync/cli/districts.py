@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from rostersync.cli._app import console
+from rostersync.cli._app import console, get_actor
 from rostersync.cli.db import cli_store
 
 
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         """Create a district (its slug is derived from the name)."""
         store = cli_store()
         district = store.create_district(name)
-        store.audit("cli", "district.create", district.id, name=district.name)
+        store.audit(get_actor(), "district.create", district.id, name=district.name)
         console.print(f"created district {district.id}: {district.name} (slug {district.slug})")
         store.dispose()
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rostersync.cli._app import console, get_settings
+from rostersync.cli._app import console, get_actor, get_settings
 from rostersync.cli.db import cli_store
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.clients import ApiClients
@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
                 system_code=the_district.slug,
             )
             store.audit(
-                "cli",
+                get_actor(),
                 "export.oneroster_csv",
                 the_district.id,
                 version=version,

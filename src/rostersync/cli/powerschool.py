@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from rostersync.admin.secrets import lookup_by_district_name
 from rostersync.cli._app import console, get_settings
 from rostersync.config import DistrictConfig, SourceConfig, load_config
 from rostersync.connectors.powerschool import ExtractPlan, PowerSchoolConnector
@@ -49,7 +50,8 @@ def pick_source(config: DistrictConfig, name: str | None) -> tuple[int, SourceCo
 def _connector(config_path: Path, source_name: str | None) -> tuple[PowerSchoolConnector, Any]:
     config = load_config(config_path)
     index, source = pick_source(config, source_name)
-    secret = resolve_client_secret(source, get_settings(), index)
+    lookup = lookup_by_district_name(get_settings(), config.district)  # store:NAME references
+    secret = resolve_client_secret(source, get_settings(), index, store_lookup=lookup)
     return PowerSchoolConnector.from_source(source, secret)
 
 

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from rostersync.cli._app import console, get_settings
+from rostersync.cli._app import console, get_actor, get_settings
 from rostersync.config import DistrictConfig, load_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
 from rostersync.errors import FatalError, RunHeld
@@ -184,6 +184,7 @@ def locked_sync(
                     trigger=request.trigger,
                     run_id=request.run_id,
                     progress=progress,
+                    created_by=get_actor(),  # the configuration version's author
                 )
             )
         except Exception as exc:

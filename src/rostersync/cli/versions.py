@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from rostersync.cli._app import console
+from rostersync.cli._app import console, get_actor
 from rostersync.cli.db import cli_store
 from rostersync.store import RosterVersion
 
@@ -107,7 +107,9 @@ def register(app: typer.Typer) -> None:
         d = store.get_district(district)
         current = store.current_version(d.id)
         v = store.restore(d.id, version, note=f"rollback to version {version}")
-        store.audit("cli", "roster.rollback", d.id, to=version, was=current, new_version=v.version)
+        store.audit(
+            get_actor(), "roster.rollback", d.id, to=version, was=current, new_version=v.version
+        )
         store.dispose()
         console.print(f"rolled back to version {version}: published as version {v.version}")
         console.print(_counts_table(v))

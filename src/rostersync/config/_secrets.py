@@ -65,7 +65,7 @@ def resolve_secret(
             raise ConfigurationError(
                 f"{path}: no stored secret named {name!r}",
                 setting=path,
-                hint="save it first in the web UI or with the store commands",
+                hint=f"store it with `rostersync secrets set {name} --district <district>`",
             )
         return SecretStr(found)
     raise ConfigurationError(

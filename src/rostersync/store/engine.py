@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from rostersync import fsutil
 from rostersync.errors import ConfigurationError, StoreUnavailable
 from rostersync.settings import redact_url
 
@@ -103,6 +104,9 @@ def _tune_sqlite(engine: Engine) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if engine.url.database not in (None, "", ":memory:"):
+                # The file holds pupils' data: 0600 before anything is written to it (its WAL
+                # and shared-memory files take the database file's mode).
+                fsutil.make_private(Path(engine.url.database))
                 # Before WAL: once a file is in WAL mode its page size is fixed.
                 cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_BYTES}")
                 cursor.execute("PRAGMA journal_mode = WAL")

@@ -164,6 +164,90 @@ oauth_nonces = sa.Table(
 )
 
 
+#: The management plane (migration ``0015_management_plane``): the encrypted secret store, admin
+#: accounts, their district grants, personal API tokens and the login backoff.
+#: ``secrets``: AES-GCM ciphertexts (the nonce is the first 12 bytes of ``ciphertext``) bound to
+#: their district and name; ``key_id`` names the key-encryption key that wrote them.
+stored_secrets = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("key_id", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("district_id", "name", name="uq_secrets_district_name"),
+)
+
+admin_accounts = sa.Table(
+    "admin_accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    #: The TOTP seed, encrypted like a secret (bound to the account), or NULL without TOTP.
+    sa.Column("totp_secret", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint(
+        "role IN ('operator', 'district_admin', 'viewer')", name="ck_admin_accounts_role"
+    ),
+)
+
+admin_grants = sa.Table(
+    "admin_grants",
+    metadata,
+    sa.Column(
+        "account_id",
+        sa.Integer,
+        sa.ForeignKey("admin_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: Personal API tokens: only the SHA-256 of the token is kept; ``prefix`` identifies it in lists.
+admin_tokens = sa.Table(
+    "admin_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "account_id",
+        sa.Integer,
+        sa.ForeignKey("admin_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+#: Failed logins per (account, client address): the backoff grows with ``failures`` and is capped.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("account", sa.Text, primary_key=True),
+    sa.Column("address", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def _sql_type(dtype: pl.DataType) -> sa.types.TypeEngine[Any]:
     """SQL column type of a canonical Polars type (lists are JSON arrays in TEXT)."""
     if dtype == pl.Utf8:

@@ -26,6 +26,8 @@ from typing import Any
 import httpx
 import polars as pl
 
+from rostersync import fsutil
+from rostersync.admin.secrets import lookup_for
 from rostersync.config import DistrictConfig, config_document, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
@@ -159,10 +161,13 @@ def write_report(report: Any, settings: Settings, run_id: int) -> str | None:
     the data directory; returns the directory, or None when it could not be written (the run
     goes on: the summary is kept on the run record too)."""
     try:
-        directory = settings.ensure_data_dir() / "reports" / f"run-{run_id}"
+        # Reports list pupils' records: private directories and files (see rostersync.fsutil).
+        reports = fsutil.private_dir(settings.ensure_data_dir() / "reports")
+        directory = fsutil.private_dir(reports / f"run-{run_id}")
         report.write_csv(directory)
         text = report.to_json(indent=2, max_records=REPORT_JSON_RECORDS)
-        (directory / "report.json").write_text(text, encoding="utf-8")
+        fsutil.atomic_write(directory / "report.json", text)
+        fsutil.narrow_files(directory)
     except (OSError, ConfigurationError) as exc:
         log.warning("run report not written", run=run_id, error=str(exc))
         return None
@@ -187,6 +192,7 @@ async def extract_all(
     progress: ProgressCallback | None = None,
     client_factory: ClientFactory | None = None,
     health: list[str] | None = None,
+    store_lookup: Callable[[str], str | None] | None = None,
 ) -> tuple[dict[str, Roster], dict[str, Any]]:
     """Every source's canonical roster, extracted concurrently; stats per source. The
     connectors' health problems are appended to ``health``."""
@@ -194,7 +200,9 @@ async def extract_all(
     async def one(index: int) -> tuple[str, Roster, dict[str, Any]]:
         source = config.sources[index]
         given = client_factory(source.name) if client_factory else None
-        connector, client = connector_for(source, settings, given, index=index)
+        connector, client = connector_for(
+            source, settings, given, index=index, store_lookup=store_lookup
+        )
         scope = (
             None
             if source.schools_mapping == "auto"
@@ -242,6 +250,7 @@ def sync_config(
     Returns with ``status`` ``succeeded`` (``unchanged`` when nothing changed) or ``held``.
     """
     district_id = ensure_district(store, config)
+    secrets = lookup_for(store, settings, district_id)  # store:NAME references of this district
     recovered = recover_interrupted_runs(store, district_id)
     if recovered:
         log.warning("interrupted runs recovered", runs=recovered)
@@ -260,7 +269,7 @@ def sync_config(
         ledger.transition(store, run_id, RunStatus.RUNNING, **start)
     outcome = SyncOutcome(run_id, district_id, "running", trigger=trigger)
     if decide is None:
-        decide = decide_for(config, settings, trigger=trigger)
+        decide = decide_for(config, settings, trigger=trigger, store_lookup=secrets)
     phases: dict[str, Any] = {"config_version": config_version}
     events = RunEvents(store.engine, run_id)
 
@@ -291,7 +300,12 @@ def sync_config(
         health: list[str] = []
         rosters, stats = asyncio.run(
             extract_all(
-                config, settings, progress=relay, client_factory=client_factory, health=health
+                config,
+                settings,
+                progress=relay,
+                client_factory=client_factory,
+                health=health,
+                store_lookup=secrets,
             )
         )
         phases["extract"] = {"seconds": round(time.perf_counter() - t0, 3)}
@@ -350,7 +364,7 @@ def sync_config(
         events.decision("failed", [message])
         if phase != "changes":  # the change flow tells about the failures it finds itself
             notify_failure(
-                notifier_for(config, settings, store, district_id),
+                notifier_for(config, settings, store, district_id, store_lookup=secrets),
                 store,
                 run_id,
                 [f"{phase}: {message}"],
@@ -448,7 +462,14 @@ def _notify_invalid_config(
     try:
         holder = SimpleNamespace(notifications=body.get("notifications"))
         run = store.get_run(run_id)
-        notifier = notifier_for(holder, settings or load_settings(), store, run.district_id)
+        settings = settings or load_settings()
+        notifier = notifier_for(
+            holder,
+            settings,
+            store,
+            run.district_id,
+            store_lookup=lookup_for(store, settings, run.district_id),
+        )
     except Exception:  # the section itself is broken: the run record says why
         return
     notify_failure(notifier, store, run_id, [f"configuration: {message}"], trigger=trigger)

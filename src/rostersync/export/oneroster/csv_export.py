@@ -26,6 +26,7 @@ from typing import Literal
 
 import polars as pl
 
+from rostersync import fsutil
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.csv_headers import FILE_SETS, HEADERS
 from rostersync.model import ENTITIES, TIMESTAMP
@@ -253,15 +254,18 @@ def write_package(
     payload = {f"{name}.csv": _csv_bytes(t) for name, t in files.items()}
     payload["manifest.csv"] = _manifest_bytes(manifest_rows(version, files, mode, system_code))
     try:
+        # Exports hold pupils' data: files 0600, new directories 0700 (see rostersync.fsutil).
         if out.suffix.lower() == ".zip":
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            fsutil.private_dir(out.parent, narrow=False)
+            packed = io.BytesIO()
+            with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 for name, data in sorted(payload.items()):
                     zf.writestr(name, data)
+            fsutil.atomic_write(out, packed.getvalue())
         else:
-            out.mkdir(parents=True, exist_ok=True)
+            fsutil.private_dir(out, narrow=False)
             for name, data in payload.items():
-                (out / name).write_bytes(data)
+                fsutil.atomic_write(out / name, data)
     except OSError as exc:
         raise ConfigurationError(
             f"--out: cannot write the export to {out}: {exc.strerror or exc}",
