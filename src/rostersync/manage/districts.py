@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from rostersync.export.oneroster.clients import api_clients
 from rostersync.schedule.locks import RunLocks
+from rostersync.schedule.tables import run_locks
 from rostersync.store import District, Store
 from rostersync.store.schema import (
     config_versions,
@@ -145,7 +146,7 @@ def _purge(conn: sa.Connection, district_id: int, run_ids: list[int]) -> dict[st
                 part = run_ids[chunk : chunk + 500]
                 note(name, conn.execute(table.delete().where(cols.run_id.in_(part))).rowcount)
     for name, table in sorted(meta.tables.items()):
-        if name in KEPT_TABLES or name == "runs" or "district_id" not in table.c:
+        if name in KEPT_TABLES or name in ("runs", "run_locks") or "district_id" not in table.c:
             continue
         if postgres and _PARTITION.search(name):
             if name in own_partitions:
@@ -183,9 +184,10 @@ def delete_district(
                 for r in conn.scalars(sa.select(runs.c.id).where(runs.c.district_id == district.id))
             ]
             removed = _purge(conn, district.id, run_ids)
+            conn.execute(run_locks.delete().where(run_locks.c.district_id == district.id))
             conn.execute(districts.delete().where(districts.c.id == district.id))
     finally:
-        locks.release(lock)  # a no-op once the purge committed (the row is gone)
+        locks.release(lock)  # a no-op once the purge committed (the lock went with it)
     reports: list[str] = []
     if reports_dir is not None:
         for run_id in run_ids:
