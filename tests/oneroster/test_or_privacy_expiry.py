@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -127,6 +128,28 @@ def test_an_expired_client_is_refused_everywhere(provider: Provider) -> None:
     resp = provider.http.post(
         "/oauth/token", data={"grant_type": "client_credentials"}, auth=(creds.client_id, "x")
     )
+    assert resp.status_code == 401
+    assert "expired" not in resp.text
+
+
+def test_an_expired_client_signing_with_oauth1_is_refused(provider: Provider) -> None:
+    from test_or_rest_auth import oauth1_header
+
+    creds = _client(provider, "signer", SharingRules.build())
+    url = f"{provider.http.base_url}{V11}/orgs".replace("//ims", "/ims")
+
+    def get() -> httpx.Response:
+        header = oauth1_header("GET", url, {}, creds.client_id, creds.secret)
+        return provider.http.get(f"{V11}/orgs", headers={"Authorization": header})
+
+    assert get().status_code == 200
+    _expire(provider, creds)
+    resp = get()
+    assert resp.status_code == 401
+    assert "expired on" in resp.json()["statusInfoSet"][0]["imsx_description"]
+    # A wrong signature still says only that: the expiry is told to the secret's holder only.
+    header = oauth1_header("GET", url, {}, creds.client_id, "not-the-secret")
+    resp = provider.http.get(f"{V11}/orgs", headers={"Authorization": header})
     assert resp.status_code == 401
     assert "expired" not in resp.text
 

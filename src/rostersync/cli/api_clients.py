@@ -1,22 +1,22 @@
-"""`rostersync api-clients …`: issue, list and revoke the OneRoster API clients of a district."""
+"""`rostersync api-clients …`: issue, list, show and revoke the OneRoster API clients of a
+district (through :mod:`rostersync.manage`)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated
 
-import sqlalchemy as sa
 import typer
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
+from rostersync import manage
 from rostersync.cli._app import console, get_settings
 from rostersync.cli.db import cli_store
-from rostersync.errors import ConfigurationError
-from rostersync.export.oneroster.clients import SCOPES, ApiClient, ApiClients
-from rostersync.export.oneroster.sharing import GRANTS, SENSITIVE, SharingRules
-from rostersync.store.schema import roster_tables
+from rostersync.export.oneroster.clients import SCOPES
+from rostersync.export.oneroster.sharing import GRANTS, SENSITIVE
+
+DistrictOpt = Annotated[str, typer.Option("--district", help="District id, name or slug.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -25,53 +25,17 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.replace(" ", ",").split(",") if v.strip()]
 
 
-def parse_expiry(text: str | None) -> datetime | None:
-    """``--expires``: a date (the client is refused from 00:00 UTC that day) or an ISO time."""
-    if text is None or not text.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ConfigurationError(
-            f"--expires: {text!r} is not a date",
-            setting="--expires",
-            hint="write YYYY-MM-DD (refused from 00:00 UTC that day) or an ISO 8601 time",
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def granted_sensitive(client: ApiClient) -> list[str]:
-    """The sensitive data categories a client is granted (every one for legacy rules)."""
-    return [c for c in SENSITIVE if client.sharing.sensitive_granted(c)]
-
-
-def _describe(client: ApiClient) -> dict[str, object]:
-    return {
-        "name": client.name,
-        "client_id": client.client_id,
-        "district_id": client.district_id,
-        "scopes": sorted(client.scopes),
-        "sensitive": granted_sensitive(client),
-        "sharing": client.sharing.to_json(),
-        "created_at": client.created_at.isoformat(),
-        "expires_at": client.expires_at.isoformat() if client.expires_at else None,
-        "expired": client.expired(),
-        "revoked": client.revoked,
-    }
-
-
-def _print_summary(client: ApiClient) -> None:
+def _print_summary(summary: manage.ApiClientSummary) -> None:
+    client = summary.client
     rules = client.sharing.to_json()
-    sensitive = granted_sensitive(client)
     console.print(f"  client_id:  {client.client_id}")
     console.print(f"  scopes:     {' '.join(sorted(client.scopes))}")
     console.print(f"  schools:    {', '.join(rules['schools'] or ['all'])}")
     console.print(f"  entities:   {', '.join(rules['entities'] or ['all'])}")
     for entity, names in rules["fields"].items():
         console.print(f"  fields:     {entity}: {', '.join(names)} (+ those OneRoster requires)")
-    console.print(
-        f"  sensitive:  {', '.join(sensitive) if sensitive else 'none (roster core only)'}"
-    )
+    granted = summary.sensitive
+    console.print(f"  sensitive:  {', '.join(granted) if granted else 'none (roster core only)'}")
     expiry = "never"
     if client.expires_at is not None:
         expiry = client.expires_at.isoformat(timespec="seconds")
@@ -79,28 +43,6 @@ def _print_summary(client: ApiClient) -> None:
     console.print(f"  expires:    {expiry}")
     if client.revoked:
         console.print("  revoked:    yes")
-
-
-def _check_schools(engine: Engine, district_id: int, schools: frozenset[str]) -> None:
-    """Every granted school must be a school of the district's published roster (if any)."""
-    orgs = roster_tables["orgs"]
-    with engine.connect() as conn:
-        known = set(
-            conn.scalars(
-                sa.select(orgs.c.sourcedId).where(
-                    orgs.c.district_id == district_id,
-                    orgs.c.valid_to.is_(None),
-                    orgs.c.type == "school",
-                )
-            )
-        )
-    unknown = sorted(schools - known)
-    if known and unknown:
-        raise ConfigurationError(
-            f"--schools: {', '.join(unknown)} is not a school of the published roster",
-            setting="--schools",
-            hint="use the schools' sourcedIds, e.g. from GET /ims/oneroster/rostering/v1p2/schools",
-        )
 
 
 def register(app: typer.Typer) -> None:
@@ -111,7 +53,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("create")
     def create(
-        district: Annotated[str, typer.Option("--district", help="District id, name or slug.")],
+        district: DistrictOpt,
         name: Annotated[str, typer.Option("--name", help="The app's name, unique per district.")],
         scopes: Annotated[
             list[str],
@@ -153,64 +95,55 @@ def register(app: typer.Typer) -> None:
                 "time. Default: never.",
             ),
         ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Issue credentials for an app; the secret is shown once and stored only hashed.
 
         A new client sees the roster core only: sensitive data needs --grant."""
-        expires_at = parse_expiry(expires)
-        rules = SharingRules.build(
-            schools=_split(schools),
-            entities=_split(entities),
-            fields=_split(fields),
-            sensitive=_split(grant) or (),
-        )
+        expires_at = manage.parse_expiry(expires)
         store = cli_store()
         try:
-            the_district = store.get_district(district)
-            if rules.schools is not None:
-                _check_schools(store.engine, the_district.id, rules.schools)
-            clients = ApiClients(store.engine, get_settings().get_secret_key())
-            issued = clients.create(the_district.id, name, _split(scopes) or [], rules, expires_at)
-            store.audit(
+            issued = manage.create_api_client(
+                store,
                 "cli",
-                "api_client.create",
-                the_district.id,
-                name=name,
-                client_id=issued.client.client_id,
-                scopes=sorted(issued.client.scopes),
-                sharing=rules.to_json(),
-                expires_at=expires_at.isoformat() if expires_at else None,
+                get_settings().get_secret_key(),
+                district,
+                name,
+                _split(scopes) or [],
+                schools=_split(schools),
+                entities=_split(entities),
+                fields=_split(fields),
+                grant=_split(grant) or (),
+                expires_at=expires_at,
             )
+            the_district = store.get_district(issued.client.district_id)
         finally:
             store.dispose()
+        summary = manage.ApiClientSummary(issued.client)
         if as_json:
-            print(json.dumps({**_describe(issued.client), "client_secret": issued.client_secret}))
+            print(json.dumps({**summary.as_dict(), "client_secret": issued.client_secret}))
             return
         console.print(f"API client {name!r} for district {the_district.name}")
-        _print_summary(issued.client)
+        _print_summary(summary)
         console.print(f"  client_secret: {issued.client_secret}")
         console.print("The secret is shown only now; store it in the app's configuration.")
 
     @group.command("list")
-    def list_(
-        district: Annotated[str, typer.Option("--district", help="District id, name or slug.")],
-        as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
-    ) -> None:
-        """List a district's API clients (never their secrets)."""
+    def list_(district: DistrictOpt, as_json: JsonOpt = False) -> None:
+        """List a district's API clients with what each may see (never their secrets)."""
         store = cli_store()
         try:
-            the_district = store.get_district(district)
-            rows = ApiClients(store.engine, get_settings().get_secret_key()).list(the_district.id)
+            rows = manage.list_api_clients(store, get_settings().get_secret_key(), district)
         finally:
             store.dispose()
         if as_json:
-            print(json.dumps([_describe(c) for c in rows], indent=2))
+            print(json.dumps([s.as_dict() for s in rows], indent=2))
             return
         table = Table(
             "name", "client_id", "scopes", "schools", "entities", "sensitive", "expires", "revoked"
         )
-        for c in rows:
+        for s in rows:
+            c = s.client
             rules = c.sharing.to_json()
             expiry = c.expires_at.strftime("%Y-%m-%d %H:%M UTC") if c.expires_at else "never"
             table.add_row(
@@ -219,7 +152,7 @@ def register(app: typer.Typer) -> None:
                 " ".join(sorted(c.scopes)),
                 ", ".join(rules["schools"] or ["all"]),
                 ", ".join(rules["entities"] or ["all"]),
-                ", ".join(granted_sensitive(c)) or "none",
+                ", ".join(s.sensitive) or "none",
                 expiry + (" (expired)" if c.expired() else ""),
                 "yes" if c.revoked else "",
             )
@@ -227,38 +160,36 @@ def register(app: typer.Typer) -> None:
 
     @group.command("show")
     def show(
-        district: Annotated[str, typer.Option("--district", help="District id, name or slug.")],
+        district: DistrictOpt,
         client: Annotated[str, typer.Argument(help="The client's name or client_id.")],
-        as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Show what a client may see: scopes, schools, entities, fields, sensitive data, expiry."""
         store = cli_store()
         try:
-            the_district = store.get_district(district)
-            found = ApiClients(store.engine, get_settings().get_secret_key()).find(
-                the_district.id, client
+            summary = manage.show_api_client(
+                store, get_settings().get_secret_key(), district, client
             )
+            the_district = store.get_district(summary.client.district_id)
         finally:
             store.dispose()
         if as_json:
-            print(json.dumps(_describe(found), indent=2))
+            print(json.dumps(summary.as_dict(), indent=2))
             return
-        console.print(f"API client {found.name!r} for district {the_district.name}")
-        _print_summary(found)
+        console.print(f"API client {summary.client.name!r} for district {the_district.name}")
+        _print_summary(summary)
 
     @group.command("revoke")
     def revoke(
-        district: Annotated[str, typer.Option("--district", help="District id, name or slug.")],
+        district: DistrictOpt,
         client: Annotated[str, typer.Argument(help="The client's name or client_id.")],
     ) -> None:
         """Revoke a client: its secret and its tokens stop working at once."""
         store = cli_store()
         try:
-            the_district = store.get_district(district)
-            clients = ApiClients(store.engine, get_settings().get_secret_key())
-            found = clients.find(the_district.id, client)
-            clients.revoke(found.client_id)
-            store.audit("cli", "api_client.revoke", the_district.id, client_id=found.client_id)
+            found = manage.revoke_api_client(
+                store, "cli", get_settings().get_secret_key(), district, client
+            )
         finally:
             store.dispose()
         console.print(f"revoked API client {found.name!r} ({found.client_id})")

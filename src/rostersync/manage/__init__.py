@@ -8,6 +8,14 @@ raises one of the project's errors (:mod:`rostersync.errors`), never a bare exce
 
 from __future__ import annotations
 
+from rostersync.manage.api_clients import (
+    ApiClientSummary,
+    create_api_client,
+    list_api_clients,
+    parse_expiry,
+    revoke_api_client,
+    show_api_client,
+)
 from rostersync.manage.configs import (
     ConfigChange,
     ConfigDiff,
@@ -29,22 +37,28 @@ from rostersync.manage.runs import list_runs, show_run
 from rostersync.manage.versions import diff_versions, list_versions, rollback_version
 
 __all__ = [
+    "ApiClientSummary",
     "ConfigChange",
     "ConfigDiff",
     "ConfigVersionInfo",
     "DistrictDeleted",
     "DistrictSummary",
+    "create_api_client",
     "create_district",
     "delete_district",
     "diff_config_versions",
     "diff_versions",
     "get_config_version",
+    "list_api_clients",
     "list_config_versions",
     "list_districts",
     "list_runs",
     "list_versions",
+    "parse_expiry",
     "restore_config_version",
+    "revoke_api_client",
     "rollback_version",
+    "show_api_client",
     "show_district",
     "show_run",
 ]

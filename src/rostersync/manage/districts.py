@@ -145,20 +145,22 @@ def _purge(conn: sa.Connection, district_id: int, run_ids: list[int]) -> dict[st
             for chunk in range(0, len(run_ids), 500):
                 part = run_ids[chunk : chunk + 500]
                 note(name, conn.execute(table.delete().where(cols.run_id.in_(part))).rowcount)
+    drop: list[sa.Table] = []
     for name, table in sorted(meta.tables.items()):
         if name in KEPT_TABLES or name in ("runs", "run_locks") or "district_id" not in table.c:
             continue
         if postgres and _PARTITION.search(name):
             if name in own_partitions:
-                # A district's partition of a roster table: dropped whole (its rows counted).
-                note(
-                    name.rsplit("_d", 1)[0],
-                    int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()),
-                )
-                conn.exec_driver_sql(f'DROP TABLE "{name}"')
+                drop.append(table)
             continue  # another district's partition (its CHECK excludes this district)
         note(name, conn.execute(table.delete().where(table.c.district_id == district_id)).rowcount)
     note("runs", conn.execute(runs.delete().where(runs.c.district_id == district_id)).rowcount)
+    # PostgreSQL: the district's partitions of the roster tables are dropped whole (their rows
+    # counted), last: dropping one locks its roster table until the commit that follows.
+    for table in drop:
+        count = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        note(table.name.rsplit("_d", 1)[0], int(count))
+        conn.exec_driver_sql(f'DROP TABLE "{table.name}"')
     return removed
 
 
