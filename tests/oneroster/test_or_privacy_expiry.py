@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -242,8 +241,8 @@ def test_cli_bad_grant_or_expiry_is_a_one_line_error(
 # -- the migration -----------------------------------------------------------------------------
 
 
-def test_migration_keeps_what_existing_clients_had(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+def test_migration_keeps_what_existing_clients_had(store_url: str) -> None:
+    engine = make_engine(store_url)
     migrate_to(engine, "0014")
     with engine.begin() as conn:
         conn.execute(
