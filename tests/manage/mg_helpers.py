@@ -35,13 +35,16 @@ def sync(store: Store, settings: Settings, body: dict[str, Any]) -> int:
 def counts(store: Store, district_id: int) -> dict[str, int]:
     """Rows per table that belong to the district (by district_id, or by one of its runs);
     ``*total`` entries count whole tables."""
-    meta = sa.MetaData()
     out: dict[str, int] = {}
     with store.engine.connect() as conn:
-        meta.reflect(conn)
-        runs = meta.tables["runs"]
+        inspector = sa.inspect(conn)
+        found = {
+            name: sa.table(name, *(sa.column(c["name"]) for c in inspector.get_columns(name)))
+            for name in inspector.get_table_names()
+        }
+        runs = found["runs"]
         run_ids = sa.select(runs.c.id).where(runs.c.district_id == district_id)
-        for name, table in sorted(meta.tables.items()):
+        for name, table in sorted(found.items()):
             if PARTITION.match(name):
                 continue  # a PostgreSQL partition: its rows are counted in the roster table
             total = sa.select(sa.func.count()).select_from(table)

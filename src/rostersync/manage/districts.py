@@ -118,11 +118,20 @@ def show_district(store: Store, key: str | int) -> DistrictSummary:
         )
 
 
+def _tables(conn: sa.Connection) -> dict[str, sa.TableClause]:
+    """Every table of the database with its column names (a table another package or a later
+    migration adds is purged too, if it has a ``district_id`` or a ``run_id``)."""
+    inspector = sa.inspect(conn)
+    return {
+        name: sa.table(name, *(sa.column(c["name"]) for c in inspector.get_columns(name)))
+        for name in inspector.get_table_names()
+    }
+
+
 def _purge(conn: sa.Connection, district_id: int, run_ids: list[int]) -> dict[str, int]:
     """Delete every row of the district (not the audit log, not the district's own row)."""
     removed: dict[str, int] = {}
-    meta = sa.MetaData()
-    meta.reflect(conn)
+    tables = _tables(conn)
     postgres = conn.dialect.name == "postgresql"
     own_partitions = {partition_name(e, district_id) for e in roster_tables}
 
@@ -131,7 +140,7 @@ def _purge(conn: sa.Connection, district_id: int, run_ids: list[int]) -> dict[st
             removed[name] = removed.get(name, 0) + count
 
     # OAuth 1.0a nonces are keyed by client, not district.
-    nonces = meta.tables.get("oauth_nonces")
+    nonces = tables.get("oauth_nonces")
     if nonces is not None:
         ids = sa.select(api_clients.c.client_id).where(api_clients.c.district_id == district_id)
         note(
@@ -139,14 +148,14 @@ def _purge(conn: sa.Connection, district_id: int, run_ids: list[int]) -> dict[st
             conn.execute(nonces.delete().where(nonces.c.client_id.in_(ids))).rowcount,
         )
     # Tables about runs (events, change sets, their frames) before the runs themselves.
-    for name, table in sorted(meta.tables.items()):
+    for name, table in sorted(tables.items()):
         cols = table.c
         if "run_id" in cols and "district_id" not in cols and run_ids:
             for chunk in range(0, len(run_ids), 500):
                 part = run_ids[chunk : chunk + 500]
                 note(name, conn.execute(table.delete().where(cols.run_id.in_(part))).rowcount)
-    drop: list[sa.Table] = []
-    for name, table in sorted(meta.tables.items()):
+    drop: list[sa.TableClause] = []
+    for name, table in sorted(tables.items()):
         if name in KEPT_TABLES or name in ("runs", "run_locks") or "district_id" not in table.c:
             continue
         if postgres and _PARTITION.search(name):
