@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from rostersync import manage
-from rostersync.cli._app import console, get_settings
+from rostersync.cli._app import console, err_console, get_settings
 from rostersync.cli.db import cli_store
 from rostersync.errors import ConfigurationError
 
@@ -111,3 +111,5 @@ def register(app: typer.Typer) -> None:
             f"deleted district {found.id}: {found.name} — {total} rows in "
             f"{len(deleted.rows)} tables, {len(deleted.reports_removed)} report directories"
         )
+        for left in deleted.reports_left:
+            err_console.print(f"warning: report directory not removed, delete it by hand: {left}")

@@ -70,6 +70,8 @@ class DistrictDeleted:
     district: District
     rows: dict[str, int] = field(default_factory=dict)
     reports_removed: list[str] = field(default_factory=list)
+    #: Report directories that could not be removed (with the reason): delete them by hand.
+    reports_left: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +79,7 @@ class DistrictDeleted:
             "name": self.district.name,
             "rows": dict(sorted(self.rows.items())),
             "reports_removed": self.reports_removed,
+            "reports_left": self.reports_left,
         }
 
 
@@ -200,11 +203,17 @@ def delete_district(
     finally:
         locks.release(lock)  # a no-op once the purge committed (the lock went with it)
     reports: list[str] = []
+    failed: list[str] = []
     if reports_dir is not None:
         for run_id in run_ids:
             directory = reports_dir / f"run-{run_id}"
-            if directory.is_dir():
+            if not directory.is_dir():
+                continue
+            try:
                 shutil.rmtree(directory)
+            except OSError as exc:  # the rows are gone already: say what is left, go on
+                failed.append(f"{directory}: {exc.strerror or exc}")
+            else:
                 reports.append(str(directory))
     store.audit(
         actor,
@@ -214,5 +223,6 @@ def delete_district(
         name=district.name,
         rows=removed,
         reports=len(reports),
+        reports_left=failed,
     )
-    return DistrictDeleted(district, removed, reports)
+    return DistrictDeleted(district, removed, reports, failed)
