@@ -112,7 +112,7 @@ GRANTS: dict[str, tuple[tuple[str, ...], SharingRules]] = {
             fields=["users.givenName", "users.familyName", "users.grades"],
         ),
     ),
-    "north": (ALL_SCOPES, SharingRules.build(schools=["org-s1"])),
+    "north": (ALL_SCOPES, SharingRules.build(schools=["org-s1"], sensitive=["all"])),
 }
 
 

@@ -41,7 +41,9 @@ def test_required_fields_cannot_be_asked_away_either(provider: Provider) -> None
 
 
 def test_the_csv_rules_keep_required_columns() -> None:
-    rules = SharingRules.build(fields=["users.givenName", "courses.title", "classes.title"])
+    rules = SharingRules.build(
+        fields=["users.givenName", "courses.title", "classes.title"], sensitive=["all"]
+    )
     shared = rules.apply(small_roster())
     for entity in ("users", "courses", "classes"):
         table = shared[entity]

@@ -1,4 +1,5 @@
-"""`rostersync config …`: validate a district configuration file, print a commented starter."""
+"""`rostersync config …`: validate a district configuration file, print a commented starter;
+list, show, compare and restore the configuration versions stored for a district."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from rostersync import manage
+from rostersync.cli._app import console, get_actor
+from rostersync.cli.db import cli_store
 from rostersync.config import (
     TEMPLATE,
     ConfigDeprecationWarning,
@@ -77,6 +82,85 @@ def show(
     for notice in notices:
         print(f"{file}: warning: {notice}", file=sys.stderr)
     sys.stdout.write(dump_config(config))
+
+
+DistrictOpt = Annotated[
+    str, typer.Option("--district", "-d", help="District id, name or slug.", show_default=False)
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+
+
+@config_app.command("versions")
+def versions(district: DistrictOpt, as_json: JsonOpt = False) -> None:
+    """List the configuration versions stored for a district, newest first."""
+    store = cli_store()
+    try:
+        rows = manage.list_config_versions(store, district)
+    finally:
+        store.dispose()
+    if as_json:
+        print(json.dumps([r.as_dict() for r in rows], indent=2))
+        return
+    table = Table("version", "saved (UTC)", "by", "comment")
+    for r in rows:
+        table.add_row(
+            str(r.version),
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.created_by,
+            r.comment or "",
+        )
+    console.print(table)
+
+
+@config_app.command("get")
+def get(
+    district: DistrictOpt,
+    version: Annotated[
+        int | None, typer.Argument(help="Version number; default: the newest.")
+    ] = None,
+) -> None:
+    """Print a stored configuration version (JSON)."""
+    store = cli_store()
+    try:
+        _, body = manage.get_config_version(store, district, version)
+    finally:
+        store.dispose()
+    print(json.dumps(body, indent=2, sort_keys=True))
+
+
+@config_app.command("diff")
+def diff(
+    district: DistrictOpt,
+    a: Annotated[int, typer.Argument(help="The older version.")],
+    b: Annotated[int, typer.Argument(help="The newer version.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """What changed from configuration version A to B: a unified diff (--json: every change
+    with its path, and the unified text)."""
+    store = cli_store()
+    try:
+        result = manage.diff_config_versions(store, district, a, b)
+    finally:
+        store.dispose()
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+        return
+    sys.stdout.write(result.unified or f"versions {a} and {b} are the same\n")
+
+
+@config_app.command("restore")
+def restore(
+    district: DistrictOpt,
+    version: Annotated[int, typer.Argument(help="The version to restore.")],
+) -> None:
+    """Save version N's configuration as the newest version (the history keeps both); the
+    next sync reads it."""
+    store = cli_store()
+    try:
+        restored = manage.restore_config_version(store, get_actor(), district, version)
+    finally:
+        store.dispose()
+    print(f"restored configuration version {version} as version {restored.version}")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from rostersync import manage
 from rostersync.cli._app import console
 from rostersync.cli.db import cli_store
 from rostersync.store import RunRecord
@@ -50,8 +51,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A district's runs, newest first."""
         store = cli_store()
-        rows = store.list_runs(store.get_district(district).id, limit=limit)
-        store.dispose()
+        try:
+            rows = manage.list_runs(store, district, limit=limit)
+        finally:
+            store.dispose()
         if as_json:
             print(json.dumps([_as_dict(r) for r in rows], indent=2, default=str))
             return
@@ -79,7 +82,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Everything recorded about one run."""
         store = cli_store()
-        r = store.get_run(run)
+        r = manage.show_run(store, run)
         store.dispose()
         if as_json:
             print(json.dumps(_as_dict(r), indent=2, default=str))

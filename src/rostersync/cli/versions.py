@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from rostersync import manage
 from rostersync.cli._app import console, get_actor
 from rostersync.cli.db import cli_store
 from rostersync.store import RosterVersion
@@ -33,8 +34,10 @@ def register(app: typer.Typer) -> None:
     def list_(district: DistrictOpt, as_json: JsonOpt = False) -> None:
         """List a district's roster versions, newest first."""
         store = cli_store()
-        rows = store.list_versions(store.get_district(district).id)
-        store.dispose()
+        try:
+            rows = manage.list_versions(store, district)
+        finally:
+            store.dispose()
         if as_json:
             print(json.dumps([v.as_dict() for v in rows], indent=2))
             return
@@ -79,8 +82,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """What changed from version A to version B, per entity."""
         store = cli_store()
-        diffs = store.diff_versions(store.get_district(district).id, a, b)
-        store.dispose()
+        try:
+            diffs = manage.diff_versions(store, district, a, b)
+        finally:
+            store.dispose()
         kinds = ("added", "updated", "deleted")
         if as_json:
             out = {name: {k: getattr(d, k).to_list() for k in kinds} for name, d in diffs.items()}
@@ -104,12 +109,9 @@ def register(app: typer.Typer) -> None:
         """Roll the roster back to version V: its content is published as a NEW version, so
         history is never rewritten and the rollback itself can be undone the same way."""
         store = cli_store()
-        d = store.get_district(district)
-        current = store.current_version(d.id)
-        v = store.restore(d.id, version, note=f"rollback to version {version}")
-        store.audit(
-            get_actor(), "roster.rollback", d.id, to=version, was=current, new_version=v.version
-        )
-        store.dispose()
+        try:
+            v = manage.rollback_version(store, get_actor(), district, version)
+        finally:
+            store.dispose()
         console.print(f"rolled back to version {version}: published as version {v.version}")
         console.print(_counts_table(v))

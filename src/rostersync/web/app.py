@@ -19,6 +19,7 @@ from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.query import read_engine
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
+from rostersync.web.docs import install_docs
 
 RouterFactory = Callable[[FastAPI, Store, Settings], None]
 
@@ -46,13 +47,17 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if store is None:
             the_store.dispose()
 
-    app = FastAPI(title="rostersync", version=__version__, lifespan=lifespan)
+    # The docs page is served from the package (web/docs.py), not FastAPI's CDN page.
+    app = FastAPI(
+        title="rostersync", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.store = the_store
     #: What the routers opened beside the store (their own pools), closed at shutdown.
     app.state.on_close = []
     for install_routers in ROUTER_FACTORIES:
         install_routers(app, the_store, settings)
+    install_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -27,7 +27,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rostersync.export.oneroster import oauth1
 from rostersync.export.oneroster.catalog import RESOURCES, Resource, Version
-from rostersync.export.oneroster.clients import SCOPE_PREFIXES, ApiClient, ApiClients, short_scope
+from rostersync.export.oneroster.clients import (
+    SCOPE_PREFIXES,
+    ApiClient,
+    ApiClients,
+    ClientExpired,
+    short_scope,
+)
 from rostersync.export.oneroster.pagecache import RowCache, VersionCache
 from rostersync.export.oneroster.protocol import (
     OneRosterError,
@@ -477,6 +483,9 @@ def _authenticate(
             problem = "oauth_nonce was already used"
         if problem:
             raise OneRosterError("unauthorisedrequest", f"OAuth 1.0a: {problem}")
+        if client.expired():
+            assert client.expires_at is not None
+            raise ClientExpired(client.client_id, client.expires_at)
         return client, client.scopes
     raise OneRosterError(
         "unauthorisedrequest",
@@ -521,7 +530,10 @@ def _serve(
         if not auth:
             # On the request's own connection: the client's row (revoked or not) costs one
             # query, no second connection from the pool.
-            auth.append(_authenticate(request, version, prov, conn))
+            try:
+                auth.append(_authenticate(request, version, prov, conn))
+            except ClientExpired as exc:
+                raise OneRosterError("unauthorisedrequest", str(exc)) from None
         return _serve_as(request, ep, version, prov, auth[0], conn)
     finally:
         conn.close()
@@ -721,7 +733,10 @@ def build_token_router(prov: Provider) -> APIRouter:
                 "unsupported_grant_type",
                 f"grant_type {grant_type!r} is not supported: use client_credentials",
             )
-        client = prov.clients.verify_secret(*creds)
+        try:
+            client = prov.clients.verify_secret(*creds)
+        except ClientExpired as exc:
+            return _oauth_error(401, "invalid_client", str(exc))
         if client is None:
             return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
         requested = texts.get("scope", "").split()

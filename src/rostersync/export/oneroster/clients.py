@@ -7,6 +7,10 @@ the database alone never reveals it, OAuth 2 checks the hash, and OAuth 1.0a (wh
 with the secret itself) re-derives it from the key. Rotating the secret key therefore
 invalidates every API client's secret; issue new ones after a rotation.
 
+A client may have an expiry date (``--expires``, the data-sharing agreement's end): from then on
+its secret, its tokens and its OAuth 1.0a signatures are refused with :class:`ClientExpired`,
+whose message says when it expired and what to do.
+
 The ``api_clients`` table lives in the store's database (migration ``0002_api_clients``) and is
 declared here, on its own ``MetaData``, because only this package reads or writes it.
 """
@@ -44,6 +48,7 @@ api_clients = sa.Table(
     sa.Column("sharing", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("district_id", "name", name="uq_api_clients_district_name"),
 )
 
@@ -65,6 +70,23 @@ def short_scope(scope: str) -> str:
     return scope
 
 
+class ClientExpired(Exception):
+    """A known client presented valid credentials after its expiry date."""
+
+    def __init__(self, client_id: str, expired_at: datetime) -> None:
+        self.client_id = client_id
+        self.expired_at = expired_at
+        super().__init__(
+            f"API client {client_id} expired on {expired_at.isoformat(timespec='seconds')}: "
+            "ask the district's administrator to extend its access"
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back naive; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class ApiClient:
     """A downstream app allowed to read one district's roster."""
@@ -77,6 +99,10 @@ class ApiClient:
     sharing: SharingRules
     created_at: datetime
     revoked: bool
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -120,6 +146,7 @@ class ApiClients:
         name: str,
         scopes: Iterable[str],
         sharing: SharingRules,
+        expires_at: datetime | None = None,
     ) -> IssuedClient:
         granted = frozenset(short_scope(s.strip()) for s in scopes if s.strip())
         unknown = sorted(granted - set(SCOPES))
@@ -129,10 +156,18 @@ class ApiClients:
                 setting="--scopes",
                 hint=f"grant one or more of {', '.join(SCOPES)}",
             )
+        now = datetime.now(UTC)
+        if expires_at is not None:
+            expires_at = _aware(expires_at)
+            if expires_at <= now:
+                raise ConfigurationError(
+                    f"--expires: {expires_at.isoformat(timespec='seconds')} is not in the future",
+                    setting="--expires",
+                    hint="give a later date (YYYY-MM-DD), or no expiry",
+                )
         client_id = "or_" + secrets.token_hex(10)
         salt = secrets.token_hex(16)
         secret = self.derive_secret(client_id, salt)
-        now = datetime.now(UTC)
         # Inserted at once, the unique name checked by the constraint: on SQLite a transaction
         # that looked first and wrote after was refused at once ("database is locked") while
         # another writer, such as a publish, held the store.
@@ -148,6 +183,7 @@ class ApiClients:
                         scopes=json.dumps(sorted(granted)),
                         sharing=json.dumps(sharing.to_json(), sort_keys=True),
                         created_at=now,
+                        expires_at=expires_at,
                     )
                 ).inserted_primary_key
         except sa.exc.IntegrityError as exc:
@@ -158,15 +194,13 @@ class ApiClients:
             ) from exc
         assert new_id is not None
         client = ApiClient(
-            int(new_id[0]), district_id, name, client_id, granted, sharing, now, False
+            int(new_id[0]), district_id, name, client_id, granted, sharing, now, False, expires_at
         )
         return IssuedClient(client, secret)
 
     def _from_row(self, row: sa.Row[tuple[object, ...]]) -> ApiClient:
         m = row._mapping
-        created = m["created_at"]
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
+        expires = m["expires_at"]
         return ApiClient(
             m["id"],
             m["district_id"],
@@ -174,9 +208,20 @@ class ApiClients:
             m["client_id"],
             frozenset(json.loads(m["scopes"])),
             SharingRules.from_json(json.loads(m["sharing"])),
-            created,
+            _aware(m["created_at"]),
             m["revoked_at"] is not None,
+            _aware(expires) if expires is not None else None,
         )
+
+    def _active(self, row: sa.Row[tuple[object, ...]] | None) -> ApiClient | None:
+        """The client of ``row`` unless unknown or revoked; :class:`ClientExpired` if expired."""
+        if row is None or row._mapping["revoked_at"] is not None:
+            return None
+        client = self._from_row(row)
+        if client.expired():
+            assert client.expires_at is not None
+            raise ClientExpired(client.client_id, client.expires_at)
+        return client
 
     def list(self, district_id: int) -> list[ApiClient]:
         with self.engine.connect() as conn:
@@ -196,11 +241,10 @@ class ApiClients:
             return own.execute(stmt).first()
 
     def get(self, client_id: str, conn: sa.Connection | None = None) -> ApiClient | None:
-        """An active client by its client ID (``None`` if unknown or revoked)."""
-        row = self._row(client_id, conn)
-        if row is None or row._mapping["revoked_at"] is not None:
-            return None
-        return self._from_row(row)
+        """An active client by its client ID (``None`` if unknown or revoked).
+
+        Raises :class:`ClientExpired` past the client's expiry date."""
+        return self._active(self._row(client_id, conn))
 
     def find(self, district_id: int, name_or_id: str) -> ApiClient:
         for client in self.list(district_id):
@@ -221,7 +265,10 @@ class ApiClients:
             )
 
     def verify_secret(self, client_id: str, secret: str) -> ApiClient | None:
-        """The client if ``secret`` is its secret (constant-time comparison)."""
+        """The client if ``secret`` is its secret (constant-time comparison).
+
+        Raises :class:`ClientExpired` for the right secret of an expired client (only someone
+        holding the secret learns that it expired)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(api_clients).where(api_clients.c.client_id == client_id)
@@ -230,12 +277,15 @@ class ApiClients:
             return None
         if not hmac.compare_digest(self._hash(secret), row._mapping["secret_hash"]):
             return None
-        return self._from_row(row)
+        return self._active(row)
 
     def signing_secret(
         self, client_id: str, conn: sa.Connection | None = None
     ) -> tuple[ApiClient, str] | None:
-        """For OAuth 1.0a: the client and its re-derived secret, if it still matches the hash."""
+        """For OAuth 1.0a: the client and its re-derived secret, if it still matches the hash.
+
+        An expired client is returned too (the caller checks the signature first, then
+        :meth:`ApiClient.expired`), so only a correctly signed request learns of the expiry."""
         row = self._row(client_id, conn)
         if row is None or row._mapping["revoked_at"] is not None:
             return None

@@ -19,6 +19,16 @@ every field the OneRoster specification requires of it in 1.1 or 1.2 (:data:`SPE
 ``enabledUser``, a class's course, school and terms…): a restriction never produces a record a
 strict consumer must reject.
 
+Sensitive data (``--grant``): private by default. A client built from an admin's grants sees
+the roster core only; each category of :data:`SENSITIVE` must be granted by name —
+``demographics`` (the demographics collection), ``birth_dates``, ``state_ids`` (``userIds``,
+which carries the state ID), ``addresses`` and ``contact_details`` (guardians, parents and
+relatives as users, with their emails and phones, and the student–contact links). A user's
+``metadata`` carries the SIS's address, state ID and guardian email, so it is shared only with
+``addresses``, ``state_ids`` and ``contact_details`` all granted. A category not granted wins over
+``--entities`` and ``--fields``. Rules stored before categories existed (no ``sensitive`` key)
+grant every category: existing clients keep what they had.
+
 Schools: a class, enrollment or school org must belong to a granted school; courses and
 calendars belong to a granted school or to a non-school org (the district); users must have a
 granted school among their orgs (or as primary org).
@@ -54,6 +64,22 @@ ENTITY_GRANTS: Final = (
     "demographics",
 )
 GRANTS: Final = (*ENTITY_GRANTS, *PEOPLE_GRANTS)
+#: Sensitive categories a client sees only when granted by name, with what each covers.
+SENSITIVE: Final[dict[str, str]] = {
+    "demographics": "the demographics collection: sex, race and ethnicity, birthplace",
+    "birth_dates": "birth dates (users.birthDate, demographics.birthDate)",
+    "state_ids": "state IDs (users.userIds, users.metadata)",
+    "addresses": "home addresses (users.metadata: street, city, state, postalCode)",
+    "contact_details": "guardians, parents and relatives with their emails and phones, and "
+    "the student-contact links (userContacts, users.metadata guardianEmail)",
+}
+#: Columns withheld unless the category is granted: (entity, column) → categories needed.
+SENSITIVE_COLUMNS: Final[dict[tuple[str, str], frozenset[str]]] = {
+    ("users", "birthDate"): frozenset({"birth_dates"}),
+    ("demographics", "birthDate"): frozenset({"birth_dates"}),
+    ("users", "userIds"): frozenset({"state_ids"}),
+    ("users", "metadata"): frozenset({"addresses", "state_ids", "contact_details"}),
+}
 #: Enrollment role → the people grant it needs.
 ENROLLMENT_ROLE_GRANT: Final = {
     "student": "students",
@@ -98,6 +124,8 @@ class SharingRules:
     schools: frozenset[str] | None = None
     entities: frozenset[str] | None = None
     fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Sensitive categories granted (:data:`SENSITIVE`); ``None``: all of them.
+    sensitive: frozenset[str] | None = None
 
     @classmethod
     def everything(cls) -> SharingRules:
@@ -110,8 +138,20 @@ class SharingRules:
         schools: Iterable[str] | None = None,
         entities: Iterable[str] | None = None,
         fields: Iterable[str] | None = None,
+        sensitive: Iterable[str] = (),
     ) -> SharingRules:
-        """Validate grants as an admin typed them (``fields`` as ``entity.field``)."""
+        """Validate grants as an admin typed them (``fields`` as ``entity.field``); sensitive
+        categories not named in ``sensitive`` are withheld (``"all"`` grants every one)."""
+        granted = frozenset(g.strip() for g in sensitive if g.strip())
+        if "all" in granted:
+            granted = (granted - {"all"}) | frozenset(SENSITIVE)
+        unknown_sensitive = sorted(granted - set(SENSITIVE))
+        if unknown_sensitive:
+            raise ConfigurationError(
+                f"--grant: unknown sensitive data category {', '.join(unknown_sensitive)}",
+                setting="--grant",
+                hint=f"choose from {', '.join(SENSITIVE)} (or all)",
+            )
         ents = None
         if entities is not None:
             ents = frozenset(e.strip() for e in entities if e.strip())
@@ -133,13 +173,14 @@ class SharingRules:
                 )
             grants.setdefault(entity, set()).add(name)
         school_set = frozenset(s.strip() for s in schools if s.strip()) if schools else None
-        return cls(school_set, ents, {k: frozenset(v) for k, v in grants.items()})
+        return cls(school_set, ents, {k: frozenset(v) for k, v in grants.items()}, granted)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schools": sorted(self.schools) if self.schools is not None else None,
             "entities": sorted(self.entities) if self.entities is not None else None,
             "fields": {k: sorted(v) for k, v in sorted(self.fields.items())},
+            "sensitive": sorted(self.sensitive) if self.sensitive is not None else None,
         }
 
     @classmethod
@@ -148,10 +189,12 @@ class SharingRules:
             return cls()
         schools = data.get("schools")
         entities = data.get("entities")
+        sensitive = data.get("sensitive")  # absent in rules stored before categories: all
         return cls(
             frozenset(schools) if schools is not None else None,
             frozenset(entities) if entities is not None else None,
             {k: frozenset(v) for k, v in (data.get("fields") or {}).items()},
+            frozenset(sensitive) if sensitive is not None else None,
         )
 
     @cached_property
@@ -160,6 +203,7 @@ class SharingRules:
             self.schools,
             self.entities,
             tuple(sorted((k, tuple(sorted(v))) for k, v in self.fields.items())),
+            tuple(sorted(self.sensitive)) if self.sensitive is not None else None,
         )
 
     def cache_key(self) -> tuple[object, ...]:
@@ -168,19 +212,29 @@ class SharingRules:
 
     # -- what is granted --------------------------------------------------------------------
 
+    def sensitive_granted(self, category: str) -> bool:
+        return self.sensitive is None or category in self.sensitive
+
     def grants(self, name: str) -> bool:
+        if name == "demographics" and not self.sensitive_granted("demographics"):
+            return False
+        if name == "contacts" and not self.sensitive_granted("contact_details"):
+            return False
         return self.entities is None or name in self.entities
+
+    def _all_people(self) -> bool:
+        return self.entities is None and self.sensitive_granted("contact_details")
 
     def user_roles(self) -> tuple[str, ...] | None:
         """User roles visible to this client; ``None`` = all."""
-        if self.entities is None:
+        if self._all_people():
             return None
-        return tuple(r for g, roles in PEOPLE_GRANTS.items() if g in self.entities for r in roles)
+        return tuple(r for g, roles in PEOPLE_GRANTS.items() if self.grants(g) for r in roles)
 
     def enrollment_roles(self) -> tuple[str, ...] | None:
-        if self.entities is None:
+        if self._all_people():
             return None
-        return tuple(r for r, g in ENROLLMENT_ROLE_GRANT.items() if g in self.entities)
+        return tuple(r for r, g in ENROLLMENT_ROLE_GRANT.items() if self.grants(g))
 
     def entity_visible(self, entity: str) -> bool:
         """Whether any row of a canonical entity can be visible."""
@@ -192,8 +246,13 @@ class SharingRules:
         return self.grants(entity)
 
     def column_visible(self, entity: str, column: str) -> bool:
+        if column in ALWAYS_FIELDS:
+            return True
+        needs = SENSITIVE_COLUMNS.get((entity, column))
+        if needs is not None and not all(self.sensitive_granted(c) for c in needs):
+            return False
         allowed = self.fields.get(entity)
-        if allowed is None or column in ALWAYS_FIELDS:
+        if allowed is None:
             return True
         return (
             column in allowed
@@ -293,8 +352,8 @@ class SharingRules:
                 pl.col("studentSourcedId").is_in(ids) & pl.col("contactSourcedId").is_in(ids)
             )
         for entity, table in out.items():
-            if entity in self.fields:
-                hidden = [c for c in table.columns if not self.column_visible(entity, c)]
+            hidden = [c for c in table.columns if not self.column_visible(entity, c)]
+            if hidden:
                 out[entity] = table.with_columns(
                     pl.lit(None, dtype=table.schema[c]).alias(c) for c in hidden
                 )
