@@ -121,11 +121,18 @@ def test_a_trickle_of_header_bytes_is_cut_off(port: int) -> None:
     assert received.startswith(b"HTTP/1.1 408"), received[:200]
 
 
+def _recv(sock: socket.socket, data: bytes) -> bytes:
+    chunk = sock.recv(65536)
+    if not chunk:
+        pytest.fail(f"the server closed the kept-alive connection: {data[:200]!r}")
+    return data + chunk
+
+
 def read_response(sock: socket.socket) -> bytes:
     """One response (head and a Content-Length body) from a kept-alive connection."""
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
+        data = _recv(sock, data)
     head, _, body = data.partition(b"\r\n\r\n")
     length = next(
         int(line.split(b":", 1)[1])
@@ -133,7 +140,7 @@ def read_response(sock: socket.socket) -> bytes:
         if line.lower().startswith(b"content-length:")
     )
     while len(body) < length:
-        body += sock.recv(65536)
+        body = _recv(sock, body)
     return head + b"\r\n\r\n" + body
 
 
