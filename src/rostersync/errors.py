@@ -101,6 +101,32 @@ class SourceAuthError(SourceError):
     """The source refused our credentials or our plugin's permissions."""
 
 
+class SourceHealthError(SourceError):
+    """The extract is not trusted (empty, a school or class gone, less than the source says it
+    holds): the run fails and nothing is published. ``reasons`` names each problem and its scope.
+
+    Raised by a connector that cross-checks what it received, and by the change step's health
+    checks; callers catch this one class for both.
+    """
+
+    def __init__(
+        self,
+        reasons: list[str],
+        *,
+        source: str | None = None,
+        message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(
+            message or "Failed extract, nothing published: " + "; ".join(reasons),
+            source=source,
+            hint=hint
+            or "check the source app (outage? permissions? a file with only headers?) and "
+            "run the sync again",
+        )
+        self.reasons = list(reasons)
+
+
 class SourceDataError(SourceError):
     """The source sent something we cannot read; the record is skipped and reported."""
 

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from rostersync.config import validate_config
+from rostersync.errors import SourceHealthError
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import (
     RunningSimulator,
@@ -24,7 +25,7 @@ from rostersync.store import Store
 from rostersync.sync.approval import approve, reject
 from rostersync.sync.changesets import load_changes
 from rostersync.sync.run import sync_config
-from rostersync.sync.wiring import SourceHealthError, decide_for
+from rostersync.sync.wiring import decide_for
 from support.configs import powerschool_config
 
 TODAY = date(2025, 8, 26)

@@ -20,10 +20,10 @@ from rostersync.connectors import (
     ConnectionReport,
     Connector,
     Extraction,
+    PartialExtractError,
     ProgressCallback,
     RequestStats,
     SchoolInfo,
-    SourceHealthError,
 )
 from rostersync.connectors.health import HealthLedger
 from rostersync.connectors.testing import ConnectorConformance, SourceKind
@@ -133,7 +133,7 @@ class TinyConnector:
             students += [{**r, "school": school["id"]} for r in rows]
         health = ledger.verdict()
         if self.check_health and not health.ok:
-            raise SourceHealthError(health, source=self.app)
+            raise PartialExtractError(health, source=self.app)
         roster = {name: entity.empty() for name, entity in ENTITIES.items()}
         roster["orgs"] = conform(
             "orgs",

@@ -22,8 +22,8 @@ from rostersync.connectors.base import Extraction
 from rostersync.connectors.health import (
     HealthLedger,
     HealthProblem,
+    PartialExtractError,
     SourceHealth,
-    SourceHealthError,
 )
 from rostersync.connectors.powerschool import ExtractPlan, PowerSchoolOptions
 from rostersync.simulators.powerschool import (
@@ -70,10 +70,10 @@ async def _outage_campaign(
     failed: list[int] = []
     for after in range(total + 2):
         _switch(sim, after, lasts)
-        error: SourceHealthError | None = None
+        error: PartialExtractError | None = None
         try:
             result, _ = await extract(sim.url, PLAN, options=options)
-        except SourceHealthError as exc:
+        except PartialExtractError as exc:
             error = exc
         finally:
             _switch(sim, None)
@@ -119,13 +119,13 @@ def test_an_outage_one_request_at_a_time(outage_sim: RunningSimulator) -> None:
 
 
 def test_the_verdict_names_the_scope_and_the_counts(outage_sim: RunningSimulator) -> None:
-    async def run() -> SourceHealthError:
+    async def run() -> PartialExtractError:
         _switch(outage_sim, None)
         clean, _ = await extract(outage_sim.url, PLAN, options=FAST)
         # Past the opening counts, into the lists.
         _switch(outage_sim, clean.requests.requests // 2)
         try:
-            with pytest.raises(SourceHealthError) as caught:
+            with pytest.raises(PartialExtractError) as caught:
                 await extract(outage_sim.url, PLAN, options=FAST)
         finally:
             _switch(outage_sim, None)

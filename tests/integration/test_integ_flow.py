@@ -11,14 +11,14 @@ import polars as pl
 import pytest
 from integ_helpers import DISTRICT, Hook, make_config
 
-from rostersync.errors import ConfigurationError, SourceUnreachable
+from rostersync.errors import ConfigurationError, SourceHealthError, SourceUnreachable
 from rostersync.schedule.runner import execute_run, sync_run_function
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import RunningSimulator
 from rostersync.store import Store
 from rostersync.sync import sync_config
 from rostersync.sync.run import ensure_district, save_config
-from rostersync.sync.wiring import SourceHealthError, options_for
+from rostersync.sync.wiring import options_for
 
 
 def _students(frame: pl.DataFrame) -> set[str]:

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from integ_helpers import DISTRICT, Hook, make_config
 
-from rostersync.connectors.health import SourceHealthError
+from rostersync.connectors.health import PartialExtractError
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import RunningSimulator
 from rostersync.store import Store
@@ -30,7 +30,7 @@ def test_an_outage_mid_extraction_fails_the_run_and_publishes_nothing(
         point = sim.simulator.requests + requests // share
         sim.config.faults = dataclasses.replace(sim.config.faults, outage_after_requests=point)
         try:
-            with pytest.raises(SourceHealthError, match="partial outage") as caught:
+            with pytest.raises(PartialExtractError, match="partial outage") as caught:
                 sync_config(store, config, load_settings())
         finally:
             sim.config.faults = dataclasses.replace(sim.config.faults, outage_after_requests=None)

@@ -50,7 +50,7 @@ EXPECTED = {
     "/schools/{sid}/enrollments": {"e-1", "e-2", "e-3", "e-4"},
     "/schools/{sid}/students": {"u-s1", "u-s2"},
     "/schools/{sid}/teachers": {"u-t1"},
-    "/schools/{sid}/terms": {"as-t1"},
+    "/schools/{sid}/terms": {"as-y26", "as-t1"},
     "/schools/{sid}/classes/{cid}/enrollments": {"e-1", "e-2", "e-4"},
     "/schools/{sid}/classes/{cid}/students": {"u-s1", "u-s2"},
     "/schools/{sid}/classes/{cid}/teachers": {"u-t1"},
@@ -169,7 +169,7 @@ def test_typed_single_refuses_other_types(provider: Provider) -> None:
 
 
 def test_nested_with_unknown_parent_is_404(provider: Provider) -> None:
-    for path in ("/classes/nope/students", "/schools/org-d1/classes", "/terms/as-y26/classes"):
+    for path in ("/classes/nope/students", "/schools/org-d1/classes", "/terms/as-gp1/classes"):
         resp = provider.get(V12 + path)
         assert resp.status_code == 404, path
 

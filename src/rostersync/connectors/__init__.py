@@ -23,8 +23,12 @@ from rostersync.connectors.base import (
     RequestStats,
     SchoolInfo,
 )
-from rostersync.connectors.health import HealthProblem, SourceHealth, SourceHealthError
-from rostersync.errors import ConfigurationError
+from rostersync.connectors.health import (
+    HealthProblem,
+    PartialExtractError,
+    SourceHealth,
+)
+from rostersync.errors import ConfigurationError, SourceHealthError
 
 GROUP = "rostersync.connectors"
 
@@ -36,6 +40,7 @@ __all__ = [
     "ExtractResult",
     "Extraction",
     "HealthProblem",
+    "PartialExtractError",
     "ProgressCallback",
     "ProgressEvent",
     "RequestStats",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rostersync.errors import SourceError
+from rostersync.errors import SourceHealthError
 
 #: How far a collection may fall short of its announced count before it is a problem: records
 #: that left the source while it was read (1 %). Never tolerated: a collection that vanished
@@ -52,7 +52,7 @@ class SourceHealth:
         return [p.reason() for p in self.problems]
 
 
-class SourceHealthError(SourceError):
+class PartialExtractError(SourceHealthError):
     """The source answered, but less than it says it holds: the extract is not trusted."""
 
     def __init__(self, health: SourceHealth, *, source: str | None = None) -> None:
@@ -61,8 +61,9 @@ class SourceHealthError(SourceError):
         if len(reasons) > 5:
             shown += f"; and {len(reasons) - 5} more"
         super().__init__(
-            f"The source sent less than it says it holds (a partial outage?): {shown}",
+            reasons,
             source=source,
+            message=f"The source sent less than it says it holds (a partial outage?): {shown}",
             hint="nothing was published; check the source app and run the sync again",
         )
         self.health = health

@@ -44,8 +44,8 @@ from rostersync.connectors.base import (
     Extraction,
     RequestStats,
 )
-from rostersync.connectors.health import SourceHealth, SourceHealthError
-from rostersync.errors import SourceError
+from rostersync.connectors.health import PartialExtractError, SourceHealth
+from rostersync.errors import SourceError, SourceHealthError
 from rostersync.model import ENTITIES
 
 #: The sources a conformance test asks the hook for.
@@ -147,7 +147,7 @@ class ConnectorConformance:
 
     def test_a_partial_outage_gives_a_health_verdict(self) -> None:
         error, _ = _run(self._failure("partial_outage"))
-        assert isinstance(error, SourceHealthError), f"not a health verdict: {error!r}"
+        assert isinstance(error, PartialExtractError), f"not a health verdict: {error!r}"
         assert not error.health.ok
         assert all(p.entity and p.scope for p in error.health.problems)
         assert error.health.reasons()[0] in error.message

@@ -22,7 +22,7 @@ from typing import Any
 
 from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.connectors import get_connector_class
-from rostersync.errors import ConfigurationError, SourceError
+from rostersync.errors import ConfigurationError, SourceHealthError
 from rostersync.logs import get_logger
 from rostersync.model import Roster
 from rostersync.notify import Event, Notifier, build_notifier
@@ -33,19 +33,6 @@ from rostersync.sync.approval import ChangeOptions, process_candidate
 Decide = Callable[[Store, int, int, Roster, Sequence[str]], RosterVersion | None]
 
 log = get_logger("changes")
-
-
-class SourceHealthError(SourceError):
-    """The extract looks broken (empty, a school gone): the run fails, nothing is published."""
-
-    def __init__(self, reasons: list[str], *, source: str | None = None) -> None:
-        super().__init__(
-            "Failed extract, nothing published: " + "; ".join(reasons),
-            source=source,
-            hint="check the source app (outage? permissions? a file with only headers?) and "
-            "run the sync again",
-        )
-        self.reasons = reasons
 
 
 def complete_snapshot(app: str) -> bool:

@@ -28,7 +28,7 @@ from rostersync.connectors.base import (
     ProgressCallback,
     SchoolInfo,
 )
-from rostersync.connectors.health import SourceHealthError
+from rostersync.connectors.health import PartialExtractError
 from rostersync.connectors.powerschool import _tables as tables
 from rostersync.connectors.powerschool import mapping as m
 from rostersync.connectors.powerschool._assemble import ExtractedFrames, build_roster
@@ -372,7 +372,7 @@ class PowerSchoolConnector:
     ) -> Extraction:
         """Canonical tables for the given schools (DCIDs or school numbers; None = all).
 
-        Raises :class:`~rostersync.connectors.health.SourceHealthError` when the source sent
+        Raises :class:`~rostersync.connectors.health.PartialExtractError` when the source sent
         less than it says it holds (a partial outage): short tables are never returned.
         """
         started = time.perf_counter()
@@ -388,7 +388,7 @@ class PowerSchoolConnector:
         fetched = await executor.run(school_frame, reads, sections, self.table_groups())
         health = executor.ledger.verdict()
         if not health.ok:
-            raise SourceHealthError(health, source=self.plan.source)
+            raise PartialExtractError(health, source=self.plan.source)
         extracted = time.perf_counter()
         groups = fetched.tables
         custom = tables.custom_reads(self.plan.custom_fields)
