@@ -51,7 +51,8 @@ def test_migrations_match_the_declared_schema(store: Store) -> None:
     sql = (
         "SELECT sql FROM sqlite_master WHERE name = :n"
         if store.engine.dialect.name == "sqlite"
-        else "SELECT indexdef FROM pg_indexes WHERE indexname = :n AND schemaname = current_schema()"
+        else "SELECT indexdef FROM pg_indexes"
+        " WHERE indexname = :n AND schemaname = current_schema()"
     )
     with store.engine.connect() as conn:
         for name in roster_tables:
