@@ -1,0 +1,103 @@
+"""``/api/v1/districts/{district}/config``: the current configuration, put (validated, every
+problem with its path), versions, diff and restore."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from rostersync import manage
+from rostersync.config import validate_config
+from rostersync.errors import ConfigValidationError, Problem, VersionNotFound
+from rostersync.sync.run import ensure_district, save_config
+from rostersync.web.api_v1._core import ApiRoute, CallerDep, district_for, store_of
+from rostersync.web.api_v1.models import ConfigDiffOut, ConfigOut, ConfigVersionOut
+
+router = APIRouter(route_class=ApiRoute, tags=["configuration"])
+BASE = "/districts/{district}/config"
+
+
+def _info(info: manage.ConfigVersionInfo) -> ConfigVersionOut:
+    return ConfigVersionOut.model_validate(info.as_dict())
+
+
+@router.get(BASE, response_model=ConfigOut)
+def get_config(request: Request, caller: CallerDep, district: str) -> ConfigOut:
+    """The district's newest configuration."""
+    d = district_for(store_of(request), caller, district, "read")
+    info, body = manage.get_config_version(store_of(request), d.id)
+    return ConfigOut(info=_info(info), body=body)
+
+
+@router.put(BASE, response_model=ConfigVersionOut)
+def put_config(
+    request: Request,
+    caller: CallerDep,
+    district: str,
+    body: Annotated[dict[str, Any], Body(description="the district configuration, as JSON")],
+) -> ConfigVersionOut:
+    """Validate a configuration and save it as the district's newest version.
+
+    422 lists every problem with its path (``sources[0].url``…). ``district`` may be left out;
+    when given it must be this district's name. An unchanged configuration keeps its version.
+    """
+    store = store_of(request)
+    d = district_for(store, caller, district, "write")
+    named = body.setdefault("district", d.name)
+    if named != d.name:
+        raise ConfigValidationError(
+            "the request body",
+            [Problem("district", f"is {named!r}, but this is district {d.name!r}")],
+        )
+    config = validate_config(body, "the request body")
+    ensure_district(store, config)  # its sources, as a sync would add them
+    newest: int | None = None
+    with contextlib.suppress(VersionNotFound):  # none yet: the district's first configuration
+        newest = manage.get_config_version(store, d.id)[0].version
+    version = save_config(store, d.id, config, caller.actor)
+    if version != newest:
+        store.audit(caller.actor, "config.put", d.id, version=version, was=newest)
+    return _info(manage.get_config_version(store, d.id, version)[0])
+
+
+@router.get(BASE + "/versions", response_model=list[ConfigVersionOut])
+def list_config_versions(
+    request: Request, caller: CallerDep, district: str
+) -> list[ConfigVersionOut]:
+    """Every stored configuration version, newest first."""
+    d = district_for(store_of(request), caller, district, "read")
+    return [_info(i) for i in manage.list_config_versions(store_of(request), d.id)]
+
+
+@router.get(BASE + "/versions/{version}", response_model=ConfigOut)
+def get_config_version(
+    request: Request, caller: CallerDep, district: str, version: int
+) -> ConfigOut:
+    d = district_for(store_of(request), caller, district, "read")
+    info, body = manage.get_config_version(store_of(request), d.id, version)
+    return ConfigOut(info=_info(info), body=body)
+
+
+@router.get(BASE + "/diff", response_model=ConfigDiffOut)
+def diff_config(
+    request: Request,
+    caller: CallerDep,
+    district: str,
+    a: Annotated[int, Query(description="the older version")],
+    b: Annotated[int, Query(description="the newer version")],
+) -> ConfigDiffOut:
+    """What changed from version ``a`` to ``b``: per path, and as a unified diff."""
+    d = district_for(store_of(request), caller, district, "read")
+    diff = manage.diff_config_versions(store_of(request), d.id, a, b)
+    return ConfigDiffOut.model_validate(diff.as_dict())
+
+
+@router.post(BASE + "/versions/{version}/restore", response_model=ConfigVersionOut)
+def restore_config(
+    request: Request, caller: CallerDep, district: str, version: int
+) -> ConfigVersionOut:
+    """Save version ``version``'s content as the newest version."""
+    d = district_for(store_of(request), caller, district, "write")
+    return _info(manage.restore_config_version(store_of(request), caller.actor, d.id, version))
