@@ -5,11 +5,28 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from rostersync import manage
-from rostersync.web.api_v1._core import ApiRoute, CallerDep, district_for, settings_of, store_of
+from rostersync.errors import ConfigurationError
+from rostersync.web.api_v1._core import (
+    ApiError,
+    ApiRoute,
+    CallerDep,
+    district_for,
+    settings_of,
+    store_of,
+)
 from rostersync.web.api_v1.models import ApiClientCreate, ApiClientIssued, ApiClientOut
 
 router = APIRouter(route_class=ApiRoute, tags=["api clients"])
 BASE = "/districts/{district}/clients"
+
+
+def _find(request: Request, district_id: int, client: str) -> manage.ApiClientSummary:
+    """A client of the district by name or client ID; 404 when there is none."""
+    key = settings_of(request).get_secret_key()
+    try:
+        return manage.show_api_client(store_of(request), key, district_id, client)
+    except ConfigurationError as exc:  # the district is resolved: the client is unknown
+        raise ApiError(404, "not_found", f"No API client {client!r} in this district") from exc
 
 
 def _out(summary: manage.ApiClientSummary) -> ApiClientOut:
@@ -51,8 +68,7 @@ def create_client(
 def show_client(request: Request, caller: CallerDep, district: str, client: str) -> ApiClientOut:
     """A client by name or client ID."""
     d = district_for(store_of(request), caller, district, "read")
-    key = settings_of(request).get_secret_key()
-    return _out(manage.show_api_client(store_of(request), key, d.id, client))
+    return _out(_find(request, d.id, client))
 
 
 @router.post(BASE + "/{client}/revoke", response_model=ApiClientOut)
@@ -60,6 +76,7 @@ def revoke_client(request: Request, caller: CallerDep, district: str, client: st
     """Revoke a client: its secret and tokens stop working at once."""
     store = store_of(request)
     d = district_for(store, caller, district, "write")
+    found = _find(request, d.id, client)
     key = settings_of(request).get_secret_key()
-    manage.revoke_api_client(store, caller.actor, key, d.id, client)
-    return _out(manage.show_api_client(store, key, d.id, client))
+    manage.revoke_api_client(store, caller.actor, key, d.id, found.client.client_id)
+    return _out(_find(request, d.id, found.client.client_id))
