@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Query, Request, Response
 
 from rostersync.admin import audit
 from rostersync.store import AuditEntry
@@ -57,8 +56,13 @@ def list_audit(
 
 @router.get(
     "/audit.csv",
-    response_class=PlainTextResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "the entries as CSV"}},
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "the entries as CSV",
+        }
+    },
 )
 def export_audit(
     request: Request,
@@ -66,10 +70,10 @@ def export_audit(
     district: DistrictQ = None,
     since: SinceQ = None,
     limit: LimitQ = 1000,
-) -> PlainTextResponse:
+) -> Response:
     """The same entries as CSV (``detail`` as JSON in one column)."""
     text = audit.to_csv(_entries(request, caller, district, since, limit))
-    return PlainTextResponse(
+    return Response(
         text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
