@@ -175,3 +175,28 @@ def test_failed_tokens_are_slowed_per_address_and_audited(api: Api) -> None:
     from rostersync.admin.ratelimit import MAX_DELAY, delay_after
 
     assert delay_after(1000) == MAX_DELAY
+
+
+def test_ids_past_the_database_range_and_nul_characters_are_4xx(
+    admin: tuple[httpx.Client, str],
+) -> None:
+    """Both were 500s: an id past 64 bits overflowed the driver, a NUL broke PostgreSQL."""
+    client, slug = admin
+    huge = 2**63
+    _error(client.get(f"/districts/{huge}"), 404)
+    for path in (
+        f"/districts/{slug}/runs/{huge}",
+        f"/districts/{slug}/runs/{2**31}",
+        f"/districts/{slug}/config/versions/{huge}",
+        f"/districts/{slug}/versions/diff?a={huge}&b=1",
+    ):
+        assert _error(client.get(path), 422)["code"] == "invalid_request", path
+    for method, path, body in (
+        ("GET", "/districts/%00", None),
+        ("GET", "/audit?district=%00", None),
+        ("GET", f"/districts/{slug}/clients/a%00", None),
+        ("POST", f"/districts/{slug}/overrides", {"until": "2030-01-01", "reason": "a\x00"}),
+        ("PUT", f"/districts/{slug}/secrets/ps", {"value": "\x00"}),
+    ):
+        error = _error(client.request(method, path, json=body), 422)
+        assert "NUL character" in str(error["message"]), (path, error)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -45,6 +45,11 @@ from rostersync.sync.changesets import NothingToRevoke
 
 #: The account name the login backoff counts token failures under (per client address).
 TOKEN_BACKOFF_ACCOUNT = "api-token"  # noqa: S105 - a name, not a password
+#: The largest id or version number the store can hold (a 32-bit integer column).
+MAX_ID = 2**31 - 1
+RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="a run's id")]
+OverrideId = Annotated[int, Path(ge=1, le=MAX_ID, description="a hold override's id")]
+Version = Annotated[int, Path(ge=0, le=MAX_ID, description="a version number")]
 #: The largest request body the management API reads.
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -163,6 +168,21 @@ def error_for(exc: Exception) -> JSONResponse | None:
     return error_response(400, "failed", exc.message, hint=hint)
 
 
+async def _refuse_nul(request: Request) -> None:
+    """Text with a NUL character cannot be stored (PostgreSQL refuses it): a clear 422."""
+    where = None
+    if any("\x00" in str(v) for v in request.path_params.values()):
+        where = "the path"
+    elif any("\x00" in k + v for k, v in request.query_params.multi_items()):
+        where = "the query"
+    elif request.method in {"POST", "PUT", "PATCH"}:
+        body = await request.body()
+        if b"\x00" in body or b"\\u0000" in body:
+            where = "the body"
+    if where is not None:
+        raise ApiError(422, "invalid_input", f"{where} contains a NUL character", hint="remove it")
+
+
 class ApiRoute(APIRoute):
     """A route whose errors are answered in the management API's one error shape."""
 
@@ -171,6 +191,7 @@ class ApiRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                await _refuse_nul(request)
                 return await handler(request)
             except Exception as exc:
                 answer = error_for(exc)
@@ -263,6 +284,8 @@ def district_for(
     message; 403 when the caller may see it but not change it.
     """
     missing = ApiError(404, "not_found", f"No district {key!r}", hint="see GET /api/v1/districts")
+    if key.strip().isdigit() and int(key) > MAX_ID:
+        raise missing  # no such id can exist (and the database would refuse to compare it)
     try:
         district = store.get_district(key)
     except ConfigurationError:

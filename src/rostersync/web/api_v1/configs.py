@@ -12,7 +12,14 @@ from rostersync import manage
 from rostersync.config import validate_config
 from rostersync.errors import ConfigValidationError, Problem, VersionNotFound
 from rostersync.sync.run import ensure_district, save_config
-from rostersync.web.api_v1._core import ApiRoute, CallerDep, district_for, store_of
+from rostersync.web.api_v1._core import (
+    MAX_ID,
+    ApiRoute,
+    CallerDep,
+    Version,
+    district_for,
+    store_of,
+)
 from rostersync.web.api_v1.models import ConfigDiffOut, ConfigOut, ConfigVersionOut
 
 router = APIRouter(route_class=ApiRoute, tags=["configuration"])
@@ -73,7 +80,7 @@ def list_config_versions(
 
 @router.get(BASE + "/versions/{version}", response_model=ConfigOut)
 def get_config_version(
-    request: Request, caller: CallerDep, district: str, version: int
+    request: Request, caller: CallerDep, district: str, version: Version
 ) -> ConfigOut:
     d = district_for(store_of(request), caller, district, "read")
     info, body = manage.get_config_version(store_of(request), d.id, version)
@@ -85,8 +92,8 @@ def diff_config(
     request: Request,
     caller: CallerDep,
     district: str,
-    a: Annotated[int, Query(description="the older version")],
-    b: Annotated[int, Query(description="the newer version")],
+    a: Annotated[int, Query(ge=0, le=MAX_ID, description="the older version")],
+    b: Annotated[int, Query(ge=0, le=MAX_ID, description="the newer version")],
 ) -> ConfigDiffOut:
     """What changed from version ``a`` to ``b``: per path, and as a unified diff."""
     d = district_for(store_of(request), caller, district, "read")
@@ -96,7 +103,7 @@ def diff_config(
 
 @router.post(BASE + "/versions/{version}/restore", response_model=ConfigVersionOut)
 def restore_config(
-    request: Request, caller: CallerDep, district: str, version: int
+    request: Request, caller: CallerDep, district: str, version: Version
 ) -> ConfigVersionOut:
     """Save version ``version``'s content as the newest version."""
     d = district_for(store_of(request), caller, district, "write")

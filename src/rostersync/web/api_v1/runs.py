@@ -29,6 +29,8 @@ from rostersync.web.api_v1._core import (
     ApiError,
     ApiRoute,
     CallerDep,
+    OverrideId,
+    RunId,
     district_for,
     settings_of,
     store_of,
@@ -68,14 +70,14 @@ def list_runs(
 
 
 @router.get(RUNS + "/{run_id}", response_model=RunOut, tags=["runs"])
-def show_run(request: Request, caller: CallerDep, district: str, run_id: int) -> RunOut:
+def show_run(request: Request, caller: CallerDep, district: str, run_id: RunId) -> RunOut:
     d = district_for(store_of(request), caller, district, "read")
     return run_out(manage.show_run(store_of(request), run_id, d.id))
 
 
 @router.get(RUNS + "/{run_id}/events", response_model=list[RunEventOut], tags=["runs"])
 def run_events(
-    request: Request, caller: CallerDep, district: str, run_id: int
+    request: Request, caller: CallerDep, district: str, run_id: RunId
 ) -> list[RunEventOut]:
     """What happened in the run, oldest first."""
     store = store_of(request)
@@ -165,7 +167,7 @@ CHANGES = "/districts/{district}/changes/{run_id}"
 
 
 @router.get(CHANGES, response_model=ChangeSetOut, tags=["change sets"])
-def show_changes(request: Request, caller: CallerDep, district: str, run_id: int) -> ChangeSetOut:
+def show_changes(request: Request, caller: CallerDep, district: str, run_id: RunId) -> ChangeSetOut:
     """A run's change set: counts per entity, and why it was held."""
     store = store_of(request)
     d = district_for(store, caller, district, "read")
@@ -186,7 +188,7 @@ def show_changes(request: Request, caller: CallerDep, district: str, run_id: int
 
 @router.post(CHANGES + "/approve", response_model=RosterVersionOut, tags=["change sets"])
 def approve_changes(
-    request: Request, caller: CallerDep, district: str, run_id: int
+    request: Request, caller: CallerDep, district: str, run_id: RunId
 ) -> RosterVersionOut:
     """Publish a held run's change set (409 when the run is not held or was superseded)."""
     store = store_of(request)
@@ -198,7 +200,7 @@ def approve_changes(
 
 @router.post(CHANGES + "/reject", response_model=RunOut, tags=["change sets"])
 def reject_changes(
-    request: Request, caller: CallerDep, district: str, run_id: int, body: Reject
+    request: Request, caller: CallerDep, district: str, run_id: RunId, body: Reject
 ) -> RunOut:
     """Discard a held run: nothing is published."""
     store = store_of(request)
@@ -233,7 +235,11 @@ def create_override(
 
 @router.post(OVERRIDES + "/{override_id}/revoke", response_model=OverrideOut, tags=["overrides"])
 def revoke(
-    request: Request, caller: CallerDep, district: str, override_id: int, body: OverrideRevoke
+    request: Request,
+    caller: CallerDep,
+    district: str,
+    override_id: OverrideId,
+    body: OverrideRevoke,
 ) -> OverrideOut:
     d = district_for(store_of(request), caller, district, "write")
     o = revoke_override(

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from rostersync import manage
-from rostersync.web.api_v1._core import ApiRoute, CallerDep, district_for, store_of
+from rostersync.web.api_v1._core import (
+    MAX_ID,
+    ApiRoute,
+    CallerDep,
+    Version,
+    district_for,
+    store_of,
+)
 from rostersync.web.api_v1.models import EntityDiffOut, RosterVersionOut, VersionDiffOut
 
 router = APIRouter(route_class=ApiRoute, tags=["roster versions"])
@@ -31,8 +38,8 @@ def diff_versions(
     request: Request,
     caller: CallerDep,
     district: str,
-    a: Annotated[int, Query(description="the older version")],
-    b: Annotated[int, Query(description="the newer version")],
+    a: Annotated[int, Query(ge=0, le=MAX_ID, description="the older version")],
+    b: Annotated[int, Query(ge=0, le=MAX_ID, description="the newer version")],
 ) -> VersionDiffOut:
     """The sourcedIds added, updated and deleted per entity (at most 1000 of each)."""
     d = district_for(store_of(request), caller, district, "read")
@@ -53,7 +60,9 @@ def diff_versions(
 
 
 @router.post(BASE + "/{version}/rollback", response_model=RosterVersionOut)
-def rollback(request: Request, caller: CallerDep, district: str, version: int) -> RosterVersionOut:
+def rollback(
+    request: Request, caller: CallerDep, district: str, version: Version
+) -> RosterVersionOut:
     """Publish version ``version``'s content as a new version."""
     d = district_for(store_of(request), caller, district, "write")
     new = manage.rollback_version(store_of(request), caller.actor, d.id, version)
