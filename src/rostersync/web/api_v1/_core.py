@@ -265,7 +265,8 @@ def current_caller(
             wait_seconds=round(wait.total_seconds()),
         )
         raise
-    backoff.succeeded(TOKEN_BACKOFF_ACCOUNT, address)
+    # A success does not clear the address's count (that would be a second write on every
+    # request); the wait only follows failures, and the count is forgotten a day after the last.
     return Caller(account)
 
 
