@@ -21,7 +21,7 @@ from api_helpers import Api
 from rostersync import manage
 from rostersync.admin.secrets import SecretStore
 from rostersync.config import validate_config
-from rostersync.simulators.powerschool import RunningSimulator
+from rostersync.simulators.powerschool import DEFAULT_CLIENT_SECRET, RunningSimulator
 from rostersync.sync import sync_config
 from rostersync.sync.changesets import grant_override, revoke_override
 from support.configs import powerschool_config
@@ -123,11 +123,14 @@ def expected(endpoint: Endpoint, role: str, own: bool) -> int:
 def world(api: Api, sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> World:
     ids: dict[str, dict[str, Any]] = {}
     for which, name in (("A", "District A"), ("B", "District B")):
+        d = api.store.create_district(name)
+        SecretStore(api.store, api.settings).put(
+            d.id, "ps", DEFAULT_CLIENT_SECRET, actor="cli:root"
+        )
         body = powerschool_config(sim.url, monkeypatch, district=name, attribute_mapping=None)
+        body["sources"][0]["delivery"]["client_secret"] = "store:ps"
         outcome = sync_config(api.store, validate_config(body, "test"), api.settings)
         assert outcome.status == "succeeded", outcome
-        d = api.store.get_district(name)
-        SecretStore(api.store, api.settings).put(d.id, "ps", "s3cret", actor="cli:root")
         manage.create_api_client(
             api.store,
             "cli:root",

@@ -12,6 +12,7 @@ from api_helpers import Api
 from rostersync.admin.tokens import Tokens
 from rostersync.store.schema import admin_tokens
 from rostersync.web.api_v1._core import MAX_BODY_BYTES
+from support.configs import powerschool_config
 
 
 @pytest.fixture
@@ -200,3 +201,27 @@ def test_ids_past_the_database_range_and_nul_characters_are_4xx(
     ):
         error = _error(client.request(method, path, json=body), 422)
         assert "NUL character" in str(error["message"]), (path, error)
+
+
+def test_a_district_admin_may_refer_to_stored_secrets_only(
+    api: Api, admin: tuple[httpx.Client, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """env: and file: are read on the server: through the API they would hand a district admin
+    the server's environment (its keys) and files, sent to a URL of the admin's choosing."""
+    client, slug = admin
+    body = powerschool_config(
+        "http://127.0.0.1:9", monkeypatch, district="Input District", attribute_mapping=None
+    )
+    body["sources"][0]["delivery"]["client_secret"] = "file:/etc/passwd"
+    body["notifications"] = {"webhooks": [{"url": "http://127.0.0.1:9/h", "secret": "env:HOME"}]}
+    error = _error(client.put(f"/districts/{slug}/config", json=body), 422)
+    assert {p["path"] for p in error["problems"]} == {  # type: ignore[attr-defined]
+        "sources[0].delivery.client_secret",
+        "notifications.webhooks[0].secret",
+    }
+    assert client.get(f"/districts/{slug}/config/versions").json() == []
+    operator = api.client(api.account("op", "operator"))
+    assert operator.put(f"/districts/{slug}/config", json=body).status_code == 200
+    body["sources"][0]["delivery"]["client_secret"] = "store:ps"
+    body["notifications"]["webhooks"][0]["secret"] = "store:hook"
+    assert client.put(f"/districts/{slug}/config", json=body).status_code == 200

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 
 from rostersync import manage
-from rostersync.config import validate_config
+from rostersync.config import DistrictConfig, validate_config
 from rostersync.errors import ConfigValidationError, Problem, VersionNotFound
 from rostersync.sync.run import ensure_district, save_config
 from rostersync.web.api_v1._core import (
@@ -28,6 +28,32 @@ BASE = "/districts/{district}/config"
 
 def _info(info: manage.ConfigVersionInfo) -> ConfigVersionOut:
     return ConfigVersionOut.model_validate(info.as_dict())
+
+
+def _store_references_only(config: DistrictConfig) -> None:
+    """A district admin's configuration names its secrets as ``store:NAME`` only.
+
+    ``env:`` and ``file:`` are read on the server, so through the API they would let an admin
+    without a shell send the server's environment variables or files (its keys among them) to
+    a URL of their choosing; operators, who run the installation, may still use them.
+    """
+    found: list[tuple[str, str | None]] = [
+        (f"sources[{i}].delivery.client_secret", source.delivery.client_secret)
+        for i, source in enumerate(config.sources)
+    ]
+    notifications = config.notifications
+    found += [("notifications.webhook_secret", notifications.webhook_secret)]
+    found += [
+        (f"notifications.webhooks[{i}].secret", hook.secret)
+        for i, hook in enumerate(notifications.webhooks)
+    ]
+    problems = [
+        Problem(path, "refers to a secret outside the secret store: use store:NAME")
+        for path, ref in found
+        if ref is not None and not ref.startswith("store:")
+    ]
+    if problems:
+        raise ConfigValidationError("the request body", problems)
 
 
 @router.get(BASE, response_model=ConfigOut)
@@ -59,6 +85,8 @@ def put_config(
             [Problem("district", f"is {named!r}, but this is district {d.name!r}")],
         )
     config = validate_config(body, "the request body")
+    if caller.account.role != "operator":
+        _store_references_only(config)
     ensure_district(store, config)  # its sources, as a sync would add them
     newest: int | None = None
     with contextlib.suppress(VersionNotFound):  # none yet: the district's first configuration
