@@ -225,3 +225,13 @@ def test_a_district_admin_may_refer_to_stored_secrets_only(
     body["sources"][0]["delivery"]["client_secret"] = "store:ps"
     body["notifications"]["webhooks"][0]["secret"] = "store:hook"
     assert client.put(f"/districts/{slug}/config", json=body).status_code == 200
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(api: Api) -> None:
+    client = api.client(api.account("op", "operator"))
+    assert _error(client.get("/nothing/here"), 404)["code"] == "no_such_endpoint"
+    assert (
+        _error(client.patch("/districts"), 404)["message"] == "No endpoint PATCH /api/v1/districts"
+    )
+    assert client.get("/openapi.json").status_code == 200  # the document is not shadowed
+    assert client.get("/docs").status_code == 200

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -22,7 +22,7 @@ from rostersync import __version__
 from rostersync.settings import Settings
 from rostersync.store import Store
 from rostersync.web.api_v1 import audit, clients, configs, districts, runs, secrets, versions
-from rostersync.web.api_v1._core import BodyLimit, ErrorBody
+from rostersync.web.api_v1._core import BodyLimit, ErrorBody, error_response
 from rostersync.web.docs import SWAGGER_UI_PATH
 
 PREFIX = "/api/v1"
@@ -55,6 +55,7 @@ def install(app: FastAPI, store: Store, settings: Settings) -> None:
     """Mount the management API, its OpenAPI document and docs page, and its body limit."""
     router = build_router()
     app.include_router(router)
+
     app.add_middleware(BodyLimit)
     schema: dict[str, Any] = {}
 
@@ -79,4 +80,19 @@ def install(app: FastAPI, store: Store, settings: Settings) -> None:
             swagger_js_url=f"{SWAGGER_UI_PATH}/swagger-ui-bundle.js",
             swagger_css_url=f"{SWAGGER_UI_PATH}/swagger-ui.css",
             swagger_favicon_url=f"{SWAGGER_UI_PATH}/favicon-32x32.png",
+        )
+
+    # Last, so that the document and the docs page above are matched first.
+    @app.api_route(
+        PREFIX + "/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    def unknown(request: Request, rest: str) -> JSONResponse:
+        """Any other path or method under the API: a 404 in the API's error shape."""
+        return error_response(
+            404,
+            "no_such_endpoint",
+            f"No endpoint {request.method} {request.url.path}",
+            hint=f"see {DOCS_PATH}",
         )
