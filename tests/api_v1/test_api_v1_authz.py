@@ -68,6 +68,7 @@ ENDPOINTS = [
     Endpoint("GET", "/districts/{d}/config/versions/1", 200, False),
     Endpoint("GET", "/districts/{d}/config/diff?a=1&b=1", 200, False),
     Endpoint("POST", "/districts/{d}/config/versions/1/restore", 200, True),
+    Endpoint("POST", "/districts/{d}/config/test", 200, True),
     Endpoint("GET", "/districts/{d}/runs", 200, False),
     Endpoint("POST", "/districts/{d}/runs", 202, True, body=dict),
     Endpoint("GET", "/districts/{d}/runs/{run}", 200, False),

@@ -1,7 +1,7 @@
 """The management plane's scenario through the API alone, against the PowerSchool simulator:
 an operator creates a district admin; the admin configures the district, stores its secret,
-runs a sync, reviews and approves the held change set, rolls back, creates an app's client,
-and reads every step back in the audit log."""
+tests the connection, runs a sync, reviews and approves the held change set, rolls back,
+creates an app's client, and reads every step back in the audit log."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def test_a_district_admin_does_everything_through_the_api(
     listed = admin.get(f"/districts/{slug}/secrets")
     assert [s["name"] for s in listed.json()] == ["ps"]
     assert DEFAULT_CLIENT_SECRET not in listed.text
+    tested = admin.post(f"/districts/{slug}/config/test")
+    assert tested.status_code == 200, tested.text
+    assert tested.json()["ok"] is True, tested.json()
+    assert tested.json()["school_count"] > 0
+    assert DEFAULT_CLIENT_SECRET not in tested.text
 
     # Run a sync in the background; it is held for review (preview).
     started = admin.post(f"/districts/{slug}/runs", json={})

@@ -3,24 +3,35 @@ problem with its path), versions, diff and restore."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
 from rostersync import manage
+from rostersync.admin.secrets import lookup_for
 from rostersync.config import DistrictConfig, validate_config
+from rostersync.connectors.base import ConnectionReport
 from rostersync.errors import ConfigValidationError, Problem, VersionNotFound
 from rostersync.sync.run import ensure_district, save_config
+from rostersync.sync.sources import connector_for
 from rostersync.web.api_v1._core import (
     MAX_ID,
+    ApiError,
     ApiRoute,
     CallerDep,
     Version,
     district_for,
+    settings_of,
     store_of,
 )
-from rostersync.web.api_v1.models import ConfigDiffOut, ConfigOut, ConfigVersionOut
+from rostersync.web.api_v1.models import (
+    ConfigDiffOut,
+    ConfigOut,
+    ConfigVersionOut,
+    ConnectionReportOut,
+)
 
 router = APIRouter(route_class=ApiRoute, tags=["configuration"])
 BASE = "/districts/{district}/config"
@@ -136,3 +147,34 @@ def restore_config(
     """Save version ``version``'s content as the newest version."""
     d = district_for(store_of(request), caller, district, "write")
     return _info(manage.restore_config_version(store_of(request), caller.actor, d.id, version))
+
+
+@router.post(BASE + "/test", response_model=ConnectionReportOut)
+def connection_test(
+    request: Request,
+    caller: CallerDep,
+    district: str,
+    source: Annotated[str | None, Query(description="a source's name (default: the first)")] = None,
+) -> ConnectionReportOut:
+    """Test the connection of a source of the newest configuration: reachability, credentials,
+    access to every field it reads. A failed test is a 200 with ``ok: false`` and what is wrong."""
+    store = store_of(request)
+    settings = settings_of(request)
+    d = district_for(store, caller, district, "write")  # it sends the source's secret out
+    info, body = manage.get_config_version(store, d.id)
+    config = validate_config(body, f"configuration version {info.version}")
+    indexed = [(i, s) for i, s in enumerate(config.sources) if source in (None, s.name)]
+    if not indexed:
+        raise ApiError(422, "invalid_input", f"source: {source!r} is not in the configuration")
+    index, chosen = indexed[0]
+    lookup = lookup_for(store, settings, d.id)
+
+    async def run() -> ConnectionReport:
+        connector, client = connector_for(chosen, settings, index=index, store_lookup=lookup)
+        try:
+            return await connector.test_connection()
+        finally:
+            await client.aclose()
+
+    report = asyncio.run(run())
+    return ConnectionReportOut.model_validate({"source": chosen.name, **report.to_dict()})

@@ -222,3 +222,15 @@ class AuditEntryOut(Model):
     action: str
     district_id: int | None
     detail: dict[str, Any]
+
+
+class ConnectionReportOut(Model):
+    source: str
+    ok: bool
+    message: str
+    hint: str | None
+    district_name: str | None
+    school_count: int | None
+    page_sizes: dict[str, int]
+    missing_fields: list[str]
+    details: dict[str, Any]
