@@ -235,3 +235,27 @@ def test_unknown_paths_and_methods_answer_in_the_error_shape(api: Api) -> None:
     )
     assert client.get("/openapi.json").status_code == 200  # the document is not shadowed
     assert client.get("/docs").status_code == 200
+
+
+def test_starting_a_sync_while_another_holds_the_district_is_409(
+    api: Api, admin: tuple[httpx.Client, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rostersync.schedule.locks import RunLocks
+
+    client, slug = admin
+    body = powerschool_config(
+        "http://127.0.0.1:9", monkeypatch, district="Input District", attribute_mapping=None
+    )
+    body["sources"][0]["delivery"]["client_secret"] = "store:ps"
+    assert client.put(f"/districts/{slug}/config", json=body).status_code == 200
+    district = api.store.get_district(slug)
+    locks = RunLocks(api.store.engine)
+    lock = locks.try_acquire(district.id, "sis", trigger="manual", district_name=district.name)
+    try:
+        busy = client.post(f"/districts/{slug}/runs", json={})
+        assert _error(busy, 409)["code"] == "conflict"
+    finally:
+        locks.release(lock)
+    unknown = client.post(f"/districts/{slug}/runs", json={"source": "nope"})
+    assert "not a source" in str(_error(unknown, 422)["message"])
+    assert client.get(f"/districts/{slug}/runs").json() == []
