@@ -74,6 +74,7 @@ ENDPOINTS = [
     Endpoint("GET", "/districts/{d}/runs/{run}", 200, False),
     Endpoint("GET", "/districts/{d}/runs/{run}/events", 200, False),
     Endpoint("GET", "/districts/{d}/changes/{run}", 200, False),
+    Endpoint("GET", "/districts/{d}/changes/{run}/users?kind=added", 200, False),
     Endpoint("POST", "/districts/{d}/changes/{run}/approve", 409, True),
     Endpoint(
         "POST", "/districts/{d}/changes/{run}/reject", 409, True, body=lambda: {"reason": "x"}

@@ -68,6 +68,18 @@ def test_a_district_admin_does_everything_through_the_api(
     assert changes.status_code == 200, changes.text
     assert changes.json()["total"] > 0
     assert changes.json()["entities"]["users"]["added"] > 0
+    added = changes.json()["entities"]["users"]["added"]
+    page = admin.get(
+        f"/districts/{slug}/changes/{run_id}/users", params={"kind": "added", "limit": 7}
+    ).json()
+    assert page["total"] == added
+    assert len(page["sourced_ids"]) == min(7, added)
+    rest = admin.get(
+        f"/districts/{slug}/changes/{run_id}/users", params={"offset": 7, "limit": 1000}
+    ).json()
+    assert len(set(page["sourced_ids"]) | set(rest["sourced_ids"])) == added
+    missing = admin.get(f"/districts/{slug}/changes/{run_id}/unicorns")
+    assert missing.status_code == 404
     approved = admin.post(f"/districts/{slug}/changes/{run_id}/approve")
     assert approved.status_code == 200, approved.text
     assert approved.json()["version"] == 1

@@ -234,3 +234,23 @@ class ConnectionReportOut(Model):
     page_sizes: dict[str, int]
     missing_fields: list[str]
     details: dict[str, Any]
+
+
+class FieldChangeOut(Model):
+    sourcedId: str
+    field: str
+    before: str | None
+    after: str | None
+
+
+class ChangePageOut(Model):
+    run_id: int
+    entity: str
+    kind: str
+    total: int
+    offset: int
+    limit: int
+    sourced_ids: list[str]
+    fields: list[FieldChangeOut] = Field(
+        default_factory=list, description="for updated records: each changed field, before/after"
+    )

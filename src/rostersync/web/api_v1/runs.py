@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
+import polars as pl
 from fastapi import APIRouter, Query, Request
 
 from rostersync import manage
@@ -26,6 +27,7 @@ from rostersync.sync.changesets import (
 from rostersync.sync.events import read_events
 from rostersync.sync.run import run_sync
 from rostersync.web.api_v1._core import (
+    MAX_ID,
     ApiError,
     ApiRoute,
     CallerDep,
@@ -36,7 +38,9 @@ from rostersync.web.api_v1._core import (
     store_of,
 )
 from rostersync.web.api_v1.models import (
+    ChangePageOut,
     ChangeSetOut,
+    FieldChangeOut,
     OverrideCreate,
     OverrideOut,
     OverrideRevoke,
@@ -183,6 +187,46 @@ def show_changes(request: Request, caller: CallerDep, district: str, run_id: Run
         total=changes.total,
         entities=changes.counts(),
         summary=summary,
+    )
+
+
+@router.get(CHANGES + "/{entity}", response_model=ChangePageOut, tags=["change sets"])
+def page_changes(
+    request: Request,
+    caller: CallerDep,
+    district: str,
+    run_id: RunId,
+    entity: str,
+    kind: Annotated[Literal["added", "updated", "deleted"], Query()] = "added",
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ChangePageOut:
+    """One page of a run's changes of one entity (``users``, ``classes``…): the sourcedIds,
+    and for updated records every changed field with its value before and after."""
+    store = store_of(request)
+    d = district_for(store, caller, district, "read")
+    run = manage.show_run(store, run_id, d.id)
+    base = run.change_summary.get("base_version")
+    changes = load_changes(store, run_id, base if isinstance(base, int) else None)
+    found = changes.entities.get(entity)
+    if found is None:
+        known = ", ".join(sorted(changes.entities)) or "none"
+        raise ApiError(404, "not_found", f"Run {run_id} has no changes of {entity!r} ({known})")
+    frame = {"added": found.added, "updated": found.updated, "deleted": found.deleted}[kind]
+    ids = frame.get_column("sourcedId").slice(offset, limit).to_list()
+    fields: list[FieldChangeOut] = []
+    if kind == "updated" and ids:
+        rows = found.fields.filter(pl.col("sourcedId").is_in(ids))
+        fields = [FieldChangeOut.model_validate(r) for r in rows.iter_rows(named=True)]
+    return ChangePageOut(
+        run_id=run_id,
+        entity=entity,
+        kind=kind,
+        total=frame.height,
+        offset=offset,
+        limit=limit,
+        sourced_ids=ids,
+        fields=fields,
     )
 
 
