@@ -259,3 +259,17 @@ def test_starting_a_sync_while_another_holds_the_district_is_409(
     unknown = client.post(f"/districts/{slug}/runs", json={"source": "nope"})
     assert "not a source" in str(_error(unknown, 422)["message"])
     assert client.get(f"/districts/{slug}/runs").json() == []
+
+
+def test_a_refused_secret_is_never_echoed(admin: tuple[httpx.Client, str]) -> None:
+    client, slug = admin
+    planted = "PLANTED-s3cret-value"
+    for body in (
+        {"value": planted * 4000},  # past the 64 KiB a secret may hold
+        {"value": planted, "extra": planted},
+        {"value": [planted]},
+    ):
+        response = client.put(f"/districts/{slug}/secrets/ps", json=body)
+        _error(response, 422)
+        assert planted not in response.text, response.text
+    assert client.get(f"/districts/{slug}/secrets").json() == []
