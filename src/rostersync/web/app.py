@@ -31,8 +31,14 @@ def _oneroster(app: FastAPI, store: Store, settings: Settings) -> None:
     install(app, Provider(engine, ApiClients(store.engine, settings.get_secret_key())))
 
 
+def _management(app: FastAPI, store: Store, settings: Settings) -> None:
+    from rostersync.web import api_v1
+
+    api_v1.install(app, store, settings)
+
+
 #: Every area's router installer, in mounting order.
-ROUTER_FACTORIES: list[RouterFactory] = [_oneroster]
+ROUTER_FACTORIES: list[RouterFactory] = [_oneroster, _management]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
