@@ -23,6 +23,7 @@ from rostersync.notify import Notifier, build_notifier
 from rostersync.store import Store
 from rostersync.sync import changesets as _frames
 from rostersync.sync.approval import approve, reject
+from rostersync.sync.wiring import delivery_log
 
 RunArg = Annotated[int, typer.Argument(help="The run's id (see `rostersync runs list`).")]
 KINDS = ("added", "updated", "deleted")
@@ -45,7 +46,7 @@ def district_notifier(store: Store, district_id: int) -> Notifier | None:
             get_settings(),
             body.get("notifications"),
             district_id=district_id,
-            engine=store.engine,
+            delivery_log=delivery_log(store),
             store_lookup=lookup_for(store, get_settings(), district_id),
         )
     except ConfigValidationError as exc:

@@ -28,8 +28,7 @@ from sqlalchemy.engine import Engine
 
 from rostersync.errors import RunInProgress
 from rostersync.logs import get_logger
-from rostersync.schedule.tables import run_locks
-from rostersync.store.schema import runs
+from rostersync.store.schema import run_locks, runs
 from rostersync.sync.liveness import owner_alive, process_identity
 
 log = get_logger("schedule.locks")

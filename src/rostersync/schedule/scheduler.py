@@ -38,10 +38,16 @@ from rostersync.schedule.plan import (
     SchedulePlan,
     SourceKey,
 )
-from rostersync.schedule.tables import schedule_state, scheduler_heartbeats
 from rostersync.store import Store
 from rostersync.store.records import utc
-from rostersync.store.schema import config_versions, districts, roster_tables, sources
+from rostersync.store.schema import (
+    config_versions,
+    districts,
+    roster_tables,
+    schedule_state,
+    scheduler_heartbeats,
+    sources,
+)
 
 log = get_logger("schedule.scheduler")
 

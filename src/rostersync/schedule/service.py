@@ -22,10 +22,10 @@ from rostersync.schedule.locks import RunLocks, utcnow
 from rostersync.schedule.nextrun import due_slot, is_expired, upcoming
 from rostersync.schedule.runner import RunFunction, sync_run_function
 from rostersync.schedule.scheduler import ScheduleProblem, Scheduler, load_scheduled_sources
-from rostersync.schedule.tables import schedule_state, scheduler_heartbeats
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
 from rostersync.store.records import utc
+from rostersync.store.schema import schedule_state, scheduler_heartbeats
 from rostersync.sync.recovery import recover_interrupted_runs
 
 log = get_logger("schedule.service")

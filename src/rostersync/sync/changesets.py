@@ -16,7 +16,7 @@ from rostersync.errors import ConfigurationError
 from rostersync.model import ENTITIES
 from rostersync.store import Store, VersionDiff
 from rostersync.store.engine import translate_errors
-from rostersync.sync.tables import change_set_frames, hold_overrides
+from rostersync.store.schema import change_set_frames, hold_overrides
 
 PARTS = ("added", "updated", "updated_before", "deleted", "fields")
 

@@ -11,8 +11,8 @@ A client may have an expiry date (``--expires``, the data-sharing agreement's en
 its secret, its tokens and its OAuth 1.0a signatures are refused with :class:`ClientExpired`,
 whose message says when it expired and what to do.
 
-The ``api_clients`` table lives in the store's database (migration ``0002_api_clients``) and is
-declared here, on its own ``MetaData``, because only this package reads or writes it.
+The ``api_clients`` table (migration ``0002_api_clients``) is declared with the store's other
+tables in :mod:`rostersync.store.schema`.
 """
 
 from __future__ import annotations
@@ -32,25 +32,7 @@ from sqlalchemy.engine import Engine
 
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.sharing import SharingRules
-
-metadata = sa.MetaData()
-
-api_clients = sa.Table(
-    "api_clients",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("district_id", sa.Integer, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("client_id", sa.Text, nullable=False, unique=True),
-    sa.Column("secret_salt", sa.Text, nullable=False),
-    sa.Column("secret_hash", sa.Text, nullable=False),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("sharing", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-    sa.UniqueConstraint("district_id", "name", name="uq_api_clients_district_name"),
-)
+from rostersync.store.schema import api_clients
 
 SCOPE_PREFIXES = (
     "https://purl.imsglobal.org/spec/or/v1p2/scope/",
