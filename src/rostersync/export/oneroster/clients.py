@@ -25,11 +25,12 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.store.schema import api_clients
@@ -64,11 +65,6 @@ class ClientExpired(Exception):
         )
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back naive; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class ApiClient:
     """A downstream app allowed to read one district's roster."""
@@ -84,7 +80,7 @@ class ApiClient:
     expires_at: datetime | None = None
 
     def expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC))
+        return self.expires_at is not None and self.expires_at <= (now or utcnow())
 
 
 @dataclass(frozen=True)
@@ -138,9 +134,9 @@ class ApiClients:
                 setting="--scopes",
                 hint=f"grant one or more of {', '.join(SCOPES)}",
             )
-        now = datetime.now(UTC)
+        now = utcnow()
         if expires_at is not None:
-            expires_at = _aware(expires_at)
+            expires_at = as_utc(expires_at)
             if expires_at <= now:
                 raise ConfigurationError(
                     f"--expires: {expires_at.isoformat(timespec='seconds')} is not in the future",
@@ -190,9 +186,9 @@ class ApiClients:
             m["client_id"],
             frozenset(json.loads(m["scopes"])),
             SharingRules.from_json(json.loads(m["sharing"])),
-            _aware(m["created_at"]),
+            as_utc(m["created_at"]),
             m["revoked_at"] is not None,
-            _aware(expires) if expires is not None else None,
+            as_utc(expires) if expires is not None else None,
         )
 
     def _active(self, row: sa.Row[tuple[object, ...]] | None) -> ApiClient | None:
@@ -243,7 +239,7 @@ class ApiClients:
             conn.execute(
                 api_clients.update()
                 .where(api_clients.c.client_id == client_id)
-                .values(revoked_at=datetime.now(UTC))
+                .values(revoked_at=utcnow())
             )
 
     def verify_secret(self, client_id: str, secret: str) -> ApiClient | None:
