@@ -11,8 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
 
 from rostersync.simulators.powerschool import (
     District,
@@ -28,6 +25,7 @@ from rostersync.simulators.powerschool import (
     SimulatorConfig,
     create_simulator_app,
 )
+from rostersync.simulators.threaded import ServerDidNotStart, ThreadedServer
 from rostersync.store import Store, make_engine
 
 PG_ENV = "ROSTERSYNC_TEST_POSTGRES_URL"
@@ -52,8 +50,16 @@ class FaultySimulator:
         self.requests = 0
         self.plan: list[tuple[int, Callable[[], None]]] = []
         self.dead = False
-        self.server: uvicorn.Server | None = None
-        self.thread: threading.Thread | None = None
+        self.server = ThreadedServer(
+            self,
+            port=self.port,
+            start_seconds=30,
+            stop_seconds=15,
+            log_level="critical",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self.running = False
 
     @property
     def district(self) -> District:
@@ -71,35 +77,21 @@ class FaultySimulator:
 
     def start(self) -> None:
         self.dead = False
-        config = uvicorn.Config(
-            self,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="critical",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise SystemExit(f"the simulator could not listen on port {self.port}")
-            time.sleep(0.01)
+        try:
+            self.server.start()
+        except ServerDidNotStart:
+            raise SystemExit(f"the simulator could not listen on port {self.port}") from None
+        self.running = True
 
     def stop(self) -> None:
-        if self.server is not None and self.thread is not None:
-            self.server.should_exit = True
-            self.thread.join(timeout=15)
-        self.server = self.thread = None
+        if self.running:
+            self.server.stop()
+        self.running = False
 
     def go_down(self) -> None:
         """From inside a request: the server dies (in-flight requests get no answer)."""
         self.dead = True
-        if self.server is not None:
-            self.server.should_exit = True
+        self.server.request_stop()
 
     def set_faults(self, **faults: Any) -> None:
         """Through the simulator's control endpoint (faults reset first)."""
@@ -124,7 +116,7 @@ class FaultySimulator:
         self.plan.clear()
         self.sim.config.throttle_status = 429
         self.sim.config.faults = Faults(seed=self.config.faults.seed)
-        if self.server is None or self.dead:
+        if not self.running or self.dead:
             self.stop()
             self.start()
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from support.postgres import fresh_pg_schema
 from support.webhooks import Receiver, serve_posts
 
 if TYPE_CHECKING:
@@ -41,40 +42,14 @@ def receiver() -> Iterator[Receiver]:
 PG_ENV = "ROSTERSYNC_TEST_POSTGRES_URL"
 
 
-def _fresh_pg_schema(base_url: str) -> Iterator[str]:
-    """A brand-new schema on the test server, as a URL whose search_path points at it.
-
-    The name is unique per process and call, so parallel test runs never collide; the schema is
-    dropped (with everything in it) afterwards.
-    """
-    import uuid
-
-    import sqlalchemy as sa
-
-    name = f"rs_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    base = sa.make_url(base_url)
-    if base.get_driver_name() != "psycopg":
-        base = base.set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        admin.dispose()
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL with a fresh, empty schema (skips when no test server is configured)."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} is not set")
-    yield from _fresh_pg_schema(base)
+    with fresh_pg_schema(base) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -86,7 +61,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} is not set")
-    yield from _fresh_pg_schema(base)
+    with fresh_pg_schema(base) as url:
+        yield url
 
 
 @pytest.fixture

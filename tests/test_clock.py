@@ -21,3 +21,7 @@ def test_as_utc_reads_naive_as_utc_and_converts_other_zones() -> None:
     converted = as_utc(paris)
     assert converted == datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
     assert converted.tzinfo is UTC
+
+
+def test_as_utc_passes_a_null_column_through() -> None:
+    assert as_utc(None) is None

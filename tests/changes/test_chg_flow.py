@@ -12,7 +12,6 @@ from rostersync.changes.threshold import HoldThreshold
 from rostersync.errors import PublishConflict
 from rostersync.model import ENTITIES, Roster, conform
 from rostersync.notify import NotificationsConfig, Notifier
-from rostersync.notify.log import DeliveryLog
 from rostersync.settings import load_settings
 from rostersync.store import Store
 from rostersync.sync.approval import (
@@ -24,6 +23,7 @@ from rostersync.sync.approval import (
 )
 from rostersync.sync.changesets import grant_override, load_changes
 from rostersync.sync.recovery import recover_interrupted_runs
+from rostersync.sync.wiring import delivery_log
 
 TODAY = date(2026, 10, 5)
 BULK = ChangeOptions(bulk_upload=True)
@@ -162,7 +162,7 @@ def test_preview_override_and_non_bulk_absence(store: Store) -> None:
 
 def test_notifications_and_delivery_log(store: Store, receiver) -> None:  # type: ignore[no-untyped-def]
     district = store.create_district("Ogdenville").id
-    log = DeliveryLog(store.engine)
+    log = delivery_log(store)
     config = NotificationsConfig(webhook_url=receiver.url)
     notifier = Notifier(load_settings(), config, district_id=district, record=log.record)
     day1 = make_roster(50)

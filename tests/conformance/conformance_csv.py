@@ -18,8 +18,10 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import get_args
 
 from conformance_columns import COLUMNS
+from conformance_models import ENROLLMENT_ROLES, ROLES_1P2, SEX_1P1, SEX_1P2
 
 GUID = re.compile(r"^[0-9A-Za-z.\-_/@]{1,255}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -42,31 +44,16 @@ ENUMS: dict[str, dict[tuple[str, str], frozenset[str]]] = {
             {"department", "school", "district", "local", "state", "national"}
         ),
         ("classes", "classType"): frozenset({"homeroom", "scheduled"}),
-        ("enrollments", "role"): frozenset({"administrator", "proctor", "student", "teacher"}),
+        ("enrollments", "role"): frozenset(get_args(ENROLLMENT_ROLES)),
         ("users", "role"): frozenset({*ROLES_1P1, "teacher"}),
-        ("demographics", "sex"): frozenset({"male", "female"}),
+        ("demographics", "sex"): frozenset(get_args(SEX_1P1)),
     },
 }
 ENUMS["1.2"] = {
     **{k: v for k, v in ENUMS["1.1"].items() if k[0] != "users"},
-    ("demographics", "sex"): frozenset({"male", "female", "unspecified", "other"}),
+    ("demographics", "sex"): frozenset(get_args(SEX_1P2)),
     ("roles", "roleType"): frozenset({"primary", "secondary"}),
-    ("roles", "role"): frozenset(
-        {
-            "aide",
-            "counselor",
-            "districtAdministrator",
-            "guardian",
-            "parent",
-            "principal",
-            "proctor",
-            "relative",
-            "siteAdministrator",
-            "student",
-            "systemAdministrator",
-            "teacher",
-        }
-    ),
+    ("roles", "role"): frozenset(get_args(ROLES_1P2)),
 }
 
 BOOLEAN_COLUMNS = frozenset(

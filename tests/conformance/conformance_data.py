@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,8 +23,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from rostersync.cli.demo import demo_config
 from rostersync.config import validate_config
@@ -42,6 +38,7 @@ from rostersync.simulators.powerschool import (
     generate_district,
     run_simulator,
 )
+from rostersync.simulators.threaded import serve_in_thread
 from rostersync.store import Store, open_store
 from rostersync.sync.run import SyncOutcome, sync_config
 from rostersync.web import create_app
@@ -104,21 +101,6 @@ def district_config(url: str) -> dict[str, Any]:
     }
 
 
-def _serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 def _package(
     store: Store, district_id: int, version: str, mode: str, out: Path
 ) -> dict[str, bytes]:
@@ -169,37 +151,35 @@ def sync_twice(
         district_id = first.district_id
         clients = ApiClients(store.engine, settings.get_secret_key())
         client = clients.create(district_id, "conformance", SCOPES, SharingRules.everything())
-        server, thread, url = _serve(create_app(settings, store))
-        try:
-            with httpx.Client(base_url=url, timeout=60) as http:
-                resp = http.post(
-                    "/oauth/token",
-                    data={"grant_type": "client_credentials"},
-                    auth=(client.client.client_id, client.client_secret),
-                )
-                assert resp.status_code == 200, resp.text
-                synced = Synced(
-                    settings,
-                    store,
-                    district_id,
-                    [first, second, third],
-                    store.read_version(district_id, ROLLED_BACK),
-                    store.read_version(district_id, CURRENT),
-                    rolled_back,
-                    http,
-                    str(resp.json()["access_token"]),
-                    (client.client.client_id, client.client_secret),
-                    demo,
-                )
-                for version in ("1.1", "1.2"):
-                    for mode in ("bulk", "delta"):
-                        synced.packages[(version, mode)] = _package(
-                            store, district_id, version, mode, root
-                        )
-                yield synced
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
+        with (
+            serve_in_thread(create_app(settings, store)) as url,
+            httpx.Client(base_url=url, timeout=60) as http,
+        ):
+            resp = http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client.client.client_id, client.client_secret),
+            )
+            assert resp.status_code == 200, resp.text
+            synced = Synced(
+                settings,
+                store,
+                district_id,
+                [first, second, third],
+                store.read_version(district_id, ROLLED_BACK),
+                store.read_version(district_id, CURRENT),
+                rolled_back,
+                http,
+                str(resp.json()["access_token"]),
+                (client.client.client_id, client.client_secret),
+                demo,
+            )
+            for version in ("1.1", "1.2"):
+                for mode in ("bulk", "delta"):
+                    synced.packages[(version, mode)] = _package(
+                        store, district_id, version, mode, root
+                    )
+            yield synced
     finally:
         store.dispose()
         os.environ.pop(SECRET_ENV, None)

@@ -4,17 +4,11 @@ on SQLite and PostgreSQL; a deleted record is readable by sourcedId until its re
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from integ_helpers import DISTRICT, make_config
 
 from rostersync.export.oneroster import query as query_module
@@ -22,7 +16,8 @@ from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import RunningSimulator
-from rostersync.store import Store, make_engine
+from rostersync.simulators.threaded import serve_in_thread
+from rostersync.store import Store
 from rostersync.sync import sync_config
 from rostersync.sync.run import save_config
 from rostersync.web import create_app
@@ -39,26 +34,6 @@ COLLECTIONS = {
     "enrollments": "enrollments",
     "demographics": "demographics",
 }
-
-
-@contextmanager
-def _serve(app: FastAPI) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def _iso(value: datetime) -> str:
@@ -85,20 +60,11 @@ def _walk(http: httpx.Client, token: str, collection: str, **params: str) -> lis
             return out
 
 
-@pytest.fixture
-def any_store(store_url: str) -> Iterator[Store]:
-    store = Store(make_engine(store_url))
-    store.upgrade()
-    yield store
-    store.dispose()
-
-
 def test_polling_date_last_modified_returns_exactly_the_changed_and_deleted_records(
     sim: RunningSimulator,
-    any_store: Store,
+    store: Store,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    store = any_store
     settings = load_settings()
     # Absence from PowerSchool's snapshot deletes (bulk_upload only matters for partial sources).
     config = make_config(sim.url, monkeypatch, bulk_upload=False)
@@ -123,7 +89,7 @@ def test_polling_date_last_modified_returns_exactly_the_changed_and_deleted_reco
     clients = ApiClients(store.engine, settings.get_secret_key())
     issued = clients.create(district, "poller", SCOPES, SharingRules.everything())
     app = create_app(settings, store)
-    with _serve(app) as url, httpx.Client(base_url=url, timeout=60) as http:
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=60) as http:
         token = http.post(
             "/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -160,11 +126,10 @@ def test_polling_date_last_modified_returns_exactly_the_changed_and_deleted_reco
 
 
 def test_a_rollback_is_seen_by_pollers(
-    sim: RunningSimulator, any_store: Store, monkeypatch: pytest.MonkeyPatch
+    sim: RunningSimulator, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A restore stamps what it brings back with the restore's time, and what it removes
     becomes a tombstone: a poller learns about the rollback."""
-    store = any_store
     settings = load_settings()
     config = make_config(sim.url, monkeypatch, bulk_upload=False)
     sync_config(store, config, settings)

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
-from fastapi import FastAPI
 
 from rostersync.config import validate_config
 from rostersync.settings import Settings
+from rostersync.simulators.threaded import serve_in_thread as serve  # noqa: F401 (the tests use it)
 from rostersync.store import Store
 from rostersync.sync import sync_config
 from support.configs import powerschool_config
@@ -63,24 +58,3 @@ def counts(store: Store, district_id: int) -> dict[str, int]:
                 continue
             out[name] = int(conn.execute(total.where(cond)).scalar_one())
     return out
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yield its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)

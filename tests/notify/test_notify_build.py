@@ -6,9 +6,10 @@ import pytest
 
 from rostersync.config import NotificationsConfig
 from rostersync.errors import ConfigValidationError
-from rostersync.notify import DeliveryLog, Event, build_notifier
+from rostersync.notify import Event, build_notifier
 from rostersync.settings import load_settings
 from rostersync.store import Store
+from rostersync.sync.wiring import delivery_log
 from support.webhooks import Receiver
 
 FAILED = Event("failed", "Springfield", run_id=3, reasons=["extract: the SIS is down"])
@@ -20,12 +21,12 @@ def test_a_stored_section_notifies_and_logs_each_delivery(
     district = sqlite_store.create_district("Springfield")
     stored = {"webhook_url": receiver.url, "on_failure": True}  # as a configuration version
     notifier = build_notifier(
-        load_settings(), stored, district_id=district.id, engine=sqlite_store.engine
+        load_settings(), stored, district_id=district.id, delivery_log=delivery_log(sqlite_store)
     )
     (delivery,) = notifier.notify(FAILED)
     assert delivery.status == "delivered"
     assert len(receiver.requests) == 1
-    (logged,) = DeliveryLog(sqlite_store.engine).list(run_id=3)
+    (logged,) = delivery_log(sqlite_store).list(run_id=3)
     assert (logged.event, logged.status, logged.district_id) == ("failed", "delivered", district.id)
     assert logged.at.tzinfo is not None
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import base64
 import os
-import threading
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
-import sqlalchemy as sa
-import uvicorn
-from fastapi import FastAPI
 from or_sample_roster import small_roster
 
 from rostersync.export.oneroster.catalog import RESOURCES
@@ -27,9 +20,11 @@ from rostersync.export.oneroster.query import Query, Scope
 from rostersync.export.oneroster.sharing import SharingRules
 from rostersync.model import Roster
 from rostersync.settings import Settings, load_settings
+from rostersync.simulators.threaded import serve_in_thread as serve
 from rostersync.store import Store, open_store
 from rostersync.store.schema import roster_tables
 from rostersync.web import create_app
+from support.postgres import fresh_pg_schema
 
 PG_URL = os.environ.get("ROSTERSYNC_TEST_POSTGRES_URL")
 
@@ -38,17 +33,8 @@ PG_URL = os.environ.get("ROSTERSYNC_TEST_POSTGRES_URL")
 def postgres_schema() -> Iterator[str]:
     """A throwaway PostgreSQL schema; yields a store URL with it first on the search path."""
     assert PG_URL
-    schema = f"or_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema(PG_URL, prefix="or") as url:
+        yield url
 
 
 V12 = "/ims/oneroster/rostering/v1p2"
@@ -114,27 +100,6 @@ GRANTS: dict[str, tuple[tuple[str, ...], SharingRules]] = {
     ),
     "north": (ALL_SCOPES, SharingRules.build(schools=["org-s1"], sensitive=["all"])),
 }
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yield its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def start_provider(

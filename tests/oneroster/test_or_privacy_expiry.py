@@ -17,12 +17,13 @@ from typer.testing import CliRunner
 
 from rostersync.cli import app, main
 from rostersync.errors import ConfigurationError
-from rostersync.export.oneroster.clients import ApiClients, api_clients
+from rostersync.export.oneroster.clients import ApiClients
 from rostersync.export.oneroster.sharing import SENSITIVE, SharingRules
 from rostersync.settings import load_settings
 from rostersync.store import make_engine, open_store
 from rostersync.store._migrate import alembic_config
 from rostersync.store._migrate import upgrade as migrate_to
+from rostersync.store.schema import api_clients
 
 runner = CliRunner()
 

@@ -29,8 +29,8 @@ from rostersync.schedule.executors import CeleryExecutor
 from rostersync.schedule.locks import RunLocks
 from rostersync.schedule.plan import DueRun
 from rostersync.schedule.scheduler import Scheduler
-from rostersync.schedule.tables import run_locks
 from rostersync.store import Store, make_engine
+from rostersync.store.schema import run_locks
 
 HERE = Path(__file__).parent
 BROKERS = [

@@ -6,9 +6,9 @@ import time
 
 import sqlalchemy as sa
 
-from rostersync.schedule.tables import scheduler_heartbeats
 from rostersync.settings import load_settings
 from rostersync.store import open_store
+from rostersync.store.schema import scheduler_heartbeats
 from support.servers import free_port, start_serve, wait_serving
 
 

@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 import argon2
@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from rostersync.admin.errors import AuthenticationFailed
 from rostersync.admin.ratelimit import LoginBackoff
 from rostersync.admin.secrets import SecretStore, totp_aad
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.settings import Settings
 from rostersync.store import Store
@@ -58,10 +59,6 @@ class Account:
     districts: frozenset[int] = field(default_factory=frozenset)
     totp: bool = False
     created_at: datetime | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def check_role(role: str) -> Role:
@@ -126,7 +123,7 @@ class Accounts:
             r["role"],
             frozenset(grants.get(r["id"], set())),
             r["totp_secret"] is not None,
-            created if created is None or created.tzinfo else created.replace(tzinfo=UTC),
+            as_utc(created),
         )
 
     def list_accounts(self) -> list[Account]:
@@ -183,7 +180,7 @@ class Accounts:
                 f"An admin account named {name!r} already exists",
                 hint="pick another name, or `rostersync admins reset-password`",
             )
-        now = _now()
+        now = utcnow()
         with translate_errors(self.engine), self.engine.begin() as conn:
             account_id = conn.execute(
                 admin_accounts.insert()
@@ -218,7 +215,7 @@ class Accounts:
         with translate_errors(self.engine), self.engine.begin() as conn:
             conn.execute(
                 admin_grants.insert().values(
-                    account_id=account.id, district_id=district_id, granted_at=_now()
+                    account_id=account.id, district_id=district_id, granted_at=utcnow()
                 )
             )
         self.store.audit(actor, "admin.grant", district_id, name=name)
@@ -246,7 +243,7 @@ class Accounts:
             conn.execute(
                 admin_accounts.update()
                 .where(admin_accounts.c.id == account.id)
-                .values(password_hash=_hasher.hash(password), updated_at=_now())
+                .values(password_hash=_hasher.hash(password), updated_at=utcnow())
             )
         self.store.audit(actor, "admin.reset_password", None, name=name)
 
@@ -259,7 +256,7 @@ class Accounts:
             conn.execute(
                 admin_accounts.update()
                 .where(admin_accounts.c.id == account.id)
-                .values(totp_secret=blob, updated_at=_now())
+                .values(totp_secret=blob, updated_at=utcnow())
             )
         self.store.audit(actor, "admin.totp_enable", None, name=name)
         return pyotp.TOTP(seed).provisioning_uri(name=name, issuer_name="rostersync")

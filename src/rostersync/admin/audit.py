@@ -10,12 +10,13 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from rostersync.admin import authz
 from rostersync.admin.accounts import Account
+from rostersync.clock import as_utc
 from rostersync.errors import ConfigurationError
 from rostersync.store import AuditEntry, Store
 from rostersync.store.engine import translate_errors
@@ -38,7 +39,7 @@ def parse_since(text: str) -> datetime:
             setting="--since",
             hint="use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]",
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 def list_entries(
@@ -70,7 +71,7 @@ def list_entries(
             r.actor,
             r.action,
             json.loads(r.detail),
-            r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC),
+            as_utc(r.at),
         )
         for r in rows
     ]

@@ -8,12 +8,13 @@ an account from elsewhere only slows their own address, never the owner's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from rostersync.admin.errors import LoginThrottled
+from rostersync.clock import as_utc, utcnow
 from rostersync.store.engine import translate_errors
 from rostersync.store.schema import login_failures
 
@@ -32,10 +33,6 @@ def delay_after(failures: int) -> timedelta:
     return min(BASE_DELAY * (1 << exponent), MAX_DELAY)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class LoginBackoff:
     """The backoff state in the store (shared by every server process)."""
 
@@ -44,7 +41,7 @@ class LoginBackoff:
         self._now = now
 
     def now(self) -> datetime:
-        return self._now or datetime.now(UTC)
+        return self._now or utcnow()
 
     def _row(self, conn: sa.Connection, account: str, address: str) -> sa.Row[object] | None:
         return conn.execute(
@@ -59,7 +56,7 @@ class LoginBackoff:
             row = self._row(conn, account, address)
         if row is None:
             return
-        wait = (_aware(row._mapping["blocked_until"]) - self.now()).total_seconds()
+        wait = (as_utc(row._mapping["blocked_until"]) - self.now()).total_seconds()
         if wait > 0:
             raise LoginThrottled(wait)
 
@@ -70,7 +67,7 @@ class LoginBackoff:
             row = self._row(conn, account, address)
             failures = 1
             if row is not None:
-                last = _aware(row._mapping["blocked_until"])
+                last = as_utc(row._mapping["blocked_until"])
                 stale = now - last > FORGET_AFTER
                 failures = 1 if stale else int(row._mapping["failures"]) + 1
             wait = delay_after(failures)

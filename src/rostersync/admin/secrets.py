@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -35,6 +35,7 @@ from rostersync.admin._keys import (
     new_key,
     next_path,
 )
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
@@ -74,14 +75,6 @@ def check_name(name: str) -> str:
             hint="use 1–100 letters, digits, '_', '.' or '-', starting with a letter or digit",
         )
     return name
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class SecretStore:
@@ -137,7 +130,7 @@ class SecretStore:
                 hint="store a credential, not a document",
             )
         blob, key_id = self.encrypt(value, secret_aad(district_id, name))
-        now = _now()
+        now = utcnow()
         table = stored_secrets
         with translate_errors(self.store.engine), self.store.engine.begin() as conn:
             found = conn.execute(
@@ -187,7 +180,7 @@ class SecretStore:
         with translate_errors(self.store.engine), self.store.engine.connect() as conn:
             rows = conn.execute(stmt).all()
         return [
-            SecretInfo(r.district_id, r.name, _aware(r.created_at), _aware(r.updated_at), r.key_id)
+            SecretInfo(r.district_id, r.name, as_utc(r.created_at), as_utc(r.updated_at), r.key_id)
             for r in rows
         ]
 

@@ -11,12 +11,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from rostersync.admin.accounts import Account, Accounts
 from rostersync.admin.errors import AuthenticationFailed
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.store import Store
 from rostersync.store.engine import translate_errors
@@ -39,14 +40,6 @@ class TokenInfo:
     expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def token_hash(token: str) -> str:
@@ -76,7 +69,7 @@ class Tokens:
                 setting="--name",
             )
         token = PREFIX + secrets.token_urlsafe(32)
-        now = _now()
+        now = utcnow()
         with translate_errors(self.engine), self.engine.begin() as conn:
             token_id = conn.execute(
                 admin_tokens.insert()
@@ -107,10 +100,10 @@ class Tokens:
                 r.account_id,
                 r.name,
                 r.prefix,
-                _aware(r.created_at) or _now(),
-                _aware(r.expires_at) or _now(),
-                _aware(r.revoked_at),
-                _aware(r.last_used_at),
+                as_utc(r.created_at) or utcnow(),
+                as_utc(r.expires_at) or utcnow(),
+                as_utc(r.revoked_at),
+                as_utc(r.last_used_at),
             )
             for r in rows
         ]
@@ -121,7 +114,7 @@ class Tokens:
             done = conn.execute(
                 admin_tokens.update()
                 .where(admin_tokens.c.id == token_id, admin_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=_now())
+                .values(revoked_at=utcnow())
             ).rowcount
         if not done:
             raise ConfigurationError(
@@ -142,11 +135,13 @@ class Tokens:
             raise AuthenticationFailed("Unknown API token")
         if row.revoked_at is not None:
             raise AuthenticationFailed("This API token was revoked", hint="create a new one")
-        if (_aware(row.expires_at) or _now()) <= _now():
+        if (as_utc(row.expires_at) or utcnow()) <= utcnow():
             raise AuthenticationFailed("This API token has expired", hint="create a new one")
         with translate_errors(self.engine), self.engine.begin() as conn:
             conn.execute(
-                admin_tokens.update().where(admin_tokens.c.id == row.id).values(last_used_at=_now())
+                admin_tokens.update()
+                .where(admin_tokens.c.id == row.id)
+                .values(last_used_at=utcnow())
             )
         account = self.accounts.by_id(row.account_id)
         if account is None:  # the account was deleted (its tokens go with it)

@@ -4,7 +4,7 @@ list or revoke a time-boxed over-threshold override for planned mass changes (ro
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,12 +17,14 @@ from rostersync.changes.overrides import override_state
 from rostersync.changes.report import change_rows, write_csv
 from rostersync.cli._app import console, err_console, get_actor, get_settings
 from rostersync.cli.db import cli_store
+from rostersync.clock import utcnow
 from rostersync.errors import ConfigurationError, ConfigValidationError, VersionNotFound
 from rostersync.model import ENTITIES
 from rostersync.notify import Notifier, build_notifier
 from rostersync.store import Store
 from rostersync.sync import changesets as _frames
 from rostersync.sync.approval import approve, reject
+from rostersync.sync.wiring import delivery_log
 
 RunArg = Annotated[int, typer.Argument(help="The run's id (see `rostersync runs list`).")]
 KINDS = ("added", "updated", "deleted")
@@ -45,7 +47,7 @@ def district_notifier(store: Store, district_id: int) -> Notifier | None:
             get_settings(),
             body.get("notifications"),
             district_id=district_id,
-            engine=store.engine,
+            delivery_log=delivery_log(store),
             store_lookup=lookup_for(store, get_settings(), district_id),
         )
     except ConfigValidationError as exc:
@@ -218,7 +220,7 @@ def register(app: typer.Typer) -> None:
         today = district_today(store, d.id)
         grants = _frames.list_overrides(store, d.id)
         store.dispose()
-        now = datetime.now(UTC)
+        now = utcnow()
         rows = [{**g.to_dict(), "state": override_state(g, grants, now, today)} for g in grants]
         if as_json:
             print(json.dumps({"district": d.name, "today": today.isoformat(), "overrides": rows}))

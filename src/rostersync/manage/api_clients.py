@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from rostersync.clock import as_utc
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.clients import ApiClient, ApiClients, IssuedClient
 from rostersync.export.oneroster.sharing import SENSITIVE, SharingRules
@@ -32,7 +33,7 @@ def parse_expiry(text: str | None) -> datetime | None:
             setting="--expires",
             hint="write YYYY-MM-DD (refused from 00:00 UTC that day) or an ISO 8601 time",
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from rostersync.clock import as_utc
 from rostersync.errors import VersionNotFound
 from rostersync.store import Store
 from rostersync.store.schema import config_versions
@@ -75,7 +76,7 @@ class ConfigDiff:
 
 
 def _info(row: Any) -> ConfigVersionInfo:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    created = as_utc(row.created_at)
     return ConfigVersionInfo(row.district_id, row.version, created, row.created_by, row.comment)
 
 

@@ -18,16 +18,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rostersync.export.oneroster.clients import api_clients
 from rostersync.schedule.locks import RunLocks
-from rostersync.schedule.tables import run_locks
 from rostersync.store import District, Store
 from rostersync.store.schema import (
+    api_clients,
     config_versions,
     districts,
     partition_name,
     roster_tables,
     roster_versions,
+    run_locks,
     runs,
 )
 

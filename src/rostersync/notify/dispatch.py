@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
 
 from rostersync.config import NotificationsConfig, pydantic_problems
 from rostersync.errors import ConfigurationError, ConfigValidationError
@@ -183,15 +182,14 @@ def build_notifier(
     notifications: NotificationsConfig | Mapping[str, Any] | None,
     *,
     district_id: int | None = None,
-    engine: Engine | None = None,
+    delivery_log: DeliveryLog | None = None,
     store_lookup: Callable[[str], str | None] | None = None,
 ) -> Notifier:
     """The one way to build a district's notifier.
 
     ``notifications`` is the configuration's section, typed or as stored in a configuration
     version (validated here; a broken section raises :class:`ConfigValidationError` with the
-    paths of its problems). With ``engine`` every delivery is written to the delivery log of
-    that database.
+    paths of its problems). With ``delivery_log`` every delivery is written to that log.
     """
     if isinstance(notifications, NotificationsConfig):
         config = notifications
@@ -202,7 +200,7 @@ def build_notifier(
             raise ConfigValidationError(
                 "the district's configuration", pydantic_problems(exc, "notifications")
             ) from None
-    record = DeliveryLog(engine).record if engine is not None else None
+    record = delivery_log.record if delivery_log is not None else None
     return Notifier(
         settings, config, district_id=district_id, record=record, store_lookup=store_lookup
     )

@@ -1,7 +1,8 @@
 """Delivery log: every notification attempt (channel, target, try, outcome), kept in the store.
 
-The table lives in the store's database (migration ``0003_changes``) but is declared here on its
-own ``MetaData``: only notifications read or write it.
+The table lives in the store's database (migration ``0003_changes``) and is declared with the
+store's other tables (``rostersync.store.schema.notification_deliveries``); notifications sit
+beside the store, not above it, so the caller hands the table in.
 """
 
 from __future__ import annotations
@@ -14,24 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from rostersync.clock import as_utc, utcnow
-
-metadata = sa.MetaData()
-
-notification_deliveries = sa.Table(
-    "notification_deliveries",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("district_id", sa.Integer, nullable=True, index=True),
-    sa.Column("run_id", sa.Integer, nullable=True, index=True),
-    sa.Column("event", sa.Text, nullable=False),
-    sa.Column("channel", sa.Text, nullable=False),
-    sa.Column("target", sa.Text, nullable=False),
-    sa.Column("attempt", sa.Integer, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("http_status", sa.Integer, nullable=True),
-    sa.Column("error", sa.Text, nullable=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
 
 
 @dataclass(frozen=True)
@@ -53,13 +36,14 @@ class Delivery:
 class DeliveryLog:
     """Writes deliveries to the store's ``notification_deliveries`` table, and reads them back."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, table: sa.Table) -> None:
         self.engine = engine
+        self.table = table
 
     def record(self, delivery: Delivery) -> None:
         with self.engine.begin() as conn:
             conn.execute(
-                notification_deliveries.insert().values(
+                self.table.insert().values(
                     district_id=delivery.district_id,
                     run_id=delivery.run_id,
                     event=delivery.event,
@@ -75,7 +59,7 @@ class DeliveryLog:
 
     def list(self, *, run_id: int | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries, oldest first (of one run when ``run_id`` is given)."""
-        t = notification_deliveries
+        t = self.table
         stmt = sa.select(t).order_by(t.c.id).limit(limit)
         if run_id is not None:
             stmt = stmt.where(t.c.run_id == run_id)

@@ -20,16 +20,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import RunInProgress
 from rostersync.logs import get_logger
-from rostersync.schedule.tables import run_locks
-from rostersync.store.schema import runs
+from rostersync.store.schema import run_locks, runs
 from rostersync.sync.liveness import owner_alive, process_identity
 
 log = get_logger("schedule.locks")
@@ -38,15 +38,6 @@ Clock = Callable[[], datetime]
 
 #: How long a lock lives without a heartbeat before another process may take it over.
 DEFAULT_TTL = timedelta(seconds=120)
-
-
-def utcnow() -> datetime:
-    """The wall clock in UTC (the default clock)."""
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def make_owner() -> str:
@@ -81,9 +72,9 @@ class LockInfo:
             trigger=row.trigger,
             run_id=row.run_id,
             owner=row.owner,
-            acquired_at=_aware(row.acquired_at),
-            heartbeat_at=_aware(row.heartbeat_at),
-            expires_at=_aware(row.expires_at),
+            acquired_at=as_utc(row.acquired_at),
+            heartbeat_at=as_utc(row.heartbeat_at),
+            expires_at=as_utc(row.expires_at),
         )
 
 
@@ -109,7 +100,7 @@ class RunLocks:
         self.clock = clock
 
     def _now(self) -> datetime:
-        return _aware(self.clock())
+        return as_utc(self.clock())
 
     def holder(self, district_id: int) -> LockInfo | None:
         """Who holds the district's lock now (possibly a dead worker whose lock expired)."""

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from rostersync.clock import utcnow
 from rostersync.errors import FatalError, RostersyncError
 from rostersync.logs import get_logger
-from rostersync.schedule.locks import DEFAULT_TTL, Clock, RunLocks, hold_run_lock, utcnow
+from rostersync.schedule.locks import DEFAULT_TTL, Clock, RunLocks, hold_run_lock
 from rostersync.store import RunRecord, Store
 from rostersync.sync import ledger
 from rostersync.sync.liveness import process_identity

@@ -26,10 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.config import SyncSchedule, pydantic_problems, schedule_problems_as_written
 from rostersync.logs import get_logger
 from rostersync.schedule.executors import Executor
-from rostersync.schedule.locks import DEFAULT_TTL, Clock, LockInfo, RunLocks, utcnow
+from rostersync.schedule.locks import DEFAULT_TTL, Clock, LockInfo, RunLocks
 from rostersync.schedule.nextrun import is_expired
 from rostersync.schedule.plan import (
     DEFAULT_MISFIRE_GRACE,
@@ -38,10 +39,15 @@ from rostersync.schedule.plan import (
     SchedulePlan,
     SourceKey,
 )
-from rostersync.schedule.tables import schedule_state, scheduler_heartbeats
 from rostersync.store import Store
-from rostersync.store.records import utc
-from rostersync.store.schema import config_versions, districts, roster_tables, sources
+from rostersync.store.schema import (
+    config_versions,
+    districts,
+    roster_tables,
+    schedule_state,
+    scheduler_heartbeats,
+    sources,
+)
 
 log = get_logger("schedule.scheduler")
 
@@ -234,7 +240,7 @@ class Scheduler:
         with self.store.engine.connect() as conn:
             rows = conn.execute(sa.select(schedule_state)).all()
         state = {(r.district_id, r.source): r for r in rows}
-        last_slots = {key: utc(r.last_slot) for key, r in state.items()}
+        last_slots = {key: as_utc(r.last_slot) for key, r in state.items()}
         fresh = self.plan.load(found, last_slots, now)
         if fresh:
             self._insert_state(fresh, now)

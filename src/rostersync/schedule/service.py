@@ -15,17 +15,17 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.logs import get_logger
 from rostersync.schedule.executors import CeleryExecutor, Executor, InProcessExecutor
-from rostersync.schedule.locks import RunLocks, utcnow
+from rostersync.schedule.locks import RunLocks
 from rostersync.schedule.nextrun import due_slot, is_expired, upcoming
 from rostersync.schedule.runner import RunFunction, sync_run_function
 from rostersync.schedule.scheduler import ScheduleProblem, Scheduler, load_scheduled_sources
-from rostersync.schedule.tables import schedule_state, scheduler_heartbeats
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
-from rostersync.store.records import utc
+from rostersync.store.schema import schedule_state, scheduler_heartbeats
 from rostersync.sync.recovery import recover_interrupted_runs
 
 log = get_logger("schedule.service")
@@ -180,7 +180,7 @@ def schedule_overview(
         if district_id is not None and src.district_id != district_id:
             continue
         row = state.get(src.key)
-        last = utc(row.last_slot) if row is not None else None
+        last = as_utc(row.last_slot) if row is not None else None
         slots = upcoming(src.schedule, now, count, first_day=src.first_day)
         due = (
             last is not None
@@ -206,7 +206,7 @@ def schedule_overview(
         )
     schedulers = []
     for b in beats:
-        at = utc(b.heartbeat_at)
+        at = as_utc(b.heartbeat_at)
         assert at is not None
         schedulers.append(
             {

@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import FatalError, PublishConflict, SourceDataError, VersionNotFound
 from rostersync.logs import get_logger
 from rostersync.model import ENTITIES, TIMESTAMP, Roster, conform
@@ -60,8 +61,6 @@ from rostersync.store.records import (
     VersionDiff,
     dumps,
     loads,
-    now_utc,
-    utc,
 )
 from rostersync.store.schema import partition_name, roster_table_name, roster_versions
 
@@ -86,7 +85,7 @@ UNCHECKED = _Unchecked()
 def _version_record(row: Any) -> RosterVersion:
     stored = loads(row.counts)
     counts = {name: EntityCounts(**stored[name]) for name in ENTITIES if name in stored}
-    created = utc(row.created_at)
+    created = as_utc(row.created_at)
     assert created is not None
     return RosterVersion(
         district_id=row.district_id,
@@ -470,7 +469,7 @@ class RosterVersions:
         # in whole milliseconds: OneRoster shows timestamps to the millisecond, and a consumer
         # filtering on dateLastModified > (a time it was shown) must not get the same records
         # back because the stored stamp had microseconds beyond it.
-        now = now_utc()
+        now = utcnow()
         published_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
         batches = 0
 

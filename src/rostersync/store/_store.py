@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Mapping
-from datetime import datetime
 from typing import Any, Final
 
 import polars as pl
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError, FatalError, StoreUnavailable, VersionNotFound
 from rostersync.settings import Settings
 from rostersync.store import _migrate
@@ -34,8 +34,6 @@ from rostersync.store.records import (
     VersionDiff,
     dumps,
     loads,
-    now_utc,
-    utc,
 )
 from rostersync.store.schema import (
     audit_log,
@@ -69,14 +67,8 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def _aware(value: datetime | None) -> datetime:
-    out = utc(value)
-    assert out is not None
-    return out
-
-
 def _district(row: Any) -> District:
-    return District(id=row.id, name=row.name, slug=row.slug, created_at=_aware(row.created_at))
+    return District(id=row.id, name=row.name, slug=row.slug, created_at=as_utc(row.created_at))
 
 
 def _run(row: Any) -> RunRecord:
@@ -86,10 +78,10 @@ def _run(row: Any) -> RunRecord:
         source=row.source,
         trigger=row.trigger,
         status=row.status,
-        created_at=_aware(row.created_at),
-        started_at=utc(row.started_at),
-        finished_at=utc(row.finished_at),
-        heartbeat_at=utc(row.heartbeat_at),
+        created_at=as_utc(row.created_at),
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at),
+        heartbeat_at=as_utc(row.heartbeat_at),
         phases=loads(row.phases),
         counts=loads(row.counts),
         report=loads(row.report),
@@ -170,7 +162,7 @@ class Store(RosterVersions):
             with translate_errors(self.engine), self.engine.begin() as conn:
                 row = conn.execute(
                     districts.insert()
-                    .values(name=name, slug=slug, created_at=now_utc())
+                    .values(name=name, slug=slug, created_at=utcnow())
                     .returning(*districts.c)
                 ).one()
         except IntegrityError as exc:
@@ -202,7 +194,7 @@ class Store(RosterVersions):
             with translate_errors(self.engine), self.engine.begin() as conn:
                 row = conn.execute(
                     sources.insert()
-                    .values(district_id=district_id, name=name, app=app, created_at=now_utc())
+                    .values(district_id=district_id, name=name, app=app, created_at=utcnow())
                     .returning(*sources.c)
                 ).one()
         except IntegrityError as exc:
@@ -210,12 +202,12 @@ class Store(RosterVersions):
                 f"Source {name!r} already exists in this district, or the district does not",
                 hint="choose another source name",
             ) from exc
-        return Source(row.id, row.district_id, row.name, row.app, _aware(row.created_at))
+        return Source(row.id, row.district_id, row.name, row.app, as_utc(row.created_at))
 
     def list_sources(self, district_id: int) -> list[Source]:
         stmt = sa.select(sources).where(sources.c.district_id == district_id).order_by(sources.c.id)
         return [
-            Source(r.id, r.district_id, r.name, r.app, _aware(r.created_at))
+            Source(r.id, r.district_id, r.name, r.app, as_utc(r.created_at))
             for r in self._read(stmt)
         ]
 
@@ -239,7 +231,7 @@ class Store(RosterVersions):
             sa.literal(district_id),
             sa.func.coalesce(sa.func.max(c.version), 0) + 1,
             sa.literal(text),
-            sa.literal(now_utc(), sa.DateTime(timezone=True)),
+            sa.literal(utcnow(), sa.DateTime(timezone=True)),
             sa.literal(created_by),
             sa.literal(comment, sa.Text),
         ).where(c.district_id == district_id)
@@ -287,7 +279,7 @@ class Store(RosterVersions):
                         source=source,
                         trigger=trigger,
                         status="pending",
-                        created_at=now_utc(),
+                        created_at=utcnow(),
                     )
                     .returning(runs.c.id)
                 ).scalar_one()
@@ -378,7 +370,7 @@ class Store(RosterVersions):
                     actor=actor,
                     action=action,
                     detail=dumps(detail),
-                    at=now_utc(),
+                    at=utcnow(),
                 )
             )
 
@@ -388,7 +380,7 @@ class Store(RosterVersions):
         if district_id is not None:
             stmt = stmt.where(audit_log.c.district_id == district_id)
         return [
-            AuditEntry(r.id, r.district_id, r.actor, r.action, loads(r.detail), _aware(r.at))
+            AuditEntry(r.id, r.district_id, r.actor, r.action, loads(r.detail), as_utc(r.at))
             for r in self._read(stmt)
         ]
 

@@ -1,5 +1,7 @@
-"""The store's tables: metadata (districts, sources, configs, runs, change sets, audit) and the
-versioned published roster, one table per canonical entity derived from ``model.ENTITIES``.
+"""The store's tables, every one the database holds, declared once on one ``MetaData``: metadata
+(districts, sources, configs, runs, change sets, audit, API clients, approval, notifications,
+scheduling) and the versioned published roster, one table per canonical entity derived from
+``model.ENTITIES``. Other packages import the table objects from here.
 
 Versioned roster ("valid-time" rows): each row of ``roster_<entity>`` carries ``valid_from`` (the
 roster version that introduced it) and ``valid_to`` (the version that replaced or deleted it; NULL
@@ -245,6 +247,137 @@ login_failures = sa.Table(
     sa.Column("address", sa.Text, primary_key=True),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+#: API clients of the OneRoster provider (migrations ``0002_api_clients``, ``0016_client_expiry``):
+#: only the SHA-256 of a client's secret is stored (``export/oneroster/clients.py``).
+api_clients = sa.Table(
+    "api_clients",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("district_id", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("client_id", sa.Text, nullable=False, unique=True),
+    sa.Column("secret_salt", sa.Text, nullable=False),
+    sa.Column("secret_hash", sa.Text, nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),
+    sa.Column("sharing", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("district_id", "name", name="uq_api_clients_district_name"),
+)
+
+#: Change approval (migrations ``0003_changes``, ``0012_override_revocation``), read and written
+#: by ``sync/changesets.py``.
+#: ``change_set_frames``: per run, entity and part (``added``, ``updated``, ``updated_before``,
+#: ``deleted``, ``fields``) the rows as Parquet bytes: a held run's candidate roster is kept as
+#: its change set, so approving publishes ``apply(last accepted version, change set)``.
+change_set_frames = sa.Table(
+    "change_set_frames",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("runs.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("entity", sa.Text, primary_key=True),
+    sa.Column("part", sa.Text, primary_key=True),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+#: Time-boxed "allow over threshold until DATE" grants for planned mass changes (rollover), with
+#: who granted them and why, and who revoked them, when and why. The latest grant wins.
+hold_overrides = sa.Table(
+    "hold_overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("until", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_by", sa.Text, nullable=True),
+    sa.Column("revoke_reason", sa.Text, nullable=True),
+)
+
+#: Every notification attempt (channel, target, try, outcome), migration ``0003_changes``;
+#: written through ``notify.DeliveryLog``, which its callers give this table.
+notification_deliveries = sa.Table(
+    "notification_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("district_id", sa.Integer, nullable=True, index=True),
+    sa.Column("run_id", sa.Integer, nullable=True, index=True),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("http_status", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: The scheduler's bookkeeping (migrations ``0004_schedule``, ``0007_schedule_claims``), read and
+#: written by the schedule package. ``district_id`` columns hold ``districts.id`` with
+#: deliberately no foreign key, so these short-lived rows never block deleting a district
+#: (stale ones are ignored).
+#: ``run_locks``: at most one row per district, the run holding that district's lock. A
+#: district's runs never overlap, whatever the source: two sources of one district publish into
+#: the same roster. A row whose ``expires_at`` has passed belongs to a dead worker and may be
+#: reclaimed.
+run_locks = sa.Table(
+    "run_locks",
+    metadata,
+    sa.Column("district_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("trigger", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: Per (district, source), the last slot it was dispatched for, so a restart neither repeats a
+#: slot nor runs every missed one.
+schedule_state = sa.Table(
+    "schedule_state",
+    metadata,
+    sa.Column("district_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("last_slot", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_kind", sa.Text, nullable=True),
+    sa.Column("last_trigger", sa.Text, nullable=True),
+    sa.Column("dispatched_at", sa.DateTime(timezone=True), nullable=True),
+    # which scheduler tick dispatched the last slot (tells claims of two schedulers apart)
+    sa.Column("claimed_by", sa.Text, nullable=True),
+    sa.Column("expired_notice_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+#: When each scheduler loop last ticked, so a stopped scheduler is visible
+#: (``rostersync schedule show``) rather than silent.
+scheduler_heartbeats = sa.Table(
+    "scheduler_heartbeats",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sources", sa.Integer, nullable=False, server_default="0"),
 )
 
 

@@ -19,12 +19,13 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from rostersync.changes.decision import ChangeOptions, decide
 from rostersync.changes.diff import ChangeSet, apply_changes
 from rostersync.changes.threshold import Trip
+from rostersync.clock import utcnow
 from rostersync.errors import PublishConflict
 from rostersync.logs import get_logger
 from rostersync.model import Roster, empty_roster
@@ -58,10 +59,6 @@ class Outcome:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @contextmanager
 def _phase(phases: dict[str, Any], name: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -89,7 +86,7 @@ def fail_run(
     summary: Mapping[str, Any] | None = None,
 ) -> None:
     """Mark a run failed with its reasons (and tell the admins)."""
-    fields: dict[str, Any] = {"error": "; ".join(reasons), "finished_at": _now()}
+    fields: dict[str, Any] = {"error": "; ".join(reasons), "finished_at": utcnow()}
     if summary is not None:
         fields["change_summary"] = dict(summary)
     ledger.transition(store, run_id, RunStatus.FAILED, **fields)
@@ -132,7 +129,7 @@ def process_candidate(
     name = _district_name(store, district_id)
     if store.get_run(run_id).status == RunStatus.QUEUED:  # called without a sync around it
         ledger.transition(
-            store, run_id, RunStatus.RUNNING, started_at=_now(), owner=process_identity()
+            store, run_id, RunStatus.RUNNING, started_at=utcnow(), owner=process_identity()
         )
     with _phase(phases, "changes"):
         base_version = store.current_version(district_id)
@@ -146,7 +143,7 @@ def process_candidate(
             overrides,
             health,
             today=today,
-            now=now or _now(),
+            now=now or utcnow(),
             base_version=base_version,
             extract_error=extract_error,
         )
@@ -165,7 +162,7 @@ def process_candidate(
             RunStatus.HELD,
             change_summary=summary,
             phases=phases,
-            finished_at=_now(),
+            finished_at=utcnow(),
         )
         log.info("run held", run_id=run_id, reasons=decision.reasons)
         _notify(notifier, Event("held", name, run_id, None, decision.reasons, summary))
@@ -181,7 +178,7 @@ def process_candidate(
             roster_version=base_version,
             change_summary=summary,
             phases=phases,
-            finished_at=_now(),
+            finished_at=utcnow(),
         )
         log.info("run unchanged", run_id=run_id, version=base_version)
         current = store.get_version(district_id, base_version)
@@ -238,7 +235,7 @@ def _publish(
         RunStatus.PUBLISHING,
         change_summary=summary,
         phases=phases,
-        heartbeat_at=_now(),
+        heartbeat_at=utcnow(),
         owner=process_identity(),
     )
     try:
@@ -264,7 +261,7 @@ def _publish(
         RunStatus.PUBLISHED,
         roster_version=version.version,
         phases=phases,
-        finished_at=_now(),
+        finished_at=utcnow(),
     )
     log.info("run published", run_id=run_id, version=version.version)
     return version
@@ -302,7 +299,7 @@ def approve(
     base = store.read_version(run.district_id) if current is not None else empty_roster()
     roster = apply_changes(base, _frames.load_changes(store, run_id, base_version))
     summary["approved_by"] = actor
-    summary["approved_at"] = _now().isoformat()
+    summary["approved_at"] = utcnow().isoformat()
     version = _publish(
         store,
         run.district_id,
@@ -324,7 +321,7 @@ def reject(store: Store, run_id: int, *, reason: str, actor: str = "cli") -> Non
     """Discard a held run: nothing is published; the change set is kept for the record."""
     run = _held_run(store, run_id, "reject")
     summary = dict(run.change_summary)
-    summary.update(rejected_by=actor, rejected_at=_now().isoformat(), reject_reason=reason)
+    summary.update(rejected_by=actor, rejected_at=utcnow().isoformat(), reject_reason=reason)
     ledger.transition(
         store,
         run_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -12,11 +12,12 @@ import sqlalchemy as sa
 
 from rostersync.changes.diff import ChangeSet, EntityChanges, base_counts
 from rostersync.changes.overrides import HoldOverride, override_in_force
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.model import ENTITIES
 from rostersync.store import Store, VersionDiff
 from rostersync.store.engine import translate_errors
-from rostersync.sync.tables import change_set_frames, hold_overrides
+from rostersync.store.schema import change_set_frames, hold_overrides
 
 PARTS = ("added", "updated", "updated_before", "deleted", "fields")
 
@@ -108,16 +109,11 @@ def _override(row: Any) -> HoldOverride:
         until=until,
         reason=row.reason,
         created_by=row.created_by,
-        created_at=_aware(row.created_at),
-        revoked_at=_aware(row.revoked_at) if row.revoked_at is not None else None,
+        created_at=as_utc(row.created_at),
+        revoked_at=as_utc(row.revoked_at),
         revoked_by=row.revoked_by,
         revoke_reason=row.revoke_reason,
     )
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def grant_override(
@@ -133,7 +129,7 @@ def grant_override(
 
     The grant replaces every earlier one, even a longer one (the latest action wins).
     """
-    at = now or datetime.now(UTC)
+    at = now or utcnow()
     with translate_errors(store.engine), store.engine.begin() as conn:
         result = conn.execute(
             hold_overrides.insert().values(
@@ -168,7 +164,7 @@ def active_override(
     store: Store, district_id: int, *, today: date, now: datetime | None = None
 ) -> HoldOverride | None:
     """The grant in force for a run decided now (district date ``today``), if any."""
-    return override_in_force(list_overrides(store, district_id), now or datetime.now(UTC), today)
+    return override_in_force(list_overrides(store, district_id), now or utcnow(), today)
 
 
 def revoke_override(
@@ -183,7 +179,7 @@ def revoke_override(
 ) -> HoldOverride:
     """End the district's override in force now (or the grant ``override_id``): runs from
     now on are held by the threshold again. Raises ``NothingToRevoke`` when there is none."""
-    at = now or datetime.now(UTC)
+    at = now or utcnow()
     grants = list_overrides(store, district_id)
     if override_id is None:
         target = override_in_force(grants, at, today)

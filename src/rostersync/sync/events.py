@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.logs import get_logger
 from rostersync.store.schema import run_events
 
@@ -38,7 +39,7 @@ class RunEvent:
     phase: str | None = None
     entity: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = field(default_factory=utcnow)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,7 +123,7 @@ def read_events(engine: Engine, run_id: int) -> list[RunEvent]:
             phase=r.phase,
             entity=r.entity,
             data=json.loads(r.data or "{}"),
-            at=r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC),
+            at=as_utc(r.at),
         )
         for r in rows
     ]

@@ -18,12 +18,13 @@ never both settle a run.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.logs import get_logger
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
@@ -41,12 +42,6 @@ STALE_ELSEWHERE = timedelta(minutes=10)
 
 #: Statuses a live process holds a run in.
 IN_FLIGHT = tuple(sorted(s.value for s in IN_FLIGHT_STATES))
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _loads(text: str | None) -> dict[str, Any]:
@@ -104,7 +99,7 @@ def recover_interrupted_runs(
     now: datetime | None = None,
 ) -> dict[int, str]:
     """Settle the runs (of one district, or all) whose owner died; returns run id → status."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     stmt = sa.select(runs).where(runs.c.status.in_(IN_FLIGHT))
     if district_id is not None:
         stmt = stmt.where(runs.c.district_id == district_id)
@@ -114,7 +109,7 @@ def recover_interrupted_runs(
             alive = owner_alive(row.owner)
             if alive:
                 continue
-            beat = _aware(row.heartbeat_at or row.started_at or row.created_at)
+            beat = as_utc(row.heartbeat_at or row.started_at or row.created_at)
             if alive is None and beat is not None and now - beat < stale_after:
                 continue
             why = (

@@ -20,7 +20,6 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -28,6 +27,7 @@ import polars as pl
 
 from rostersync import fsutil
 from rostersync.admin.secrets import lookup_for
+from rostersync.clock import utcnow
 from rostersync.config import DistrictConfig, config_document, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
@@ -121,10 +121,6 @@ class SyncOutcome:
             "report": self.report,
             "error": self.error,
         }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def ensure_district(store: Store, config: DistrictConfig) -> int:
@@ -259,8 +255,8 @@ def sync_config(
         source_label = ",".join(s.name for s in config.sources)
         run_id = store.create_run(district_id, trigger=trigger, source=source_label)
     start: dict[str, Any] = {
-        "started_at": _now(),
-        "heartbeat_at": _now(),
+        "started_at": utcnow(),
+        "heartbeat_at": utcnow(),
         "owner": process_identity(),
     }
     if store.get_run(run_id).status == RunStatus.RUNNING:  # the runner started it under its lock
@@ -317,7 +313,7 @@ def sync_config(
             store,
             run_id,
             phases=phases,
-            heartbeat_at=_now(),
+            heartbeat_at=utcnow(),
             counts={
                 "extracted": {n: {t: f.height for t, f in r.items()} for n, r in rosters.items()}
             },
@@ -334,7 +330,7 @@ def sync_config(
             "files": write_report(report, settings, run_id),
         }
         outcome.summary = summarize(candidate)
-        ledger.record(store, run_id, phases=phases, heartbeat_at=_now(), report=outcome.report)
+        ledger.record(store, run_id, phases=phases, heartbeat_at=utcnow(), report=outcome.report)
 
         phase = "changes"
         t0 = time.perf_counter()
@@ -358,7 +354,7 @@ def sync_config(
             RunStatus.FAILED,
             error=message,
             phases={**store.get_run(run_id).phases, **phases},
-            finished_at=_now(),
+            finished_at=utcnow(),
         )
         log.warning("sync failed", run=run_id, phase=phase, error=message)
         events.decision("failed", [message])
@@ -397,7 +393,7 @@ def sync_config(
     ledger.record(
         store,
         run_id,
-        finished_at=record.finished_at or _now(),
+        finished_at=record.finished_at or utcnow(),
         phases=phases,
         roster_version=version.version,
         counts=counts,

@@ -25,9 +25,10 @@ from rostersync.connectors import get_connector_class
 from rostersync.errors import ConfigurationError, SourceHealthError
 from rostersync.logs import get_logger
 from rostersync.model import Roster
-from rostersync.notify import Event, Notifier, build_notifier
+from rostersync.notify import DeliveryLog, Event, Notifier, build_notifier
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
+from rostersync.store.schema import notification_deliveries
 from rostersync.sync.approval import ChangeOptions, process_candidate
 
 Decide = Callable[[Store, int, int, Roster, Sequence[str]], RosterVersion | None]
@@ -64,6 +65,11 @@ def district_today(config: DistrictConfig) -> date:
     return datetime.now(config.sync_schedule.tz).date()
 
 
+def delivery_log(store: Store) -> DeliveryLog:
+    """The store's notification delivery log."""
+    return DeliveryLog(store.engine, notification_deliveries)
+
+
 def notifier_for(
     config: DistrictConfig | Any,
     settings: Settings,
@@ -82,7 +88,7 @@ def notifier_for(
         settings,
         getattr(config, "notifications", None),
         district_id=district_id,
-        engine=store.engine,
+        delivery_log=delivery_log(store),
         store_lookup=store_lookup,
     )
 

@@ -11,8 +11,8 @@ A client may have an expiry date (``--expires``, the data-sharing agreement's en
 its secret, its tokens and its OAuth 1.0a signatures are refused with :class:`ClientExpired`,
 whose message says when it expired and what to do.
 
-The ``api_clients`` table lives in the store's database (migration ``0002_api_clients``) and is
-declared here, on its own ``MetaData``, because only this package reads or writes it.
+The ``api_clients`` table (migration ``0002_api_clients``) is declared with the store's other
+tables in :mod:`rostersync.store.schema`.
 """
 
 from __future__ import annotations
@@ -25,32 +25,15 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.sharing import SharingRules
-
-metadata = sa.MetaData()
-
-api_clients = sa.Table(
-    "api_clients",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("district_id", sa.Integer, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("client_id", sa.Text, nullable=False, unique=True),
-    sa.Column("secret_salt", sa.Text, nullable=False),
-    sa.Column("secret_hash", sa.Text, nullable=False),
-    sa.Column("scopes", sa.Text, nullable=False),
-    sa.Column("sharing", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-    sa.UniqueConstraint("district_id", "name", name="uq_api_clients_district_name"),
-)
+from rostersync.store.schema import api_clients
 
 SCOPE_PREFIXES = (
     "https://purl.imsglobal.org/spec/or/v1p2/scope/",
@@ -82,11 +65,6 @@ class ClientExpired(Exception):
         )
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back naive; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class ApiClient:
     """A downstream app allowed to read one district's roster."""
@@ -102,7 +80,7 @@ class ApiClient:
     expires_at: datetime | None = None
 
     def expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC))
+        return self.expires_at is not None and self.expires_at <= (now or utcnow())
 
 
 @dataclass(frozen=True)
@@ -156,9 +134,9 @@ class ApiClients:
                 setting="--scopes",
                 hint=f"grant one or more of {', '.join(SCOPES)}",
             )
-        now = datetime.now(UTC)
+        now = utcnow()
         if expires_at is not None:
-            expires_at = _aware(expires_at)
+            expires_at = as_utc(expires_at)
             if expires_at <= now:
                 raise ConfigurationError(
                     f"--expires: {expires_at.isoformat(timespec='seconds')} is not in the future",
@@ -208,9 +186,9 @@ class ApiClients:
             m["client_id"],
             frozenset(json.loads(m["scopes"])),
             SharingRules.from_json(json.loads(m["sharing"])),
-            _aware(m["created_at"]),
+            as_utc(m["created_at"]),
             m["revoked_at"] is not None,
-            _aware(expires) if expires is not None else None,
+            as_utc(expires) if expires is not None else None,
         )
 
     def _active(self, row: sa.Row[tuple[object, ...]] | None) -> ApiClient | None:
@@ -261,7 +239,7 @@ class ApiClients:
             conn.execute(
                 api_clients.update()
                 .where(api_clients.c.client_id == client_id)
-                .values(revoked_at=datetime.now(UTC))
+                .values(revoked_at=utcnow())
             )
 
     def verify_secret(self, client_id: str, secret: str) -> ApiClient | None:

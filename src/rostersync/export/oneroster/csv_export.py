@@ -27,6 +27,7 @@ from typing import Literal
 import polars as pl
 
 from rostersync import fsutil
+from rostersync.clock import utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.csv_headers import FILE_SETS, HEADERS
 from rostersync.model import ENTITIES, TIMESTAMP
@@ -209,7 +210,7 @@ def build_files(
         files = {name: _bulk(t) for name, t in current.items()}
     else:
         before = file_tables(previous, version)
-        stamp = now or dt.datetime.now(dt.UTC)
+        stamp = now or utcnow()
         files = {name: _delta(t, before[name], stamp) for name, t in current.items()}
     return {name: t.sort("sourcedId") for name, t in files.items() if t.height}
 

@@ -27,6 +27,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from rostersync.clock import as_utc
+
 Op = Literal["=", "!=", ">", ">=", "<", "<=", "~"]
 OPS: tuple[Op, ...] = (">=", "<=", "!=", "=", ">", "<", "~")  # longest first for the tokenizer
 ValueKind = Literal["text", "date", "datetime", "bool", "list"]
@@ -204,10 +206,7 @@ def _typed(value: str, kind: ValueKind, field: str) -> Any:
         if kind == "date":
             return dt.date.fromisoformat(value[:10])
         if kind == "datetime":
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt.UTC)
-            return parsed.astimezone(dt.UTC)
+            return as_utc(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
     except (ValueError, OverflowError) as exc:  # overflow: year 1 with an offset east of UTC
         raise FilterError(
             f"{field}: {value!r} is not a valid {kind} (use YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)",

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from rostersync.clock import utcnow
 from rostersync.config import DistrictConfig
 from rostersync.export.oneroster.catalog import DOTTED_ALIASES, JsonField, Resource
 from rostersync.export.oneroster.filtering import (
@@ -292,9 +293,7 @@ class Query:
         live: ColumnElement[bool] = t.c.valid_to.is_(None)
         if tombstones:
             later = t.alias("later")
-            cutoff = datetime.now(UTC) - timedelta(
-                days=deletion_retention_days(self.scope.district_id)
-            )
+            cutoff = utcnow() - timedelta(days=deletion_retention_days(self.scope.district_id))
             live = sa.and_(
                 # Redundant, but literally the lookup indexes' predicate: both backends then
                 # see that those indexes cover every row this query may return.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +9,8 @@ import polars as pl
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from rostersync.clock import utcnow
 
 from . import _render, _tables, _v1
 from ._fiql import Target
@@ -95,7 +96,7 @@ class _V1:
             )
 
     async def time(self, request: Request) -> Response:
-        now = dt.datetime.now(dt.UTC)
+        now = utcnow()
         return json_response(
             {
                 "time": {

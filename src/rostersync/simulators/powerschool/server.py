@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import uvicorn
 from starlette.applications import Starlette
 
 from rostersync.errors import ConfigurationError
+from rostersync.simulators.threaded import ServerDidNotStart, ThreadedServer
 
 from .app import Simulator, create_simulator_app
 from .config import SimulatorConfig
@@ -60,24 +58,24 @@ def run_simulator(
     """Serve a simulator in a background thread for the duration of the block."""
     app = create_simulator_app(district, config)
     port = port or free_port(host)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
-        )
+    server = ThreadedServer(
+        app,
+        host=host,
+        port=port,
+        start_seconds=30,
+        stop_seconds=10,
+        thread_name=f"ps-simulator-{port}",
+        access_log=False,
     )
-    thread = threading.Thread(target=server.run, name=f"ps-simulator-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise ConfigurationError(
-                f"the simulator could not listen on {host}:{port}",
-                setting="port",
-                hint="choose another port",
-            )
-        time.sleep(0.01)
     try:
-        yield RunningSimulator(f"http://{host}:{port}", app, app.state.simulator)
+        url = server.start()
+    except ServerDidNotStart:
+        raise ConfigurationError(
+            f"the simulator could not listen on {host}:{port}",
+            setting="port",
+            hint="choose another port",
+        ) from None
+    try:
+        yield RunningSimulator(url, app, app.state.simulator)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()

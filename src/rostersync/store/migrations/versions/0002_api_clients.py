@@ -1,6 +1,6 @@
 """OneRoster API clients: credentials (secret stored hashed), scopes and sharing rules.
 
-Declared in ``rostersync.export.oneroster.clients`` (the export package owns the table).
+Declared in ``rostersync.store.schema`` (read and written by ``export/oneroster/clients.py``).
 
 Revision ID: 0002
 Revises: 0004

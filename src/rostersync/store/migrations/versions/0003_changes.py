@@ -1,7 +1,7 @@
 """Change approval and notifications: change set frames, hold overrides, delivery log.
 
-Declared in ``rostersync.sync.tables`` and ``rostersync.notify.log`` (those packages own the
-tables).
+Declared in ``rostersync.store.schema`` (read and written by ``sync/changesets.py`` and
+``notify/log.py``).
 
 Revision ID: 0003
 Revises: 0002

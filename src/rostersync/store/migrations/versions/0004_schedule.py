@@ -1,6 +1,6 @@
 """Scheduler tables: run locks, per-source schedule state, scheduler heartbeats.
 
-Declared in ``rostersync.schedule.tables`` (the schedule package owns them).
+Declared in ``rostersync.store.schema`` (read and written by the schedule package).
 
 Revision ID: 0004
 Revises: 0001
