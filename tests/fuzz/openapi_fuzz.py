@@ -25,6 +25,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ignored_auth,
     negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
@@ -39,6 +40,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
     negative_data_rejection,
+    ignored_auth,
 ]
 #: ``(case, response) -> problem or None``: the API's own rule about error payloads.
 ErrorPayloadRule = Callable[[Case, Any], str | None]
@@ -110,6 +112,7 @@ def fuzz(
     checks: list[Any] | None = None,
     operations: Callable[[str], bool] | None = None,
     deadline_seconds: float | None = None,
+    path_values: Callable[[str], dict[str, str] | None] | None = None,
 ) -> Summary:
     """Send ``max_examples`` generated requests per operation and mode; collect failures.
 
@@ -129,9 +132,12 @@ def fuzz(
         if deadline_seconds is not None and time.monotonic() - started > deadline_seconds:
             break
         summary.operations += 1
-        for mode in modes:
-            strategy = operation.as_strategy(generation_mode=mode)
-
+        passes = [(mode, operation.as_strategy(generation_mode=mode)) for mode in modes]
+        real = path_values(operation.path) if path_values is not None else None
+        if real:
+            positive = GenerationMode.POSITIVE
+            passes.append((positive, operation.as_strategy(positive, path_parameters=real)))
+        for _mode, strategy in passes:
             _run_mode(
                 strategy,
                 label,

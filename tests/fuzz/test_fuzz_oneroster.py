@@ -5,39 +5,16 @@ bearer token, without one, and with a forged one."""
 
 from __future__ import annotations
 
-from typing import Any
-
+import httpx
 import pytest
+import schemathesis
+from fuzz_provider import V12, error_payload, real_ids
 from openapi_fuzz import Served, Summary, fuzz, load
-from schemathesis import Case
+from schemathesis import GenerationMode
 
 SEED = 20261202
 #: Examples per operation and generation mode: the file stays well under a minute.
-EXAMPLES = 4
-V11 = "/ims/oneroster/v1p1"
-
-
-def error_payload(case: Case, response: Any) -> str | None:
-    """The provider's 4xx rule: imsx status info (1.1 in statusInfoSet) or an OAuth error,
-    each with a non-empty description."""
-    try:
-        body = response.json()
-    except ValueError:
-        return f"{response.status_code} with a body that is not JSON: {response.text[:100]!r}"
-    if case.path == "/oauth/token":
-        ok = isinstance(body, dict) and bool(body.get("error_description"))
-        return None if ok else f"OAuth error without error_description: {body!r}"[:300]
-    if case.path.startswith(V11 + "/"):
-        infos = body.get("statusInfoSet") if isinstance(body, dict) else None
-        info = infos[0] if isinstance(infos, list) and infos else None
-    else:
-        info = body
-    if not isinstance(info, dict) or not info.get("imsx_description"):
-        return f"{response.status_code} without imsx_description: {body!r}"[:300]
-    minor = info.get("imsx_CodeMinor", {}).get("imsx_codeMinorField", [{}])[0]
-    if not minor.get("imsx_codeMinorFieldValue"):
-        return f"{response.status_code} without a code minor: {body!r}"[:300]
-    return None
+EXAMPLES = 3
 
 
 def _assert_clean(summary: Summary) -> None:
@@ -56,10 +33,11 @@ def test_fuzz_with_a_real_bearer_token(served: Served) -> None:
         max_examples=EXAMPLES,
         seed=SEED,
         error_payload=error_payload,
+        path_values=real_ids(served),
     )
-    print(summary.to_dict())
     _assert_clean(summary)
-    assert summary.statuses[200] > 0  # the token worked: real pages were served and checked
+    # the token and the real IDs worked: pages and objects were served and checked
+    assert summary.statuses[200] > summary.operations
 
 
 @pytest.mark.parametrize(
@@ -78,11 +56,37 @@ def test_fuzz_without_valid_auth_is_refused_cleanly(
         schema,
         served.url,
         headers=headers,
-        max_examples=2,
+        max_examples=1,
         seed=SEED,
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         error_payload=error_payload,
         operations=lambda label: "/oauth/token" not in label,
     )
     _assert_clean(summary)
     assert set(summary.statuses) <= {400, 401, 404}, summary.statuses
     assert summary.statuses[401] > 0
+
+
+def test_the_checks_catch_a_schema_that_lies(served: Served) -> None:
+    """The run can fail: against a copy of the schema that hides the 404 of single objects
+    and says users are integers, the same requests are reported as violations."""
+    raw = httpx.get(served.url + "/openapi.json").json()
+    single = raw["paths"][f"{V12}/users/{{id}}"]["get"]
+    del single["responses"]["404"]
+    raw["components"]["schemas"]["OneRoster1p2User"]["properties"]["givenName"] = {
+        "type": "integer"
+    }
+    schema = schemathesis.openapi.from_dict(raw)
+    summary = fuzz(
+        schema,
+        served.url,
+        headers={"Authorization": f"Bearer {served.token}"},
+        max_examples=3,
+        seed=SEED,
+        modes=[GenerationMode.POSITIVE],
+        operations=lambda label: label in (f"GET {V12}/users/{{id}}", f"GET {V12}/users"),
+        path_values=real_ids(served),
+    )
+    kinds = {(f.operation, f.kind) for f in summary.failures}
+    assert (f"GET {V12}/users/{{id}}", "UndefinedStatusCode") in kinds, kinds
+    assert (f"GET {V12}/users", "JsonSchemaError") in kinds, kinds
