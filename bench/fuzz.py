@@ -33,6 +33,7 @@ from fuzz_provider import error_payload, real_ids, synced_provider
 from openapi_fuzz import Served, fuzz, load
 
 from _common import emit, load_average, machine, progress
+from rostersync.logs import configure_logging
 
 
 @contextmanager
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--schema", default="/openapi.json", help="OpenAPI path under the URL")
     parser.add_argument("--only", help="only operations whose label contains this")
     args = parser.parse_args()
+    configure_logging("ERROR")  # stdout carries the JSON result only
 
     with target(args) as (served, ours):
         progress(f"fuzzing {served.url}{args.schema} with {args.examples} examples/operation")

@@ -30,6 +30,9 @@ TOKEN_PATH: Final = "/oauth/token"  # noqa: S105 (a path, not a secret)
 _VTAG: Final[dict[Version, str]] = {"1.2": "1p2", "1.1": "1p1"}
 SCOPES: Final = ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly")
 _SORTABLE_KINDS: Final = ("text", "date", "datetime", "boolstr", "ref")
+#: An optional query parameter sent empty (``?sort=&limit=``) is served as if left out.
+_EMPTY: Final = {"type": "string", "maxLength": 0}
+_EMPTY_NOTE: Final = " Empty is the same as leaving it out."
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -259,12 +262,13 @@ def operation(
         "name": "fields",
         "in": "query",
         "required": False,
-        "description": "The fields to return, comma-separated (default: all).",
+        "description": "The fields to return, comma-separated (default: all); empty entries "
+        "are ignored.",
         "style": "form",
         "explode": False,
         "schema": {
             "type": "array",
-            "items": {"type": "string", "enum": list(resource.field_names)},
+            "items": {"type": "string", "enum": [*resource.field_names, ""]},
         },
     }
     params: list[dict[str, Any]] = [
@@ -304,37 +308,41 @@ def operation(
                 "in": "query",
                 "required": False,
                 "description": f"Page size (default 100; more than {MAX_LIMIT} is served as "
-                f"{MAX_LIMIT}).",
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGING},
+                f"{MAX_LIMIT}).{_EMPTY_NOTE}",
+                "schema": {
+                    "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_PAGING}, _EMPTY]
+                },
             },
             {
                 "name": "offset",
                 "in": "query",
                 "required": False,
-                "description": "Records to skip (default 0).",
-                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_PAGING},
+                "description": f"Records to skip (default 0).{_EMPTY_NOTE}",
+                "schema": {
+                    "anyOf": [{"type": "integer", "minimum": 0, "maximum": MAX_PAGING}, _EMPTY]
+                },
             },
             {
                 "name": "filter",
                 "in": "query",
                 "required": False,
                 "description": "field op 'value' clauses joined by AND / OR; op is one of "
-                "= != > >= < <= ~ (contains).",
+                f"= != > >= < <= ~ (contains).{_EMPTY_NOTE}",
                 "schema": {"type": "string"},
             },
             {
                 "name": "sort",
                 "in": "query",
                 "required": False,
-                "description": "The field to sort on.",
-                "schema": {"type": "string", "enum": sortable(resource)},
+                "description": f"The field to sort on.{_EMPTY_NOTE}",
+                "schema": {"type": "string", "enum": [*sortable(resource), ""]},
             },
             {
                 "name": "orderBy",
                 "in": "query",
                 "required": False,
-                "description": "asc or desc (any case).",
-                "schema": {"type": "string", "pattern": "^([aA][sS][cC]|[dD][eE][sS][cC])$"},
+                "description": f"asc or desc (any case).{_EMPTY_NOTE}",
+                "schema": {"type": "string", "pattern": "^([aA][sS][cC]|[dD][eE][sS][cC])?$"},
             },
         ]
         headers = {
