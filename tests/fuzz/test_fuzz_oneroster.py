@@ -46,6 +46,11 @@ def test_fuzz_with_a_real_bearer_token(served: Served) -> None:
         pytest.param({}, id="no-auth"),
         pytest.param({"Authorization": "Bearer forged-token"}, id="forged-bearer"),
         pytest.param({"Authorization": "Basic Zm9vOmJhcg=="}, id="wrong-scheme"),
+        pytest.param({"Authorization": "Bearer caf\xe9\xff"}, id="latin1-bearer"),
+        pytest.param(
+            {"Authorization": 'OAuth oauth_consumer_key="\xe9", oauth_signature="x"'},
+            id="latin1-oauth1",
+        ),
     ],
 )
 def test_fuzz_without_valid_auth_is_refused_cleanly(
