@@ -377,7 +377,14 @@ def operation(
     if may_be_missing:
         responses["404"] = _error_response(version, "No such object (unknownobject).")
     full_scopes = [SCOPE_PREFIXES[0] + s for s in scopes]
+    auth = f"Send Authorization: Bearer <token from POST {TOKEN_PATH}>" + (
+        "; OneRoster 1.1 also accepts requests signed with OAuth 1.0a (HMAC-SHA256, in the "
+        "Authorization header or the query), each nonce once."
+        if version == "1.1"
+        else "."
+    )
     return {
+        "description": f"Needs the scope {' or '.join(scopes)}. {auth}",
         "parameters": params,
         "security": [
             *({"oauth2": [s]} for s in full_scopes),
