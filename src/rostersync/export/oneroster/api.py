@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rostersync.export.oneroster import oauth1
+from rostersync.export.oneroster import oauth1, openapi
 from rostersync.export.oneroster.catalog import RESOURCES, Resource, Version
 from rostersync.export.oneroster.clients import (
     SCOPE_PREFIXES,
@@ -662,7 +662,23 @@ def build_router(version: Version, prov: Provider) -> APIRouter:
     router = APIRouter(prefix=BASE_PATHS[version], tags=[f"OneRoster {version}"])
     for ep in ENDPOINTS:
         handler = _route(ep, version, prov)
-        router.add_api_route(ep.path, handler, methods=["GET"])
+        resource = RESOURCES[version][ep.entity]
+        described = openapi.operation(
+            ep.path,
+            version,
+            resource,
+            single=ep.single,
+            scopes=SCOPE_NEEDS[ep.scope],
+            may_be_missing=ep.single or bool(ep.parents),
+        )
+        router.add_api_route(
+            ep.path,
+            handler,
+            methods=["GET"],
+            summary=f"{'One' if ep.single else 'List'} {resource.name} ({ep.path})",
+            operation_id=handler.__name__.replace("/", "_").replace("{", "").replace("}", ""),
+            openapi_extra=described,
+        )
         # Served as is, not redirected: a redirect would change the URL an OAuth 1.0a client
         # signed, and many HTTP clients do not follow redirects by default.
         router.add_api_route(ep.path + "/", handler, methods=["GET"], include_in_schema=False)
@@ -698,7 +714,7 @@ def build_token_router(prov: Provider) -> APIRouter:
     """``POST /oauth/token``: OAuth 2 client credentials (client_secret_basic)."""
     router = APIRouter(tags=["OAuth 2"])
 
-    @router.post("/oauth/token")
+    @router.post(openapi.TOKEN_PATH, openapi_extra=openapi.token_operation())
     async def token(request: Request) -> Response:
         try:
             form = await request.form()
@@ -812,6 +828,7 @@ def install(app: FastAPI, prov: Provider) -> None:
 
     app.add_exception_handler(OneRosterError, on_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    openapi.describe(app)
 
 
 __all__: Sequence[str] = ("ENDPOINTS", "Provider", "build_router", "install")
