@@ -54,7 +54,8 @@ def build_router() -> APIRouter:
 def install(app: FastAPI, store: Store, settings: Settings) -> None:
     """Mount the management API, its OpenAPI document and docs page, and its body limit."""
     router = build_router()
-    app.include_router(router)
+    # Documented by its own schema below; the app's /openapi.json stays the OneRoster provider's.
+    app.include_router(router, include_in_schema=False)
 
     app.add_middleware(BodyLimit)
     schema: dict[str, Any] = {}
