@@ -54,3 +54,30 @@ def test_import_contracts_are_kept() -> None:
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "0 broken" in proc.stdout
+
+
+def _private_imports_across_packages() -> list[str]:
+    """Imports of another package's private (``_name``) module anywhere under src/rostersync."""
+    import ast
+
+    src = ROOT / "src" / "rostersync"
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        own = path.relative_to(src).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "rostersync" or len(parts) < 3 or parts[1] == own:
+                    continue
+                if any(p.startswith("_") and not p.startswith("__") for p in parts[2:]):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
+    return found
+
+
+def test_no_package_imports_another_packages_private_module() -> None:
+    assert _private_imports_across_packages() == []

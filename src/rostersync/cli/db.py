@@ -5,8 +5,7 @@ from __future__ import annotations
 import typer
 
 from rostersync.cli._app import console, get_settings
-from rostersync.store import Store, make_engine, open_store
-from rostersync.store._migrate import head_revision
+from rostersync.store import Store, head_revision, make_engine, open_store
 from rostersync.store.engine import describe, sqlite_path
 
 

@@ -13,8 +13,7 @@ from rich.table import Table
 from rostersync.admin.secrets import lookup_by_district_name
 from rostersync.cli._app import console, get_settings
 from rostersync.config import DistrictConfig, SourceConfig, load_config
-from rostersync.connectors.powerschool import ExtractPlan, PowerSchoolConnector
-from rostersync.connectors.powerschool._tables import access_fields
+from rostersync.connectors.powerschool import ExtractPlan, PowerSchoolConnector, access_fields
 from rostersync.connectors.powerschool.plugin import write_plugin
 from rostersync.errors import ConfigurationError
 from rostersync.sync.sources import resolve_client_secret

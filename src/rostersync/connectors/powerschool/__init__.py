@@ -7,7 +7,14 @@ generator :func:`write_plugin`.
 
 from __future__ import annotations
 
+from rostersync.connectors.powerschool._tables import access_fields
 from rostersync.connectors.powerschool.config import PowerSchoolOptions, parse_options
 from rostersync.connectors.powerschool.connector import ExtractPlan, PowerSchoolConnector
 
-__all__ = ["ExtractPlan", "PowerSchoolConnector", "PowerSchoolOptions", "parse_options"]
+__all__ = [
+    "ExtractPlan",
+    "PowerSchoolConnector",
+    "PowerSchoolOptions",
+    "access_fields",
+    "parse_options",
+]
