@@ -115,3 +115,18 @@ def test_fresh_data_dir_end_to_end(
         "district.create",
     ]
     store.dispose()
+
+
+def test_db_upgrade_is_quiet_unless_debug_is_asked_for(tmp_path: Path) -> None:
+    """A fresh upgrade prints its one summary line; Alembic's per-migration lines only at DEBUG."""
+    quiet = run_cli("db", "upgrade", ROSTERSYNC_DATA_DIR=str(tmp_path / "quiet"))
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert "newest" in quiet.stdout
+    assert "Running upgrade" not in quiet.stdout
+    assert "Context impl" not in quiet.stdout
+    debug = run_cli(
+        "db", "upgrade", ROSTERSYNC_DATA_DIR=str(tmp_path / "debug"), ROSTERSYNC_LOG_LEVEL="DEBUG"
+    )
+    assert debug.returncode == 0, debug.stderr
+    assert "Running upgrade" in debug.stderr

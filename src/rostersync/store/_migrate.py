@@ -7,6 +7,8 @@ rostersync can create and upgrade its database without an ``alembic.ini`` or a s
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -36,22 +38,29 @@ def known_revisions() -> set[str]:
     return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at, or None for an empty database."""
-    # Looking is not migrating: keep Alembic's "Context impl …" chatter out of every command.
-    logger = logging.getLogger("alembic.runtime.migration")
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Keep Alembic's "Context impl …" and "Running upgrade …" lines out of every command's output
+    unless the log level asks for debug detail (``ROSTERSYNC_LOG_LEVEL=DEBUG``)."""
+    logger = logging.getLogger("alembic")
     level = logger.level
-    logger.setLevel(logging.WARNING)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logger.setLevel(logging.WARNING)
     try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+        yield
     finally:
         logger.setLevel(level)
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    with _quiet_alembic(), engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run ``alembic upgrade`` on the store's engine, in one transaction."""
+    """Run ``alembic upgrade`` on the store's engine, in one transaction (quietly, see above)."""
     config = alembic_config()
-    with engine.begin() as conn:
+    with _quiet_alembic(), engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
