@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -19,6 +18,8 @@ import pytest
 from changes_data import make_roster
 
 from rostersync.config import validate_config
+from rostersync.connectors.base import Extraction
+from rostersync.connectors.health import HealthProblem, SourceHealth
 from rostersync.errors import RostersyncError, SourceHealthError
 from rostersync.model import ENTITIES
 from rostersync.settings import load_settings
@@ -117,18 +118,15 @@ def test_connector_reported_health_problems_fail_the_run(store: Store) -> None:
 
 
 def test_health_reasons_read_from_an_extraction() -> None:
-    class Health:
-        def reasons(self) -> list[str]:
-            return ["sections: 3 pages announced, 2 received"]
-
-    result = SimpleNamespace(roster={}, stats={}, health=Health())
+    problem = HealthProblem("sections", "school:12", 3, 2, "3 pages announced, 2 received")
+    result = Extraction(roster={}, stats={}, health=SourceHealth((problem,)))
     assert health_reasons("sis", result, several=False) == [
-        "sections: 3 pages announced, 2 received"
+        "sections (school:12): 3 pages announced, 2 received"
     ]
     assert health_reasons("sis", result, several=True) == [
-        "sis: sections: 3 pages announced, 2 received"
+        "sis: sections (school:12): 3 pages announced, 2 received"
     ]
-    assert health_reasons("sis", SimpleNamespace(roster={}, stats={}), several=False) == []
+    assert health_reasons("sis", Extraction(roster={}, stats={}), several=False) == []
 
 
 def _nothing_lost(truth: Any, now: Any, n: int, outcome: Any) -> None:
