@@ -264,7 +264,8 @@ class PowerSchoolConnector:
                 False,
                 "The PowerSchool plugin does not grant fields the configuration needs: "
                 + ", ".join(missing),
-                hint="write the plugin with `rostersync powerschool plugin --config FILE`, "
+                hint="write the plugin with `rostersync powerschool plugin --config FILE --out "
+                "plugin.zip`, "
                 "install it and copy its new client ID and secret",
                 missing_fields=missing,
                 details={"problems": problems},
