@@ -18,8 +18,7 @@ import pytest
 from changes_data import make_roster
 
 from rostersync.config import validate_config
-from rostersync.connectors.base import Extraction
-from rostersync.connectors.health import HealthProblem, SourceHealth
+from rostersync.connectors import Extraction, HealthProblem, SourceHealth
 from rostersync.errors import RostersyncError, SourceHealthError
 from rostersync.model import ENTITIES
 from rostersync.settings import load_settings
