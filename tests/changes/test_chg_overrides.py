@@ -95,6 +95,34 @@ def test_an_override_applies_from_when_it_is_made(store: Store) -> None:
     assert active_override(store, district, today=TODAY, now=made) is not None
 
 
+def test_a_grant_typed_with_a_past_date_holds_rather_than_lets_through(store: Store) -> None:
+    """An admin's typo (a year too early) in a new grant: the mass deletion is held, not let
+    through by the earlier, longer grant, and the list says why (ended, superseded)."""
+    district = store.create_district("Ogdenville").id
+    day1 = make_roster(200)
+    assert _run(store, district, day1, TODAY).status == "succeeded"
+    made = datetime(2026, 10, 5, 8, tzinfo=UTC)
+    first = grant_override(
+        store, district, TODAY + timedelta(days=30), actor="admin", reason="rollover", now=made
+    )
+    typo = grant_override(
+        store,
+        district,
+        TODAY.replace(year=TODAY.year - 1),
+        actor="admin",
+        reason="rollover (typo)",
+        now=made + timedelta(minutes=5),
+    )
+    run = _run(store, district, with_tweaks(day1, drop=138), TODAY)
+    assert run.status == "held"
+    assert run.summary["over_threshold_allowed"] is False
+    assert active_override(store, district, today=TODAY, now=made + timedelta(hours=1)) is None
+    later = made + timedelta(hours=1)
+    grants = [first, typo]
+    assert override_state(typo, grants, later, TODAY) == "ended"
+    assert override_state(first, grants, later, TODAY) == "superseded"
+
+
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 actions = st.lists(
     st.tuples(st.sampled_from(["grant", "revoke"]), st.integers(0, 20)), min_size=1, max_size=12

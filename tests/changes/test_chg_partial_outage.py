@@ -2,23 +2,23 @@
 the scopes that lost their records, and no published version loses a record the source still has.
 
 Built on a real sync of the PowerSchool simulator; the outage is switched on after the N-th API
-request of the second run (an ``httpx`` event hook at the HTTP edge flips the simulator's fault),
-for N over the whole extraction.
+request of the second run (the simulator's ``outage_after_requests`` fault), for N over the whole
+extraction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import polars as pl
 import pytest
 from changes_data import make_roster
 
 from rostersync.config import validate_config
+from rostersync.connectors import Extraction, HealthProblem, SourceHealth
 from rostersync.errors import RostersyncError, SourceHealthError
 from rostersync.model import ENTITIES
 from rostersync.settings import load_settings
@@ -43,36 +43,24 @@ def sim() -> Iterator[RunningSimulator]:
         yield running
 
 
-def _outage_after(sim: RunningSimulator, n: int | None, seen: list[int]) -> Any:
-    """A client factory whose client turns the simulator's outage on after ``n`` API calls."""
-
-    async def count(request: httpx.Request) -> None:
-        if "/ws/" in request.url.path:
-            seen[0] += 1
-            if n is not None and seen[0] > n:
-                sim.config.faults.outage = True
-
-    def factory(_: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=30, event_hooks={"request": [count]})
-
-    return factory
-
-
 def _sync(store: Store, config: Any, sim: RunningSimulator, n: int | None) -> tuple[Any, int]:
-    seen = [0]
+    """One sync whose source goes dark after its ``n``-th API request (the simulator's own
+    ``outage_after_requests``); also how many API requests the sync made."""
+    start = sim.simulator.requests
+    point = None if n is None else start + n
+    sim.config.faults = dataclasses.replace(sim.config.faults, outage_after_requests=point)
     try:
         outcome = sync_config(
             store,
             config,
             load_settings(),
-            client_factory=_outage_after(sim, n, seen),
             decide=decide_for(config, load_settings(), today=TODAY, notify=False),
         )
-        return outcome, seen[0]
+        return outcome, sim.simulator.requests - start
     except RostersyncError as exc:
-        return exc, seen[0]
+        return exc, sim.simulator.requests - start
     finally:
-        sim.config.faults.outage = False
+        sim.config.faults = dataclasses.replace(sim.config.faults, outage_after_requests=None)
 
 
 def test_no_outage_point_publishes_deletions(
@@ -117,18 +105,15 @@ def test_connector_reported_health_problems_fail_the_run(store: Store) -> None:
 
 
 def test_health_reasons_read_from_an_extraction() -> None:
-    class Health:
-        def reasons(self) -> list[str]:
-            return ["sections: 3 pages announced, 2 received"]
-
-    result = SimpleNamespace(roster={}, stats={}, health=Health())
+    problem = HealthProblem("sections", "school:12", 3, 2, "3 pages announced, 2 received")
+    result = Extraction(roster={}, stats={}, health=SourceHealth((problem,)))
     assert health_reasons("sis", result, several=False) == [
-        "sections: 3 pages announced, 2 received"
+        "sections (school:12): 3 pages announced, 2 received"
     ]
     assert health_reasons("sis", result, several=True) == [
-        "sis: sections: 3 pages announced, 2 received"
+        "sis: sections (school:12): 3 pages announced, 2 received"
     ]
-    assert health_reasons("sis", SimpleNamespace(roster={}, stats={}), several=False) == []
+    assert health_reasons("sis", Extraction(roster={}, stats={}), several=False) == []
 
 
 def _nothing_lost(truth: Any, now: Any, n: int, outcome: Any) -> None:

@@ -20,12 +20,12 @@ from rostersync.connectors import (
     ConnectionReport,
     Connector,
     Extraction,
+    HealthLedger,
     PartialExtractError,
     ProgressCallback,
     RequestStats,
     SchoolInfo,
 )
-from rostersync.connectors.health import HealthLedger
 from rostersync.connectors.testing import ConnectorConformance, SourceKind
 from rostersync.errors import SourceUnreachable
 from rostersync.model import ENTITIES, conform

@@ -24,6 +24,7 @@ from rostersync.connectors.base import (
     SchoolInfo,
 )
 from rostersync.connectors.health import (
+    HealthLedger,
     HealthProblem,
     PartialExtractError,
     SourceHealth,
@@ -39,6 +40,7 @@ __all__ = [
     "Connector",
     "ExtractResult",
     "Extraction",
+    "HealthLedger",
     "HealthProblem",
     "PartialExtractError",
     "ProgressCallback",

@@ -39,7 +39,7 @@ import polars as pl
 
 from rostersync.model import Roster
 from rostersync.pipeline._report import StageReport, entries
-from rostersync.pipeline.ids import escape_expr, unsafe_chars
+from rostersync.pipeline.ids import UNSAFE_PATTERN, escape_expr, unsafe_chars
 from rostersync.pipeline.prefix import id_columns
 
 STAGE = "validity"
@@ -208,7 +208,7 @@ def _guid_safe(tables: Roster) -> tuple[Roster, list[pl.DataFrame]]:
             out[name] = table
             continue
         chars = sorted(found)
-        escaped = table.filter(pl.col("sourcedId").str.contains(r"[^0-9A-Za-z.\-_/@]"))
+        escaped = table.filter(pl.col("sourcedId").str.contains(UNSAFE_PATTERN))
         if escaped.height:
             parts.append(
                 entries(

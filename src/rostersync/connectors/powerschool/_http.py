@@ -460,7 +460,8 @@ class ApiSession:
                     fields=fields,
                     source=self.source,
                     hint="regenerate the plugin with `rostersync powerschool plugin --config "
-                    "FILE` and install it, or remove the field from the configuration",
+                    "FILE --out plugin.zip` and install it, or remove the field from the "
+                    "configuration",
                 )
             if path.startswith("/ws/v1/"):
                 return V1AccessDenied(
@@ -478,7 +479,8 @@ class ApiSession:
             return SourceAuthError(
                 f"The PowerQuery {path.rsplit('/', 1)[-1]} is not installed on PowerSchool",
                 source=self.source,
-                hint="install the plugin written by `rostersync powerschool plugin`",
+                hint="install the plugin written by `rostersync powerschool plugin --config FILE "
+                "--out plugin.zip`",
             )
         return SourceDataError(
             f"PowerSchool answered HTTP {status} for {path}: {detail}", source=self.source

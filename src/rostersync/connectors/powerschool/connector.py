@@ -140,21 +140,8 @@ class PowerSchoolConnector:
         *,
         plan: ExtractPlan | None = None,
         options: PowerSchoolOptions | None = None,
-    ) -> PowerSchoolConnector:
-        """Wire a connector onto ``client`` (which the caller opens and closes)."""
-        return cls._create(client, url, client_id, client_secret, plan=plan, options=options)
-
-    @classmethod
-    def _create(
-        cls,
-        client: httpx.AsyncClient,
-        url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        plan: ExtractPlan | None = None,
-        options: PowerSchoolOptions | None = None,
     ) -> Self:
+        """Wire a connector onto ``client`` (which the caller opens and closes)."""
         opts = options or PowerSchoolOptions()
         plan = plan or ExtractPlan()
         auth = ClientCredentials(url, client_id, client_secret, source=plan.source)
@@ -191,7 +178,7 @@ class PowerSchoolConnector:
         options = parse_options(source.connector, f"sources.{source.name}.connector")
         http = client or cls.http_client(options)
         plan = ExtractPlan.from_source(source)
-        conn = cls._create(
+        conn = cls.create(
             http,
             source.delivery.url,
             source.delivery.client_id,
@@ -277,7 +264,8 @@ class PowerSchoolConnector:
                 False,
                 "The PowerSchool plugin does not grant fields the configuration needs: "
                 + ", ".join(missing),
-                hint="write the plugin with `rostersync powerschool plugin --config FILE`, "
+                hint="write the plugin with `rostersync powerschool plugin --config FILE --out "
+                "plugin.zip`, "
                 "install it and copy its new client ID and secret",
                 missing_fields=missing,
                 details={"problems": problems},
