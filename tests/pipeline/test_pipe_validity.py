@@ -247,3 +247,8 @@ def test_titles_codes_and_class_terms_get_their_fallbacks() -> None:
         "k3": "no term and no school year on its course",
         "e1": "its class was removed (no term)",
     }
+
+
+def test_decoding_text_that_no_escape_wrote_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="not an escaped sourcedId"):
+        decode_id("u@FF")

@@ -56,7 +56,11 @@ def escape_expr(expr: pl.Expr, chars: Iterable[str]) -> pl.Expr:
 
 
 def decode_id(text: str) -> str:
-    """The original text of an escaped ID (or of one part of a derived ID)."""
+    """The original text of an escaped ID (or of one part of a derived ID).
+
+    Raises :class:`ValueError` naming the text when its escapes are not UTF-8 (no escaped ID
+    this module wrote looks like that).
+    """
     if "@" not in text:
         return text
     data = bytearray()
@@ -68,7 +72,12 @@ def decode_id(text: str) -> str:
         else:
             data += text[i].encode("utf-8")
             i += 1
-    return data.decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{text!r} is not an escaped sourcedId: its @XX escapes are not UTF-8 ({exc.reason})"
+        ) from None
 
 
 def _part(expr: pl.Expr) -> pl.Expr:
