@@ -36,8 +36,9 @@ from _common import load_average, machine
 from rostersync.changes.diff import diff_rosters
 from rostersync.model import Roster, conform, empty_roster
 from rostersync.store import Store, make_engine
-from rostersync.store.plans import EntityPlan, PublishPlan
+from rostersync.store.plans import PublishPlan
 from rostersync.store.schema import roster_table_name
+from rostersync.sync.approval import publish_plan
 
 MEGA_STUDENTS = 1_000_000
 MEGA_SCHOOLS = 1_500
@@ -343,7 +344,7 @@ def main() -> None:
     day_entities.extend(day1)
 
     t, c = time.perf_counter(), time.process_time()
-    changes = diff_rosters(day1, day2, bulk_upload=True)
+    changes = diff_rosters(day1, day2, bulk_upload=True, base_version=1)
     diff_seconds, diff_cpu = time.perf_counter() - t, time.process_time() - c
     changed = changes.total
     result: dict[str, Any] = {
@@ -363,19 +364,8 @@ def main() -> None:
         "analyze": args.analyze,
         "plan": args.plan,
     }
-    plan = (
-        PublishPlan(
-            1,
-            {
-                n: EntityPlan(
-                    ch.added["sourcedId"], ch.updated["sourcedId"], ch.deleted["sourcedId"]
-                )
-                for n, ch in changes.entities.items()
-            },
-        )
-        if args.plan
-        else None
-    )
+    # day 1 is published as version 1 in each backend before day 2
+    plan = publish_plan(changes) if args.plan else None
     del changes
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:

@@ -203,6 +203,19 @@ def process_candidate(
     return Outcome("succeeded", run_id, version, changes, [], trips, summary)
 
 
+def publish_plan(changes: ChangeSet) -> PublishPlan:
+    """What a change set tells the store to write (so the publish need not diff again)."""
+    return PublishPlan(
+        changes.base_version,
+        {
+            name: EntityPlan(
+                ch.added["sourcedId"], ch.updated["sourcedId"], ch.deleted["sourcedId"]
+            )
+            for name, ch in changes.entities.items()
+        },
+    )
+
+
 def _publish(
     store: Store,
     district_id: int,
@@ -216,19 +229,7 @@ def _publish(
     changes: ChangeSet | None = None,
 ) -> RosterVersion:
     # The change set names what to write: the publish need not diff the roster again.
-    plan = (
-        PublishPlan(
-            changes.base_version,
-            {
-                name: EntityPlan(
-                    ch.added["sourcedId"], ch.updated["sourcedId"], ch.deleted["sourcedId"]
-                )
-                for name, ch in changes.entities.items()
-            },
-        )
-        if changes is not None
-        else None
-    )
+    plan = publish_plan(changes) if changes is not None else None
     ledger.transition(
         store,
         run_id,
