@@ -85,9 +85,9 @@ def test_serve_and_scheduler_starts_settle_runs_of_dead_processes(store: Store) 
     owner lives (this process) is left alone."""
     from datetime import UTC, datetime
 
+    from rostersync.liveness import hostname, process_identity
     from rostersync.settings import load_settings
     from rostersync.sync import ledger
-    from rostersync.sync.liveness import hostname, process_identity
     from rostersync.sync.recovery import recover_at_start
     from rostersync.sync.states import RunStatus
 

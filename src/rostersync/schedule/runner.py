@@ -16,11 +16,11 @@ from typing import Protocol
 
 from rostersync.clock import utcnow
 from rostersync.errors import FatalError, RostersyncError
+from rostersync.liveness import process_identity
 from rostersync.logs import get_logger
 from rostersync.schedule.locks import DEFAULT_TTL, Clock, RunLocks, hold_run_lock
 from rostersync.store import RunRecord, Store
 from rostersync.sync import ledger
-from rostersync.sync.liveness import process_identity
 from rostersync.sync.states import RunStatus
 
 log = get_logger("schedule.runner")
