@@ -86,9 +86,8 @@ def settle_run(conn: Connection, row: Any, why: str, now: datetime) -> str | Non
     new = RunStatus(values.pop("status"))
     if not ledger.transition_in(conn, row.id, row.status, new, owner_was=row.owner, **values):
         return None
-    values["status"] = new.value
-    log.warning("interrupted run recovered", run=row.id, was=row.status, now=values["status"])
-    return str(values["status"])
+    log.warning("interrupted run recovered", run=row.id, was=row.status, now=new.value)
+    return new.value
 
 
 def recover_interrupted_runs(
