@@ -6,6 +6,7 @@ pid, an owner recorded before start times were, an owner on another host, a garb
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,3 +51,13 @@ def test_a_reused_pid_is_not_its_old_owner() -> None:
 )
 def test_what_cannot_be_told_is_none(owner: str | None) -> None:
     assert owner_alive(owner) is None
+
+
+def test_liveness_sits_at_the_bottom() -> None:
+    """Locks, recovery and the scheduler import it: it loads no other part of rostersync."""
+    code = (
+        "import json, sys\nimport rostersync.liveness\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('rostersync'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == ["rostersync", "rostersync.liveness"]
