@@ -309,6 +309,12 @@ def start_cli_run(config: Path, env: dict[str, str], *extra: str) -> subprocess.
     )
 
 
+def recovery_flags(args: argparse.Namespace) -> tuple[str, ...]:
+    """``sync run`` options for the run after a fault: none (it must work at once), or queue
+    behind a stale lock for up to ``--recovery-wait`` seconds."""
+    return ("--queue", "--wait-seconds", str(args.recovery_wait)) if args.recovery_wait else ()
+
+
 def cli_outcome(proc: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -461,7 +467,7 @@ def run_kill_case(store_url: str, args: argparse.Namespace, workdir: Path) -> di
             killed.append((name, path, district_id))
         # The next run of every killed district: at once (no waiting), or queued behind a
         # stale lock for up to --recovery-wait seconds; all districts concurrently.
-        extra = ("--queue", "--wait-seconds", str(args.recovery_wait)) if args.recovery_wait else ()
+        extra = recovery_flags(args)
         truth = ground_truth(sim.district)
         befores = {d: store.current_version(d) for _, _, d in killed}
         t0 = time.perf_counter()
@@ -546,9 +552,7 @@ def run_db_restart_case(args: argparse.Namespace, workdir: Path) -> dict[str, An
             after = store.current_version(district_id)
             store.dispose()
             # The run after must work at once (or within --recovery-wait).
-            extra = (
-                ("--queue", "--wait-seconds", str(args.recovery_wait)) if args.recovery_wait else ()
-            )
+            extra = recovery_flags(args)
             t_next = time.perf_counter()
             next_proc = start_cli_run(path, env, *extra)
             next_outcome, next_error = cli_outcome(next_proc, args.recovery_wait + args.run_timeout)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rostersync.liveness import hostname
 from rostersync.store import Store, make_engine
 from rostersync.sync import ledger
-from rostersync.sync.liveness import hostname
 from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.states import SETTLED, TRANSITIONS, RunStatus, can_move
 

@@ -9,21 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rostersync.cli import main
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["rostersync", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
+from support.cli import run_main as run
 
 
 def test_template_then_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,9 +85,9 @@ def test_serve_and_scheduler_starts_settle_runs_of_dead_processes(store: Store) 
     owner lives (this process) is left alone."""
     from datetime import UTC, datetime
 
+    from rostersync.liveness import hostname, process_identity
     from rostersync.settings import load_settings
     from rostersync.sync import ledger
-    from rostersync.sync.liveness import hostname, process_identity
     from rostersync.sync.recovery import recover_at_start
     from rostersync.sync.states import RunStatus
 
@@ -100,3 +100,33 @@ def test_serve_and_scheduler_starts_settle_runs_of_dead_processes(store: Store) 
     assert recover_at_start(load_settings()) == {dead: "failed"}
     assert store.get_run(dead).status == "failed"
     assert store.get_run(alive).status == "running"
+
+
+def test_runs_whose_owner_cannot_be_checked_wait_for_their_heartbeat(store: Store) -> None:
+    """A run owned on another host, or recorded without its process's start time (the pid may
+    have been reused), is not judged dead: it is settled only once its heartbeat is stale."""
+    from datetime import UTC, datetime, timedelta
+
+    from rostersync.liveness import hostname
+    from rostersync.sync import ledger
+    from rostersync.sync.recovery import STALE_ELSEWHERE, recover_interrupted_runs
+    from rostersync.sync.states import RunStatus
+
+    district = store.create_district("North Haverbrook").id
+    beat = datetime(2026, 9, 1, 12, tzinfo=UTC)
+    elsewhere, no_start = (store.create_run(district, trigger="manual") for _ in range(2))
+    owners = {elsewhere: "elsewhere.example:1:1", no_start: f"{hostname()}:{os.getpid()}:?"}
+    for run, owner in owners.items():
+        ledger.transition(store, run, RunStatus.RUNNING, owner=owner, heartbeat_at=beat)
+
+    fresh = beat + STALE_ELSEWHERE - timedelta(seconds=1)
+    assert recover_interrupted_runs(store, district, now=fresh) == {}
+    assert {store.get_run(r).status for r in owners} == {"running"}
+
+    stale = beat + STALE_ELSEWHERE
+    assert recover_interrupted_runs(store, district, now=stale) == {
+        elsewhere: "failed",
+        no_start: "failed",
+    }
+    for run in owners:
+        assert "no heartbeat since 2026-09-01 12:00:00 UTC" in (store.get_run(run).error or "")

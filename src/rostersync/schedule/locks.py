@@ -28,9 +28,10 @@ from sqlalchemy.engine import Engine
 
 from rostersync.clock import as_utc, utcnow
 from rostersync.errors import RunInProgress
+from rostersync.liveness import owner_alive, process_identity
 from rostersync.logs import get_logger
 from rostersync.store.schema import run_locks, runs
-from rostersync.sync.liveness import owner_alive, process_identity
+from rostersync.sync.recovery import IN_FLIGHT, settle_run
 
 log = get_logger("schedule.locks")
 
@@ -231,8 +232,6 @@ class RunLocks:
     def reclaim(self, stale: LockInfo) -> bool:
         """Delete an expired lock, or one whose holder died on this host, and settle its run;
         False if someone else did first (or the holder is alive and its lease runs)."""
-        from rostersync.sync.recovery import IN_FLIGHT, settle_run
-
         now = self._now()
         dead = holder_dead(stale)
         if not dead and stale.expires_at > now:

@@ -16,11 +16,11 @@ from typing import Protocol
 
 from rostersync.clock import utcnow
 from rostersync.errors import FatalError, RostersyncError
+from rostersync.liveness import process_identity
 from rostersync.logs import get_logger
 from rostersync.schedule.locks import DEFAULT_TTL, Clock, RunLocks, hold_run_lock
 from rostersync.store import RunRecord, Store
-from rostersync.sync import ledger
-from rostersync.sync.liveness import process_identity
+from rostersync.sync import ledger, run_sync
 from rostersync.sync.states import RunStatus
 
 log = get_logger("schedule.runner")
@@ -52,13 +52,6 @@ class RunFunction(Protocol):
 
 def sync_run_function(store: Store, request: RunRequest) -> object:
     """The production run function: the sync package's entry point for one source."""
-    try:
-        from rostersync import sync
-    except ImportError as exc:  # pragma: no cover - the sync package is part of rostersync
-        raise FatalError("this installation has no sync package") from exc
-    run_sync = getattr(sync, "run_sync", None)
-    if run_sync is None:
-        raise FatalError("rostersync.sync.run_sync is not available in this installation")
     return run_sync(
         store,
         request.district_id,

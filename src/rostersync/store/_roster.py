@@ -344,7 +344,7 @@ class RosterVersions:
         if number is None:
             raise VersionNotFound(
                 "This district has no published roster yet",
-                hint="run a sync first (`rostersync sync`)",
+                hint="run a sync first (`rostersync sync run --config …`)",
             )
         stmt = sa.select(roster_versions).where(
             roster_versions.c.district_id == district_id, roster_versions.c.version == number

@@ -312,7 +312,9 @@ class Store(RosterVersions):
     def get_run(self, run_id: int) -> RunRecord:
         rows = self._read(sa.select(runs).where(runs.c.id == run_id))
         if not rows:
-            raise VersionNotFound(f"Run {run_id} does not exist", hint="see `rostersync runs`")
+            raise VersionNotFound(
+                f"Run {run_id} does not exist", hint="see `rostersync runs list --district …`"
+            )
         return _run(rows[0])
 
     def list_runs(self, district_id: int, limit: int = 50) -> list[RunRecord]:

@@ -27,6 +27,7 @@ from rostersync.changes.diff import ChangeSet, apply_changes
 from rostersync.changes.threshold import Trip
 from rostersync.clock import utcnow
 from rostersync.errors import PublishConflict
+from rostersync.liveness import process_identity
 from rostersync.logs import get_logger
 from rostersync.model import Roster, empty_roster
 from rostersync.notify import Event, Notifier
@@ -34,7 +35,6 @@ from rostersync.store import RosterVersion, Store
 from rostersync.store.plans import EntityPlan, PublishPlan
 from rostersync.sync import changesets as _frames
 from rostersync.sync import ledger
-from rostersync.sync.liveness import process_identity
 from rostersync.sync.states import RunStatus
 
 log = get_logger("changes")

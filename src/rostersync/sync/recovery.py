@@ -1,6 +1,6 @@
 """Recovering runs whose process died: every start (sync, worker, scheduler, serve) settles them.
 
-A run records its owner (``host:pid:start``, :mod:`.liveness`). A run still ``running`` or
+A run records its owner (``host:pid:start``, :mod:`rostersync.liveness`). A run still ``running`` or
 ``publishing`` whose owner is dead — at once on the same host, after :data:`STALE_ELSEWHERE`
 without a heartbeat when the owner ran elsewhere or is unknown — is settled from what the
 database says happened:
@@ -25,12 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from rostersync.clock import as_utc, utcnow
+from rostersync.liveness import owner_alive
 from rostersync.logs import get_logger
 from rostersync.settings import Settings
 from rostersync.store import Store, open_store
 from rostersync.store.schema import roster_versions, runs
 from rostersync.sync import ledger
-from rostersync.sync.liveness import owner_alive
 from rostersync.sync.states import IN_FLIGHT as IN_FLIGHT_STATES
 from rostersync.sync.states import RunStatus
 
@@ -86,9 +86,8 @@ def settle_run(conn: Connection, row: Any, why: str, now: datetime) -> str | Non
     new = RunStatus(values.pop("status"))
     if not ledger.transition_in(conn, row.id, row.status, new, owner_was=row.owner, **values):
         return None
-    values["status"] = new.value
-    log.warning("interrupted run recovered", run=row.id, was=row.status, now=values["status"])
-    return str(values["status"])
+    log.warning("interrupted run recovered", run=row.id, was=row.status, now=new.value)
+    return new.value
 
 
 def recover_interrupted_runs(

@@ -31,6 +31,7 @@ from rostersync.clock import utcnow
 from rostersync.config import DistrictConfig, config_document, validate_config
 from rostersync.connectors import ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
+from rostersync.liveness import process_identity
 from rostersync.logs import get_logger
 from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
@@ -38,7 +39,6 @@ from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
 from rostersync.sync import ledger
 from rostersync.sync.events import RunEvent, RunEvents
-from rostersync.sync.liveness import process_identity
 from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
 from rostersync.sync.states import RunStatus
