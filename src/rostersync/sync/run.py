@@ -29,7 +29,7 @@ from rostersync import fsutil
 from rostersync.admin.secrets import lookup_for
 from rostersync.clock import utcnow
 from rostersync.config import DistrictConfig, config_document, validate_config
-from rostersync.connectors import ProgressCallback, ProgressEvent
+from rostersync.connectors import Extraction, ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
 from rostersync.liveness import process_identity
 from rostersync.logs import get_logger
@@ -170,14 +170,10 @@ def write_report(report: Any, settings: Settings, run_id: int) -> str | None:
     return str(directory)
 
 
-def health_reasons(name: str, result: Any, *, several: bool) -> list[str]:
-    """The problems a connector reported about its extraction (``result.health.reasons()``:
-    counts announced vs received…); none from a connector that reports nothing."""
-    health = getattr(result, "health", None)
-    reasons = getattr(health, "reasons", None)
-    if not callable(reasons):
-        return []
-    found = [str(r) for r in reasons()]
+def health_reasons(name: str, result: Extraction, *, several: bool) -> list[str]:
+    """The problems a connector reported about its extraction (counts announced vs
+    received…), prefixed with the source's name when the district has several sources."""
+    found = result.health.reasons()
     return [f"{name}: {r}" for r in found] if several else found
 
 
