@@ -5,7 +5,7 @@ from __future__ import annotations
 from rostersync.errors import ConfigurationError, VersionNotFound
 from rostersync.store import RunRecord, Store
 
-#: The most runs one listing returns.
+#: The most runs one listing returns (the CLI's and the HTTP API's bound).
 MAX_LIMIT = 1000
 
 
