@@ -51,6 +51,9 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_the_demo(tmp_path: Path) ->
     assert "License-Expression: Apache-2.0" in metadata
     assert (ROOT / "LICENSE").read_text(encoding="utf-8") == license_text
     assert any(n.endswith("migrations/versions/0015_management_plane.py") for n in names)
+    # /api/v1/docs serves these from the package (no CDN), with the vendored code's license
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"):
+        assert f"rostersync/web/static/vendor/swagger-ui/{asset}" in names, asset
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp_path)

@@ -57,15 +57,14 @@ def narrow_files(directory: Path) -> None:
             make_private(child)
 
 
-def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> Path:
-    """Write ``data`` to ``path`` as a 0600 file, replacing any previous file atomically."""
-    payload = data.encode(encoding) if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+def _private_temp(path: Path, payload: bytes, suffix: str) -> Path:
+    """Write ``payload`` to a new 0600 file beside ``path``, synced; removed again on failure."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.{suffix}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     try:
         os.fchmod(fd, PRIVATE_FILE)
         view = memoryview(payload)
-        while view:
+        while view:  # os.write may write less than asked
             view = view[os.write(fd, view) :]
         os.fsync(fd)
     except BaseException:
@@ -73,7 +72,13 @@ def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> P
         tmp.unlink(missing_ok=True)
         raise
     os.close(fd)
-    os.replace(tmp, path)
+    return tmp
+
+
+def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> Path:
+    """Write ``data`` to ``path`` as a 0600 file, replacing any previous file atomically."""
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    os.replace(_private_temp(path, payload, "tmp"), path)
     return path
 
 
@@ -85,14 +90,7 @@ def create_exclusive(path: Path, data: bytes | str, *, encoding: str = "utf-8") 
     reads a half-written key.
     """
     payload = data.encode(encoding) if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    try:
-        os.fchmod(fd, PRIVATE_FILE)
-        os.write(fd, payload)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    tmp = _private_temp(path, payload, "new")
     try:
         os.link(tmp, path)
     except FileExistsError:

@@ -9,11 +9,10 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from admin_cli import cli, ok
 from sqlalchemy.exc import DBAPIError
-from typer.testing import CliRunner, Result
 
 from rostersync.admin.audit import list_entries, parse_since, to_csv
-from rostersync.cli import app
 from rostersync.errors import ConfigurationError
 from rostersync.store import Store
 from rostersync.store.schema import audit_log, districts
@@ -55,16 +54,6 @@ def test_listing_filters_and_csv(store: Store) -> None:
         parse_since("last tuesday")
     with pytest.raises(ConfigurationError, match="--limit"):
         list_entries(store, limit=0)
-
-
-def cli(*args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(app, list(args), input=input)
-
-
-def ok(*args: str, input: str | None = None) -> Result:
-    result = cli(*args, input=input)
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result
 
 
 def test_admins_commands_record_their_actor(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
-from typer.testing import CliRunner, Result
+from admin_cli import cli, ok
 
-from rostersync.cli import app
 from rostersync.errors import ConfigurationError
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import (
@@ -35,16 +34,6 @@ def sim() -> Iterator[RunningSimulator]:
         generate_district("tiny", seed=5), SimulatorConfig(client_secret=PLAIN)
     ) as running:
         yield running
-
-
-def cli(*args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(app, list(args), input=input)
-
-
-def ok(*args: str, input: str | None = None) -> Result:
-    result = cli(*args, input=input)
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result
 
 
 def store_config(path: Path, url: str, monkeypatch: pytest.MonkeyPatch, ref: str) -> Path:

@@ -240,3 +240,28 @@ def test_installation_endpoints_and_the_district_list(world: World) -> None:
         on_other = client.delete(f"/districts/{other.slug}")
         want = {"operator": (200, 200), "anonymous": (401, 401)}.get(role, (403, 404))
         assert (on_granted.status_code, on_other.status_code) == want, role
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/runs/{run}"),
+        ("GET", "/runs/{run}/events"),
+        ("GET", "/changes/{run}"),
+        ("GET", "/changes/{run}/users"),
+        ("POST", "/changes/{run}/approve"),
+    ],
+)
+def test_another_districts_run_answers_like_a_run_that_does_not_exist(
+    world: World, method: str, path: str
+) -> None:
+    """Through its own district, a caller cannot tell B's run ids from ids never used: the
+    answer (message and hint) is the same, so run ids do not leak across districts."""
+    client = world.api.client(world.tokens["admin_a"])
+    own = f"/districts/{world.ids['A']['slug']}"
+    b_run, unused = str(world.ids["B"]["run"]), str(2**31 - 1)
+    other = client.request(method, own + path.format(run=b_run))
+    never = client.request(method, own + path.format(run=unused))
+    assert other.status_code == never.status_code == 404
+    error = never.json()["error"]
+    assert other.json() == {"error": error | {"message": error["message"].replace(unused, b_run)}}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import httpx
 import pytest
 from api_helpers import Api
 
+from rostersync.store import RunRecord
 from rostersync.web.api_v1 import (
     PREFIX,
     audit,
@@ -16,6 +19,7 @@ from rostersync.web.api_v1 import (
     secrets,
     versions,
 )
+from rostersync.web.api_v1.models import RunOut
 
 
 @pytest.fixture
@@ -69,3 +73,9 @@ def test_the_docs_page_uses_the_packaged_swagger_assets(raw: httpx.Client) -> No
         src = f"/static/vendor/swagger-ui/{asset}"
         assert src in page.text
         assert raw.get(src).status_code == 200
+
+
+def test_run_out_mirrors_the_run_record_field_for_field() -> None:
+    """RunOut is the API's contract for the store's RunRecord: a field added to one and not the
+    other would fail every run listing (extra fields are forbidden); this names the field."""
+    assert list(RunOut.model_fields) == [f.name for f in fields(RunRecord)]

@@ -33,10 +33,12 @@ from rostersync.manage.districts import (
     list_districts,
     show_district,
 )
+from rostersync.manage.runs import MAX_LIMIT as MAX_RUNS_LISTED
 from rostersync.manage.runs import list_runs, show_run
 from rostersync.manage.versions import diff_versions, list_versions, rollback_version
 
 __all__ = [
+    "MAX_RUNS_LISTED",
     "ApiClientSummary",
     "ConfigChange",
     "ConfigDiff",

@@ -229,8 +229,8 @@ class ApiClients:
             if name_or_id in (client.name, client.client_id):
                 return client
         raise ConfigurationError(
-            f"--client: no API client {name_or_id!r} in this district",
-            setting="--client",
+            f"No API client {name_or_id!r} in this district",
+            setting="client",
             hint="see `rostersync api-clients list --district …`",
         )
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Path, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -50,6 +50,9 @@ MAX_ID = 2**31 - 1
 RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="a run's id")]
 OverrideId = Annotated[int, Path(ge=1, le=MAX_ID, description="a hold override's id")]
 Version = Annotated[int, Path(ge=0, le=MAX_ID, description="a version number")]
+#: The two ends of a diff (of configuration versions or roster versions).
+OlderVersion = Annotated[int, Query(ge=0, le=MAX_ID, description="the older version")]
+NewerVersion = Annotated[int, Query(ge=0, le=MAX_ID, description="the newer version")]
 #: The largest request body the management API reads.
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -17,10 +17,11 @@ from rostersync.errors import ConfigValidationError, Problem, VersionNotFound
 from rostersync.sync.run import ensure_district, save_config
 from rostersync.sync.sources import connector_for
 from rostersync.web.api_v1._core import (
-    MAX_ID,
     ApiError,
     ApiRoute,
     CallerDep,
+    NewerVersion,
+    OlderVersion,
     Version,
     district_for,
     settings_of,
@@ -131,8 +132,8 @@ def diff_config(
     request: Request,
     caller: CallerDep,
     district: str,
-    a: Annotated[int, Query(ge=0, le=MAX_ID, description="the older version")],
-    b: Annotated[int, Query(ge=0, le=MAX_ID, description="the newer version")],
+    a: OlderVersion,
+    b: NewerVersion,
 ) -> ConfigDiffOut:
     """What changed from version ``a`` to ``b``: per path, and as a unified diff."""
     d = district_for(store_of(request), caller, district, "read")

@@ -66,7 +66,7 @@ def list_runs(
     request: Request,
     caller: CallerDep,
     district: str,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    limit: Annotated[int, Query(ge=1, le=manage.MAX_RUNS_LISTED)] = 20,
 ) -> list[RunOut]:
     """The district's runs, newest first."""
     d = district_for(store_of(request), caller, district, "read")

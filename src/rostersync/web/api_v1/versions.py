@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from rostersync import manage
 from rostersync.web.api_v1._core import (
-    MAX_ID,
     ApiRoute,
     CallerDep,
+    NewerVersion,
+    OlderVersion,
     Version,
     district_for,
     store_of,
@@ -38,8 +37,8 @@ def diff_versions(
     request: Request,
     caller: CallerDep,
     district: str,
-    a: Annotated[int, Query(ge=0, le=MAX_ID, description="the older version")],
-    b: Annotated[int, Query(ge=0, le=MAX_ID, description="the newer version")],
+    a: OlderVersion,
+    b: NewerVersion,
 ) -> VersionDiffOut:
     """The sourcedIds added, updated and deleted per entity (at most 1000 of each)."""
     d = district_for(store_of(request), caller, district, "read")
