@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from rostersync.cli import main
 from rostersync.settings import load_settings
 from rostersync.store import open_store
+from support.cli import run_main
 
 VALID = """\
 district: Hostile Test District
@@ -128,20 +128,6 @@ CORPUS += [
 ]
 
 
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["rostersync", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def in_capped_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """The CLI in a fresh interpreter that may use at most 1 GiB of address space."""
 
@@ -171,7 +157,7 @@ def test_hostile_file_gets_a_clear_error(
 ) -> None:
     path = tmp_path / "district.yaml"
     path.write_bytes(case.body)
-    code, out, err = run_cli(["config", command, str(path)], capsys)
+    code, out, err = run_main(["config", command, str(path)], capsys)
     assert code == 2, (out, err)
     assert "Traceback" not in err
     assert "unexpected" not in err
@@ -230,7 +216,7 @@ def test_ordinary_yaml_features_still_work(
 ) -> None:
     path = tmp_path / "district.yaml"
     path.write_text(body if not body.startswith("base") else VALID + body, encoding="utf-8")
-    code, out, err = run_cli(["config", "validate", str(path)], capsys)
+    code, out, err = run_main(["config", "validate", str(path)], capsys)
     if body.startswith("base"):
         assert code == 2
         assert "base: unknown setting" in err
@@ -248,7 +234,7 @@ def test_merge_keys_may_be_overridden_beside_them(
     ).replace("      client_id: rostersync-demo\n", "")
     path = tmp_path / "district.yaml"
     path.write_text(body, encoding="utf-8")
-    code, out, err = run_cli(["config", "show", str(path)], capsys)
+    code, out, err = run_main(["config", "show", str(path)], capsys)
     assert code == 0, err
     assert "url: http://127.0.0.1:9" in out
     assert "client_id: b" in out
