@@ -30,7 +30,12 @@ def _wait_for_running(store: Store, child: subprocess.Popen[bytes], timeout: flo
             district = None
         if district is not None:
             runs = [r for r in store.list_runs(district) if r.status == "running"]
-            if runs and RunLocks(store.engine).holder(district) is not None:
+            # killed once its extraction has begun (its first event stored), not in between
+            if (
+                runs
+                and RunLocks(store.engine).holder(district) is not None
+                and read_events(store.engine, runs[0].id)
+            ):
                 return runs[0].id
         time.sleep(0.05)
     raise AssertionError("the sync never started running")
