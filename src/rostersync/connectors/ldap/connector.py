@@ -185,17 +185,35 @@ class LdapConnector:
     # ------------------------------------------------------------------ the contract
 
     async def test_connection(self) -> ConnectionReport:
-        """Bind, then read the first entry of every search: what is wrong, or what was found."""
+        """Bind, then read the first entry of every search: what is wrong, or what was found.
+
+        The first entry of a people search must carry the ID attribute (without it no record
+        can be made); other attributes it lacks are listed in ``details`` only, since an entry
+        may simply have no phone number.
+        """
         try:
             details = await asyncio.to_thread(self._probe)
         except SourceError as exc:
             return ConnectionReport(False, exc.message, hint=exc.hint)
-        lacking = sorted({a for d in details.values() for a in d.get("missing", [])})
+        no_id = {
+            name: self.options.id_attribute(search)
+            for name, search in self.options.searches().items()
+            if self.options.id_attribute(search) in details[name]["first_entry_lacks"]
+        }
+        if no_id:
+            return ConnectionReport(
+                False,
+                "The first entry of "
+                + ", ".join(f"the {n} search has no {a}" for n, a in no_id.items())
+                + ": entries without their ID attribute cannot become records",
+                hint="choose an id_attribute every entry has, or narrow the search's filter",
+                missing_fields=[f"connector.{n}.id_attribute: {a}" for n, a in no_id.items()],
+                details={"searches": details},
+            )
         return ConnectionReport(
             True,
             f"Connected to {self.endpoint.url} as {self.endpoint.bind_dn}: "
             + ", ".join(f"{n} under {d['base_dn']}" for n, d in details.items()),
-            missing_fields=lacking,
             details={"searches": details},
         )
 
@@ -206,12 +224,11 @@ class LdapConnector:
             for spec in self.specs():
                 sample = paged_search(conn, spec, 1, self.endpoint, max_pages=1).entries
                 first = sample[0] if sample else None
+                lacks = [a for a in spec.attributes if first is not None and not m.first(first, a)]
                 out[spec.name] = {
                     "base_dn": spec.base_dn,
                     "found_entries": first is not None,
-                    "missing": [
-                        a for a in spec.attributes if first is not None and not m.first(first, a)
-                    ],
+                    "first_entry_lacks": lacks,
                 }
             return out
         finally:
