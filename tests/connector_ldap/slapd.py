@@ -6,7 +6,8 @@ Active Directory attribute types shipped with OpenLDAP (``msuser.schema``: ``sAM
 ``employeeID``, ``userAccountControl``, a binary ``objectGUID``), an auxiliary class carrying them
 and the ``memberof`` overlay, so entries look like Active Directory's. ``cn=limited`` may read
 at most a few entries per paged search in total (``size.prtotal``): the server then stops with
-sizeLimitExceeded, a directory answering less than it holds.
+sizeLimitExceeded, a directory answering less than it holds. It also listens on ldaps:// and
+offers StartTLS, with a certificate from a throwaway CA (:mod:`.certs`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from connector_ldap.certs import Certificates, make_certificates
 from support.servers import free_port
 
 SUFFIX = "dc=springfield,dc=k12"
@@ -44,6 +46,9 @@ modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload memberof
 sizelimit unlimited
+TLSCACertificateFile {ca}
+TLSCertificateFile {cert}
+TLSCertificateKeyFile {key}
 
 database mdb
 suffix "{suffix}"
@@ -65,10 +70,16 @@ class Slapd:
     process: subprocess.Popen[bytes]
     port: int
     directory: Path
+    tls_port: int
+    certificates: Certificates
 
     @property
     def url(self) -> str:
         return f"ldap://127.0.0.1:{self.port}"
+
+    @property
+    def ldaps_url(self) -> str:
+        return f"ldaps://127.0.0.1:{self.tls_port}"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -84,6 +95,7 @@ def start_slapd(directory: Path) -> Slapd:
     """Write a config into ``directory`` and start ``slapd`` on a free port."""
     binary = shutil.which("slapd") or "/usr/sbin/slapd"
     (directory / "db").mkdir(parents=True, exist_ok=True)
+    certificates = make_certificates(directory)
     (directory / "adperson.schema").write_text(AD_PERSON, encoding="utf-8")
     includes = "\n".join(f"include /etc/ldap/schema/{s}.schema" for s in SCHEMAS)
     includes += f"\ninclude {directory}/adperson.schema"
@@ -97,17 +109,21 @@ def start_slapd(directory: Path) -> Slapd:
             root_password=ROOT_PASSWORD,
             limited_dn=LIMITED_DN,
             limited_total=LIMITED_TOTAL,
+            ca=certificates.ca,
+            cert=certificates.cert,
+            key=certificates.key,
         ),
         encoding="utf-8",
     )
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    listen = f"ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls_port}/"
     with (directory / "slapd.log").open("wb") as log:  # the child keeps its own copy
         process = subprocess.Popen(
-            [binary, "-f", str(config), "-h", f"ldap://127.0.0.1:{port}/", "-d", "0"],
+            [binary, "-f", str(config), "-h", listen, "-d", "0"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Slapd(process, port, directory)
+    server = Slapd(process, port, directory, tls_port, certificates)
     deadline = time.monotonic() + 20
     while True:
         if process.poll() is not None:

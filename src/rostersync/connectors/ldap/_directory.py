@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import ssl
 import time
 from collections.abc import Callable
@@ -22,11 +23,17 @@ from typing import Any, Final, Literal
 from ldap3 import BASE, LEVEL, NONE, SIMPLE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException, LDAPStartTLSError
 
-from rostersync.errors import SourceAuthError, SourceDataError, SourceError, SourceUnreachable
+from rostersync.errors import (
+    SourceAuthError,
+    SourceDataError,
+    SourceError,
+    SourceUnreachable,
+)
 
 PAGED_RESULTS: Final = "1.2.840.113556.1.4.319"
 #: Result codes meaning "the server stopped before the end": the answer is short, not whole.
 LIMIT_CODES: Final = {3: "timeLimitExceeded", 4: "sizeLimitExceeded", 11: "adminLimitExceeded"}
+_SSL_REASON: Final = re.compile(r"\[SSL: CERTIFICATE_VERIFY_FAILED\] ([^(]+)")
 _SCOPES: Final[dict[str, Literal["BASE", "LEVEL", "SUBTREE"]]] = {
     "subtree": SUBTREE,
     "one_level": LEVEL,
@@ -44,6 +51,7 @@ class Endpoint:
     timeout: float = 30.0
     start_tls: bool = False
     verify_tls: bool = True
+    ca_file: str | None = None
     source: str = "ldap"
 
     def __repr__(self) -> str:
@@ -88,7 +96,10 @@ PageCallback = Callable[[str, int, int], None]
 def _server(endpoint: Endpoint) -> Server:
     tls = None
     if endpoint.url.lower().startswith("ldaps://") or endpoint.start_tls:
-        tls = Tls(validate=ssl.CERT_REQUIRED if endpoint.verify_tls else ssl.CERT_NONE)
+        tls = Tls(
+            validate=ssl.CERT_REQUIRED if endpoint.verify_tls else ssl.CERT_NONE,
+            ca_certs_file=endpoint.ca_file if endpoint.verify_tls else None,
+        )
     return Server(endpoint.url, get_info=NONE, tls=tls, connect_timeout=endpoint.timeout)
 
 
@@ -113,9 +124,12 @@ def connect(endpoint: Endpoint) -> Connection:
         bound = conn.bind()
     except LDAPStartTLSError as exc:
         close(conn)
-        raise _tls_error(endpoint, str(exc)) from None
+        raise _certificate_error(endpoint, exc) or _tls_error(endpoint, str(exc)) from None
     except (LDAPException, OSError) as exc:
         close(conn)
+        untrusted = _certificate_error(endpoint, exc)
+        if untrusted is not None:
+            raise untrusted from None
         raise SourceUnreachable(
             f"Cannot reach the LDAP server at {endpoint.url}: {_first_line(exc)}",
             source=endpoint.source,
@@ -147,6 +161,22 @@ def close(conn: Connection) -> None:
     with contextlib.suppress(LDAPException, OSError, AttributeError):
         if conn.socket is not None:
             conn.socket.close()
+
+
+def _certificate_error(endpoint: Endpoint, exc: BaseException) -> SourceError | None:
+    """A clear error when TLS failed on the server's certificate (None for other failures)."""
+    text = str(exc)
+    found = _SSL_REASON.search(text)
+    if found is None and "doesn't match" not in text:
+        return None
+    reason = found.group(1).strip() if found else "its names do not include the server's host"
+    return SourceUnreachable(
+        f"The LDAP server {endpoint.url} presented a certificate that is not trusted: {reason}",
+        source=endpoint.source,
+        hint="give the PEM file of the CA that signed it as connector.ca_file, and use the "
+        "host name the certificate names in delivery.url (verify_tls: false only for a test "
+        "server)",
+    )
 
 
 def _tls_error(endpoint: Endpoint, detail: Any) -> SourceError:

@@ -221,6 +221,12 @@ class LdapOptions(_Options):
     )
     start_tls: bool = Field(False, description="Upgrade an ldap:// connection with StartTLS.")
     verify_tls: bool = Field(True, description="Check the server's TLS certificate.")
+    ca_file: str | None = Field(
+        None,
+        min_length=1,
+        description="PEM file of the CA that signed the server's certificate (a district's "
+        "own CA); default: the system's trusted CAs.",
+    )
 
     @model_validator(mode="after")
     def _something_to_read(self) -> LdapOptions:

@@ -13,6 +13,7 @@ import asyncio
 import re
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
@@ -86,6 +87,13 @@ class LdapConnector:
                 setting="sources[].delivery.url",
                 hint="write ldap://host:389 or ldaps://host:636 (no path)",
             )
+        if options.ca_file is not None and not Path(options.ca_file).is_file():
+            raise ConfigurationError(
+                f"Source {source.name!r}: connector.ca_file {options.ca_file!r} is not a file",
+                setting="sources[].connector.ca_file",
+                hint="give the path of the PEM file of the CA that signed the LDAP server's "
+                "certificate",
+            )
         endpoint = Endpoint(
             url=source.delivery.url.rstrip("/"),
             bind_dn=source.delivery.client_id,
@@ -93,6 +101,7 @@ class LdapConnector:
             timeout=options.timeout_seconds,
             start_tls=options.start_tls,
             verify_tls=options.verify_tls,
+            ca_file=options.ca_file,
             source=source.name,
         )
         return cls(endpoint, options), client or httpx.AsyncClient()
