@@ -22,7 +22,7 @@ from connector_ldap.district import (
     student,
 )
 from connector_ldap.ldap_helpers import ldap_source
-from connector_ldap.slapd import READER_PASSWORD
+from connector_ldap.slapd import READER_PASSWORD, SUFFIX
 from rostersync.connectors.base import Extraction, ProgressEvent
 from rostersync.connectors.ldap import LdapConnector
 from rostersync.model import ENTITIES
@@ -134,7 +134,7 @@ def test_attribute_mapping_overrides_the_defaults(directory: Directory) -> None:
     result = extract(
         directory.url,
         students={
-            "base_dn": f"ou=Students,ou=Springfield,{directory.url and 'dc=springfield,dc=k12'}",
+            "base_dn": f"ou=Students,ou=Springfield,{SUFFIX}",
             "id_attribute": "employeeID",
             "attributes": {"username": "mail", "identifier": None, "phone": None},
             "extra_attributes": ["departmentNumber", "physicalDeliveryOfficeName"],
@@ -196,3 +196,18 @@ def test_list_schools_and_test_connection(directory: Directory) -> None:
     assert report.ok, report.message
     assert "students under ou=Students" in report.message
     assert report.details["searches"]["staff"]["found_entries"] is True
+
+
+def test_without_schools_or_district_the_directory_brings_people_only(
+    directory: Directory,
+) -> None:
+    students = {"base_dn": f"ou=Students,ou=Springfield,{SUFFIX}"}
+    staff = {"base_dn": f"ou=Staff,ou=Springfield,{SUFFIX}"}
+    result = extract(
+        directory.url, district_name=None, school_names={}, students=students, staff=staff
+    )
+    assert result.roster["orgs"].height == 0
+    assert result.roster["orgs"].schema == ENTITIES["orgs"].schema
+    users = result.roster["users"]
+    assert users.height == STUDENT_COUNT + len(STAFF_PEOPLE)
+    assert users["orgSourcedIds"].null_count() == users.height
