@@ -198,6 +198,24 @@ def test_list_schools_and_test_connection(directory: Directory) -> None:
     assert report.details["searches"]["staff"]["found_entries"] is True
 
 
+def test_the_connection_test_says_when_a_search_finds_nobody(directory: Directory) -> None:
+    config = ldap_source(directory.url, staff={"base_dn": f"ou=Staff,ou=Quiet,{SUFFIX}"})
+
+    async def run() -> Any:
+        ldap, client = LdapConnector.from_source(config, READER_PASSWORD)
+        try:
+            return await ldap.test_connection()
+        finally:
+            await client.aclose()
+
+    report = asyncio.run(run())
+    assert report.ok
+    assert f"staff under ou=Staff,ou=Quiet,{SUFFIX} (nothing matches the filter there)" in (
+        report.message
+    )
+    assert report.details["searches"]["students"]["found_entries"] is True
+
+
 def test_without_schools_or_district_the_directory_brings_people_only(
     directory: Directory,
 ) -> None:

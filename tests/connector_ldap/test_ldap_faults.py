@@ -174,6 +174,8 @@ def test_bad_connector_options_are_reported_with_their_paths() -> None:
     assert "teacher" in found[f"{at}.staff.role"]
     assert "needs base_dn" in found[f"{at}.groups"]
     assert f"{at}.page_size" in found
+    reserved = problems({"staff": {"base_dn": "ou=S,dc=x", "extra_attributes": ["Groups"]}})
+    assert "metadata.groups" in reserved[f"{at}.staff.extra_attributes"]
     nothing = problems({})
     assert "give `students`, `staff` or both" in nothing[at]
     spaced = problems({"staff": {"base_dn": "ou=Staff,dc=x", "attributes": {"email": "e mail"}}})

@@ -148,6 +148,8 @@ class PeopleSearch(_Options):
         bad = [n for n in value if not _valid_name(n)]
         if bad:
             raise ValueError(f"not LDAP attribute names: {', '.join(map(repr, bad))}")
+        if any(n.lower() == "groups" for n in value):
+            raise ValueError("`groups` is where a person's groups are kept (metadata.groups)")
         return value
 
 

@@ -222,7 +222,11 @@ class LdapConnector:
         return ConnectionReport(
             True,
             f"Connected to {self.endpoint.url} as {self.endpoint.bind_dn}: "
-            + ", ".join(f"{n} under {d['base_dn']}" for n, d in details.items()),
+            + ", ".join(
+                f"{n} under {d['base_dn']}"
+                + ("" if d["found_entries"] else " (nothing matches the filter there)")
+                for n, d in details.items()
+            ),
             details={"searches": details},
         )
 
