@@ -268,6 +268,7 @@ class LdapConnector:
         """Students, staff and their schools; raises a source error when a search fails and
         :class:`PartialExtractError` when the server stopped one short."""
         started = time.perf_counter()
+        self.stats = RequestStats()  # this extraction's requests only
         specs = self.specs()
         found = await self._run(specs, progress)
         health = self._health(specs, found)
