@@ -12,18 +12,19 @@ then assembled and checked as whole columns.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, get_args
 
 import polars as pl
 from ldap3.core.exceptions import LDAPInvalidDnError
 from ldap3.utils.dn import parse_dn
 
 from rostersync.connectors.ldap._directory import Entry
-from rostersync.connectors.ldap.config import LdapOptions, PeopleSearch
+from rostersync.connectors.ldap.config import LdapOptions, MappedAttribute, PeopleSearch
 from rostersync.errors import SourceDataError
 from rostersync.model import ENTITIES, conform, empty_roster, metadata_json
 
@@ -72,8 +73,10 @@ def normal_dn(dn: str) -> str:
     return ",".join(f"{a.lower()}={v.lower()}" for a, v, _ in parts)
 
 
+@functools.lru_cache(maxsize=65536)
 def group_name(dn: str) -> str:
-    """A group's name as an admin knows it: the value of its DN's first RDN."""
+    """A group's name as an admin knows it: the value of its DN's first RDN (cached: the same
+    few groups come back on every member)."""
     try:
         value = parse_dn(dn, escape=False, strip=True)[0][1]
     except (LDAPInvalidDnError, IndexError):
@@ -97,60 +100,104 @@ def members_by_group(
     return {dn: sorted(names) for dn, names in out.items()}
 
 
-@dataclass
-class _Columns:
-    """The users table being decoded, one list per column."""
-
-    rows: dict[str, list[Any]] = field(default_factory=dict)
-    dns: list[str] = field(default_factory=list)
-    searches: list[str] = field(default_factory=list)
-
-    def add(self, dn: str, search: str, values: Mapping[str, Any]) -> None:
-        n = len(self.dns)
-        for key, value in values.items():
-            self.rows.setdefault(key, [None] * n).append(value)
-        for column in self.rows.values():
-            if len(column) == n:
-                column.append(None)
-        self.dns.append(dn)
-        self.searches.append(search)
+#: The users columns the decoding fills, each with its type (the others come from conform).
+_TEXT_TARGETS: Final = tuple(t for t in get_args(MappedAttribute) if t != "grades")
+_SCHEMA: Final = {
+    **{t: pl.Utf8() for t in _TEXT_TARGETS},
+    "grades": pl.List(pl.Utf8()),
+    "sourcedId": pl.Utf8(),
+    "role": pl.Utf8(),
+    "enabledUser": pl.Boolean(),
+    "orgSourcedIds": pl.List(pl.Utf8()),
+    "primaryOrgSourcedId": pl.Utf8(),
+    "metadata": pl.Utf8(),
+    "_dn": pl.Utf8(),
+    "_search": pl.Utf8(),
+}
 
 
-def _person(
-    options: LdapOptions,
-    search: PeopleSearch,
-    role: str,
-    entry: Entry,
-    groups: list[str],
-) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for target, attribute in options.mapping(search).items():
-        if target == "grades":
-            values[target] = every(entry, attribute) or None
+@dataclass(frozen=True)
+class _Plan:
+    """One search's mapping, resolved once (lower-cased LDAP names, as entries hold them)."""
+
+    search: str
+    role: str
+    id_attribute: str
+    text: tuple[tuple[str, str], ...]
+    grades: str | None
+    school: str | None
+    extras: tuple[tuple[str, str], ...]
+    roles_by_group: tuple[tuple[str, str], ...]
+    account_control: bool
+
+    @classmethod
+    def of(cls, options: LdapOptions, name: str, search: PeopleSearch) -> _Plan:
+        mapping = options.mapping(search)
+        staff = name != "students"
+        return cls(
+            search=name,
+            role=search.role if staff else "student",
+            id_attribute=options.id_attribute(search).lower(),
+            text=tuple((t, a.lower()) for t, a in mapping.items() if t != "grades"),
+            grades=mapping["grades"].lower() if "grades" in mapping else None,
+            school=search.school_attribute.lower() if search.school_attribute else None,
+            extras=tuple((a, a.lower()) for a in search.extra_attributes),
+            roles_by_group=tuple(search.roles_by_group.items()) if staff else (),
+            account_control=options.directory == "active_directory",
+        )
+
+
+def _decoded(values: dict[str, list[bytes]], name: str) -> list[str]:
+    return [t for v in values.get(name, ()) if (t := decode(name, v).strip())]
+
+
+def _one(values: dict[str, list[bytes]], name: str) -> str | None:
+    found = values.get(name)
+    if not found:
+        return None
+    return decode(name, found[0]).strip() or None
+
+
+def _decode_people(
+    plan: _Plan,
+    entries: Sequence[Entry],
+    groups_of: Mapping[str, list[str]] | None,
+    cols: dict[str, list[Any]],
+) -> None:
+    """Append one row per entry to the columns (the only per-entry loop: LDAP values are
+    decoded once, here)."""
+    mapped = {t for t, _ in plan.text}
+    unmapped = [t for t in _TEXT_TARGETS if t not in mapped]
+    for entry in entries:
+        values = entry.values
+        for target, name in plan.text:
+            cols[target].append(_one(values, name))
+        for target in unmapped:
+            cols[target].append(None)
+        cols["grades"].append((_decoded(values, plan.grades) or None) if plan.grades else None)
+        if groups_of is None:
+            groups = sorted({group_name(g) for g in _decoded(values, "memberof")})
         else:
-            values[target] = first(entry, attribute)
-    if search is options.staff:
-        role = next((r for g, r in search.roles_by_group.items() if g in groups), search.role)
-    school = first(entry, search.school_attribute) if search.school_attribute else None
-    enabled = True
-    if options.directory == "active_directory":
-        control = first(entry, "userAccountControl")
-        enabled = not (control and control.isdigit() and int(control) & ACCOUNT_DISABLED)
-    meta: dict[str, Any] = {"groups": groups}
-    for attribute in search.extra_attributes:
-        found = every(entry, attribute)
-        if found:
-            meta[attribute] = found[0] if len(found) == 1 else found
-    sourced_id = first(entry, options.id_attribute(search))
-    return {
-        **values,
-        "sourcedId": sourced_id,
-        "role": role,
-        "enabledUser": enabled,
-        "orgSourcedIds": [school] if school else None,
-        "primaryOrgSourcedId": school,
-        "metadata": metadata_json(meta),
-    }
+            groups = groups_of.get(normal_dn(entry.dn), [])
+        role = next((r for g, r in plan.roles_by_group if g in groups), plan.role)
+        school = _one(values, plan.school) if plan.school else None
+        enabled = True
+        if plan.account_control:
+            control = _one(values, "useraccountcontrol")
+            enabled = not (control and control.isdigit() and int(control) & ACCOUNT_DISABLED)
+        meta: dict[str, Any] = {"groups": groups}
+        for attribute, name in plan.extras:
+            found = _decoded(values, name)
+            if found:
+                meta[attribute] = found[0] if len(found) == 1 else found
+        cols["sourcedId"].append(_one(values, plan.id_attribute))
+        cols["role"].append(role)
+        cols["enabledUser"].append(enabled)
+        cols["orgSourcedIds"].append([school] if school else None)
+        cols["primaryOrgSourcedId"].append(school)
+        cols["metadata"].append(metadata_json(meta))
+        cols["_dn"].append(entry.dn)
+        cols["_search"].append(plan.search)
 
 
 def build_users(
@@ -161,22 +208,12 @@ def build_users(
 ) -> pl.DataFrame:
     """The canonical users of every search; a clear error for entries without an ID or with
     one another entry has too."""
-    cols = _Columns()
+    cols: dict[str, list[Any]] = {name: [] for name in _SCHEMA}
     for name, search in options.searches().items():
-        role = "student" if name == "students" else search.role
-        for entry in found.get(name, ()):
-            if groups_of is None:
-                groups = sorted({group_name(g) for g in every(entry, "memberOf")})
-            else:
-                groups = groups_of.get(normal_dn(entry.dn), [])
-            cols.add(entry.dn, name, _person(options, search, role, entry, groups))
-    if not cols.dns:
+        _decode_people(_Plan.of(options, name, search), found.get(name, ()), groups_of, cols)
+    if not cols["_dn"]:
         return ENTITIES["users"].empty()
-    frame = pl.DataFrame(
-        {**cols.rows, "_dn": cols.dns, "_search": cols.searches},
-        schema_overrides={"orgSourcedIds": pl.List(pl.Utf8), "grades": pl.List(pl.Utf8)},
-        strict=False,
-    )
+    frame = pl.DataFrame(cols, schema=_SCHEMA)
     _check_ids(frame, options, source)
     users = frame.drop("_dn", "_search").with_columns(
         pl.lit("active").alias("status"),
