@@ -65,6 +65,8 @@ class OneRosterCsvConnector:
     capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=False)
     complete_snapshot: ClassVar[bool] = False
     options_model: ClassVar[type[CsvOptions]] = CsvOptions
+    #: It reads files: a source configured with a ``delivery`` is refused at validation.
+    uses_delivery: ClassVar[bool] = False
 
     def __init__(self, options: CsvOptions, *, source: str = "csv") -> None:
         self.options = options

@@ -176,12 +176,13 @@ class PowerSchoolConnector:
         Returns the connector and its client; the caller closes the client.
         """
         options = parse_options(source.connector, f"sources.{source.name}.connector")
+        delivery = source.require_delivery()
         http = client or cls.http_client(options)
         plan = ExtractPlan.from_source(source)
         conn = cls.create(
             http,
-            source.delivery.url,
-            source.delivery.client_id,
+            delivery.url,
+            delivery.client_id,
             client_secret,
             plan=plan,
             options=options,
