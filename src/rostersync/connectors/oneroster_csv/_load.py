@@ -136,6 +136,9 @@ def _read_one(
 
 
 def _duplicates(frame: pl.DataFrame, file: str, report: ImportReport) -> None:
+    ids = frame["sourcedId"]
+    if ids.n_unique() == ids.len():
+        return
     dupes = frame.filter(pl.col("sourcedId").is_not_null() & pl.col("sourcedId").is_duplicated())
     if not dupes.height:
         return

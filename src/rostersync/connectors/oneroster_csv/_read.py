@@ -41,7 +41,7 @@ class FileTable:
 
 
 def _rows(frame: pl.DataFrame, mask: pl.Expr) -> tuple[list[int], int]:
-    hit = frame.filter(mask).get_column(ROW)
+    hit = frame.select(pl.col(ROW).filter(mask)).to_series()
     return hit.head(ROWS_SHOWN).to_list(), hit.len()
 
 
@@ -68,8 +68,7 @@ def _decode_error(raw: bytes) -> tuple[int, str] | None:
 
 def _line_shapes(raw: bytes) -> pl.DataFrame:
     """Per physical line: its number, separator count (a lower bound with quotes), quotes."""
-    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
-    lines = pl.Series("line", [text]).str.split("\n").explode()
+    lines = pl.Series("line", [raw.decode("utf-8", errors="replace")]).str.split("\n").explode()
     return pl.DataFrame(
         {
             ROW: pl.int_range(1, lines.len() + 1, eager=True),
@@ -80,21 +79,29 @@ def _line_shapes(raw: bytes) -> pl.DataFrame:
     )
 
 
+def _unfinished(raw: bytes, width: int, quotes: int) -> bool:
+    """The file stops inside its last row: an open quote, or a last line (without a line end)
+    holding fewer cells than the header."""
+    if raw.endswith(b"\n"):
+        return False
+    if quotes % 2:
+        return True
+    tail = raw[raw.rfind(b"\n") + 1 :]
+    return b'"' not in tail and tail.count(b",") < width - 1
+
+
 def _structure(raw: bytes, file: str, width: int, height: int | None, report: ImportReport) -> bool:
     """Rows with too few or too many cells, unterminated quotes; True when the file was cut
     short (its last row unfinished)."""
-    unterminated = raw.count(b'"') % 2 == 1
-    ended = raw.endswith(b"\n")
-    shapes = _line_shapes(raw)
-    body = shapes.filter(pl.col(ROW) > 1, ~pl.col("blank"))
-    last = body.tail(1)
-    if unterminated and not ended:
+    quotes = raw.count(b'"')
+    if _unfinished(raw, width, quotes):
         return True
-    if not ended and last.height and last["commas"][0] < width - 1 and not last["quoted"][0]:
-        return True
-    if unterminated:
+    if quotes % 2:
         report.error(file, "a quoted cell is never closed (an odd number of double quotes)")
         return False
+    if height is not None and not quotes and raw.count(b",") == (width - 1) * (height + 1):
+        return False  # no quotes, and exactly the header's cells on every line
+    body = _line_shapes(raw).filter(pl.col(ROW) > 1, ~pl.col("blank"))
     # Where every physical line is a row, comma counts place short and long rows exactly.
     if height is None or body.height == height:
         short = body.filter(pl.col("commas") < width - 1)
@@ -114,25 +121,26 @@ def read_text(raw: bytes, file: str, report: ImportReport) -> tuple[pl.DataFrame
         raw = raw[len(_BOM) :]
     if b"\r\n" in raw[:65536]:
         report.notice(file, "CRLF line ends (read as line ends)")
-    bad = _decode_error(raw)
-    if bad is not None:
-        row, byte = bad
-        report.error(
-            file,
-            f"not UTF-8 (byte 0x{byte}); save the file as UTF-8 (it may be latin-1 or "
-            "Windows-1252)",
-            row,
-        )
-        return None, False
     header = raw.split(b"\n", 1)[0].rstrip(b"\r")
     if not header.strip():
         report.error(file, "no header row")
         return None, False
     try:
+        # Polars checks the text is UTF-8; only a file that fails is decoded here to place it.
         frame = pl.read_csv(
             io.BytesIO(raw), infer_schema=False, raise_if_empty=False, truncate_ragged_lines=False
         )
     except pl.exceptions.PolarsError:
+        bad = _decode_error(raw)
+        if bad is not None:
+            row, byte = bad
+            report.error(
+                file,
+                f"not UTF-8 (byte 0x{byte}); save the file as UTF-8 (it may be latin-1 or "
+                "Windows-1252)",
+                row,
+            )
+            return None, False
         width = len(pl.read_csv(io.BytesIO(header + b"\n"), infer_schema=False).columns)
         if _structure(raw, file, width, None, report):
             return None, True
@@ -182,31 +190,40 @@ def typed(
 ) -> pl.DataFrame:
     """Every binding column parsed to its type; each bad cell reported with row and column."""
     names = set(frame.columns)
-    # Empty text is no value: ``,,`` and ``,"",`` both read as null.
+    text = [c for c in frame.columns if c != ROW]
+    # Empty text is no value: ``,,`` and ``,"",`` both read as null (a space is a value).
     frame = frame.with_columns(
-        pl.when(_is_blank(c)).then(None).otherwise(pl.col(c)).alias(c)
-        for c in frame.columns
-        if c != ROW
+        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text
     )
-    for c in frame.columns:
-        if c == ROW:
-            continue
-        rows, count = _rows(frame, pl.col(c).str.len_bytes() > max_field_bytes)
-        report_rows(
-            report, file, c, rows, count, f"a cell larger than {max_field_bytes // 1024} KiB"
-        )
-    exprs: list[pl.Expr] = []
+    sizes = frame.select(pl.col(c).str.len_bytes().max() for c in text).row(0)
+    for c, size in zip(text, sizes, strict=True):
+        if size is not None and size > max_field_bytes:
+            rows, count = _rows(frame, pl.col(c).str.len_bytes() > max_field_bytes)
+            big = f"a cell larger than {max_field_bytes // 1024} KiB"
+            report_rows(report, file, c, rows, count, big)
+    parsed: list[pl.Expr] = []
+    checks: list[tuple[str, str]] = []
     for col in columns:
         if col.name not in names:
-            exprs.append(pl.lit(None, dtype=_dtype(col)).alias(col.name))
+            parsed.append(pl.lit(None, dtype=_dtype(col)).alias(col.name))
             continue
-        value = pl.col(col.name)
         required = col.required is True or (col.required == "delta" and mode == "delta")
         if required:
-            rows, count = _rows(frame, value.is_null())
+            rows, count = _rows(frame, pl.col(col.name).is_null())
             report_rows(report, file, col.name, rows, count, "required value is empty")
-        exprs.append(_parse(frame, file, col, report).alias(col.name))
-    return frame.with_columns(exprs)
+        expr, what = _parse(frame, file, col, report)
+        parsed.append(expr.alias(f"__typed_{col.name}"))
+        if what:
+            checks.append((col.name, what))
+    out = frame.with_columns(parsed)
+    for name, what in checks:
+        bad = pl.col(name).is_not_null() & pl.col(f"__typed_{name}").is_null()
+        rows, count = _rows(out, bad)
+        if count:
+            sample = out.filter(pl.col(ROW) == rows[0])[name][0]
+            report_rows(report, file, name, rows, count, f"{sample!r} is not {what}")
+    typed_names = [c.name for c in columns if c.name in names]
+    return out.drop(typed_names).rename({f"__typed_{n}": n for n in typed_names})
 
 
 def _dtype(col: Column) -> pl.DataType:
@@ -219,22 +236,20 @@ def _dtype(col: Column) -> pl.DataType:
     }.get(col.kind, pl.Utf8())
 
 
-def _bad(
-    frame: pl.DataFrame, file: str, col: Column, parsed: pl.Expr, what: str, report: ImportReport
-) -> None:
-    rows, count = _rows(frame, pl.col(col.name).is_not_null() & parsed.is_null())
-    if count:
-        sample = frame.filter(pl.col(ROW) == rows[0])[col.name][0]
-        report_rows(report, file, col.name, rows, count, f"{sample!r} is not {what}")
+def _any(frame: pl.DataFrame, expr: pl.Expr) -> bool:
+    return bool(frame.select(expr.any()).item())
 
 
-def _parse(frame: pl.DataFrame, file: str, col: Column, report: ImportReport) -> pl.Expr:
+def _parse(
+    frame: pl.DataFrame, file: str, col: Column, report: ImportReport
+) -> tuple[pl.Expr, str | None]:
+    """The column's typed expression and what a valid cell is (None: any text is valid)."""
     value = pl.col(col.name)
     if col.kind == "enum":
         allowed = list(col.values)
         if col.name == "status":
             inactive = value == "inactive"
-            if frame.select(inactive.any()).item():
+            if _any(frame, inactive):
                 report.notice(
                     file, "status 'inactive' (OneRoster 1.0) read as tobedeleted", None, col.name
                 )
@@ -242,17 +257,13 @@ def _parse(frame: pl.DataFrame, file: str, col: Column, report: ImportReport) ->
         by_case = {v.lower(): v for v in allowed}
         exact = value.is_in(allowed)
         folded = value.str.to_lowercase().replace_strict(by_case, default=None)
-        if frame.select((~exact & folded.is_not_null()).any()).item():
+        if _any(frame, ~exact & value.is_not_null()) and _any(frame, ~exact & folded.is_not_null()):
             report.notice(
                 file, "values in another letter case (read case-insensitively)", None, col.name
             )
-        parsed = pl.when(exact).then(value).otherwise(folded)
-        _bad(frame, file, col, parsed, "one of " + ", ".join(allowed), report)
-        return parsed
+        return pl.when(exact).then(value).otherwise(folded), "one of " + ", ".join(allowed)
     if col.kind == "date":
-        parsed = value.str.to_date("%Y-%m-%d", strict=False)
-        _bad(frame, file, col, parsed, "a date (YYYY-MM-DD)", report)
-        return parsed
+        return value.str.to_date("%Y-%m-%d", strict=False), "a date (YYYY-MM-DD)"
     if col.kind == "datetime":
         full = pl.coalesce(
             *(value.str.to_datetime(f, time_zone="UTC", strict=False) for f in _DATETIME_FORMATS)
@@ -262,35 +273,29 @@ def _parse(frame: pl.DataFrame, file: str, col: Column, report: ImportReport) ->
             .cast(pl.Datetime("us"))
             .dt.replace_time_zone("UTC")
         )
-        if frame.select((full.is_null() & day.is_not_null()).any()).item():
+        if _any(frame, full.is_null() & day.is_not_null()):
             report.notice(
                 file, "a date where a UTC timestamp belongs (read as midnight UTC)", None, col.name
             )
-        parsed = pl.coalesce(full, day)
-        _bad(frame, file, col, parsed, "a UTC timestamp (e.g. 2024-05-01T18:25:43.511Z)", report)
-        return parsed
+        return pl.coalesce(full, day), "a UTC timestamp (e.g. 2024-05-01T18:25:43.511Z)"
     if col.kind == "bool":
         lower = value.str.to_lowercase()
-        if frame.select(
-            (value.is_in(["true", "false"]).not_() & lower.is_in(["true", "false"])).any()
-        ).item():
+        odd = value.is_in(["true", "false"]).not_()
+        if _any(frame, odd & value.is_not_null()) and _any(
+            frame, odd & lower.is_in(["true", "false"])
+        ):
             report.notice(
                 file, "booleans not in lowercase (read case-insensitively)", None, col.name
             )
-        parsed = pl.when(lower == "true").then(True).when(lower == "false").then(False)
-        _bad(frame, file, col, parsed, "true or false", report)
-        return parsed
+        return pl.when(lower == "true").then(True).when(lower == "false").then(False), (
+            "true or false"
+        )
     if col.kind == "year":
-        parsed = pl.when(value.str.contains(r"^\d{4}$")).then(value)
-        _bad(frame, file, col, parsed, "a year (YYYY)", report)
-        return parsed
+        return pl.when(value.str.contains(r"^\d{4}$")).then(value), "a year (YYYY)"
     if col.kind == "list":
-        return value.str.split(",").list.eval(pl.element().str.strip_chars())
+        return value.str.split(",").list.eval(pl.element().str.strip_chars()), None
     if col.kind == "userIds":
         ok = value.str.contains(r"^\s*\{[^{}]*\}(\s*,\s*\{[^{}]*\})*\s*$")
-        parsed = pl.when(ok).then(
-            value.str.extract_all(r"\{[^{}]*\}").list.eval(pl.element().str.strip_chars("{}"))
-        )
-        _bad(frame, file, col, parsed, "a list of {type:identifier}", report)
-        return parsed
-    return value
+        ids = value.str.extract_all(r"\{[^{}]*\}").list.eval(pl.element().str.strip_chars("{}"))
+        return pl.when(ok).then(ids), "a list of {type:identifier}"
+    return value, None
