@@ -50,7 +50,10 @@ class _Section(BaseModel):
 class Delivery(_Section):
     """Delivery config: where the source app's API is and the OAuth client to use."""
 
-    url: str = Field(description="Service URL of the source app, e.g. https://sis.example.org.")
+    url: str = Field(
+        description="Service URL of the source app, e.g. https://sis.example.org "
+        "(an LDAP source: ldap://host:389 or ldaps://host:636)."
+    )
     client_id: str = Field(min_length=1, description="OAuth client ID.")
     client_secret: str = Field(
         description="OAuth client secret as a reference: env:NAME, file:PATH or store:NAME."
@@ -59,8 +62,9 @@ class Delivery(_Section):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+        # ldap:// and ldaps:// are the servers of the `ldap` app (its connector checks them)
+        if not re.match(r"^(https?|ldaps?)://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL (ldap:// or ldaps:// for LDAP)")
         return value.rstrip("/")
 
     @field_validator("client_secret")
