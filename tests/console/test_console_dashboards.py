@@ -122,6 +122,13 @@ def test_review_approve_reject_rollback_override_client_audit(
     assert [r["id"] for r in runs_json["runs"]] == [third, second, first]
     assert len(runs_json["charts"]["records"]["users"]) == 3
 
+    # The overview: published version, last run, source health, nothing held any more.
+    page.goto(base + "/")
+    expect(page.get_by_text("Version 3 of 3")).to_be_visible()
+    expect(page.get_by_text(f"No problem in run {third}.")).to_be_visible()
+    expect(page.get_by_text("No sync schedule.")).to_be_visible()
+    check_page(page, "overview with runs", console.backend)
+
     # A run's report: the listed records, paged, and the CSV download of one entity.
     page.goto(f"{base}/runs/{first}")
     report = page.request.get(f"{base}/runs/{first}?format=json").json()

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, Response
 from rostersync import manage
 from rostersync.manage import run_reports
 from rostersync.store import RunRecord
+from rostersync.sync.events import read_events
 from rostersync.sync.states import RunStatus
 from rostersync.web.console import charts
 from rostersync.web.console.deps import (
@@ -122,6 +123,11 @@ def run_page(
         "change_summary": run.change_summary,
         "report_summary": summary or {},
         "report_entities": list(files),
+        "events": [
+            e.to_dict()
+            for e in read_events(store_of(request).engine, run.id)
+            if e.kind in {"phase_finished", "warning", "decision"}
+        ][:200],
         "records": page.as_dict() if page else None,
     }
     return render(
