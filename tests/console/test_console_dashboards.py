@@ -69,6 +69,14 @@ def test_review_approve_reject_rollback_override_client_audit(
     expect(page.get_by_role("heading", name="users: added")).to_be_visible()
     first_id = page.locator("details summary").first.inner_text()
     check_page(page, "change set", console.backend)
+    # Paging swaps the diffs in place (HTMX): the page is not reloaded, its URL follows.
+    page.evaluate("window.stillHere = true")
+    page.get_by_role("link", name="Next page").click()
+    expect(page.get_by_text("26–50 shown")).to_be_visible()
+    assert page.evaluate("window.stillHere === true")
+    assert "offset=25" in page.url
+    page.get_by_role("link", name="Previous page").click()
+    expect(page.get_by_text("1–25 shown")).to_be_visible()
     # Search finds the record by its sourcedId; the diff shows its values after the change.
     page.get_by_label("Search by sourcedId").fill(first_id)
     page.get_by_role("button", name="Search").click()
