@@ -104,6 +104,17 @@ ENDPOINTS = [
     Endpoint("GET", "/districts/{d}/secrets", 200, False),
     Endpoint("PUT", "/districts/{d}/secrets/other", 200, True, body=lambda: {"value": "v"}),
     Endpoint("DELETE", "/districts/{d}/secrets/tmp", 204, True, prepare=_put_tmp_secret),
+    Endpoint("GET", "/districts/{d}/schedule", 200, False),
+    Endpoint("GET", "/districts/{d}/schedule/next?count=2", 200, False),
+    Endpoint(
+        "PUT", "/districts/{d}/schedule", 200, True, body=lambda: {"every": "daily", "at": "03:00"}
+    ),
+    Endpoint("GET", "/districts/{d}/notifications", 200, False),
+    Endpoint(
+        "PUT", "/districts/{d}/notifications", 200, True, body=lambda: {"emails": ["it@a.example"]}
+    ),
+    # recipients were set just above; without an SMTP server the delivery fails (a 200)
+    Endpoint("POST", "/districts/{d}/notifications/test", 200, True),
     Endpoint("GET", "/audit?district={d}", 200, False),
     Endpoint("GET", "/audit.csv?district={d}", 200, False),
 ]
