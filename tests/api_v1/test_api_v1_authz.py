@@ -73,6 +73,7 @@ ENDPOINTS = [
     Endpoint("POST", "/districts/{d}/runs", 202, True, body=dict),
     Endpoint("GET", "/districts/{d}/runs/{run}", 200, False),
     Endpoint("GET", "/districts/{d}/runs/{run}/events", 200, False),
+    Endpoint("GET", "/districts/{d}/runs/{run}/stream", 200, False),
     Endpoint("GET", "/districts/{d}/changes/{run}", 200, False),
     Endpoint("GET", "/districts/{d}/changes/{run}/users?kind=added", 200, False),
     Endpoint("POST", "/districts/{d}/changes/{run}/approve", 409, True),
@@ -258,6 +259,7 @@ def test_installation_endpoints_and_the_district_list(world: World) -> None:
     [
         ("GET", "/runs/{run}"),
         ("GET", "/runs/{run}/events"),
+        ("GET", "/runs/{run}/stream"),
         ("GET", "/changes/{run}"),
         ("GET", "/changes/{run}/users"),
         ("POST", "/changes/{run}/approve"),
