@@ -91,6 +91,43 @@ class Served:
     def put(self, path: str, body: Any, client: str = "lms") -> httpx.Response:
         return self.call("PUT", path, client, json=body)
 
+    def sim_call(self, method: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
+        """A call to the PowerSchool simulator's API, as another client of it (a teacher's
+        PowerTeacher Pro, say, or a test reading the SIS's gradebook)."""
+        with httpx.Client(base_url=self.sim.url, timeout=30) as ps:
+            token = ps.post(
+                "/oauth/access_token",
+                data={"grant_type": "client_credentials"},
+                auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            ).json()["access_token"]
+            return ps.request(
+                method,
+                path,
+                params=params,
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+
+    def ps_gradebook(self) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, int], str]]:
+        """PowerTeacher Pro's assignments (by id) and scores ((assignment, student) → score
+        entered), read through the simulator's grade-sync API."""
+        teacher = int(self.sis["users"]["dcid"][0])
+        listed = self.sim_call("GET", "/ws/xte/section/assignment/", users_dcid=teacher)
+        assert listed.status_code == 200, listed.text
+        assignments = {
+            int(a["assignmentsectionid"]): a
+            for wrapper in listed.json()
+            for a in wrapper["_assignmentsections"]
+        }
+        scores = self.sim_call("GET", "/ws/xte/score", users_dcid=teacher).json()
+        return assignments, {
+            (
+                int(s["_assignmentsection"]["assignmentsectionid"]),
+                int(s["studentsdcid"]),
+            ): str(s["actualscoreentered"])
+            for s in scores["assignment_scores"]
+        }
+
     # -- roster facts the tests write against ----------------------------------------------
 
     def class_with_students(self, index: int = 0) -> tuple[str, list[str]]:
