@@ -45,8 +45,14 @@ def _gradebook(app: FastAPI, store: Store, settings: Settings) -> None:
     gradebook_api.install(app, app.state.oneroster)
 
 
+def _console(app: FastAPI, store: Store, settings: Settings) -> None:
+    from rostersync.web import console
+
+    console.install(app, store, settings)
+
+
 #: Every area's router installer, in mounting order.
-ROUTER_FACTORIES: list[RouterFactory] = [_oneroster, _management, _gradebook]
+ROUTER_FACTORIES: list[RouterFactory] = [_oneroster, _management, _console, _gradebook]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
