@@ -75,6 +75,8 @@ class ExtractPlan:
     sync_co_teachers: bool = True
     #: entity type → custom fields named ``TABLE.field`` (as in attribute_mapping)
     custom_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``sync_mode: two_way``: grades are written back (the plugin must grant grade sync)
+    write_back: bool = False
 
     @classmethod
     def from_source(cls, source: Any) -> ExtractPlan:
@@ -93,6 +95,7 @@ class ExtractPlan:
             contact_module=bool(source.advanced.contact_module),
             sync_co_teachers=bool(source.advanced.sync_co_teachers),
             custom_fields=custom,
+            write_back=getattr(source, "sync_mode", "import") == "two_way",
         )
 
     def table_reads(self) -> list[tables.TableRead]:
