@@ -88,7 +88,11 @@ async def current_version(session: ApiSession, app: str) -> str:
             f"/ws/schema/query/{VERSION_PROBE}", _tracking_body(app, "0"), {"pagesize": 1}
         )
     except (SourceAuthError, SourceDataError) as exc:
-        raise _unavailable(exc, "the data version could not be read") from exc
+        raise _unavailable(
+            exc,
+            f"PowerSchool gave no data version for the subscription {app!r} "
+            f"(dataversion_application) when {VERSION_PROBE} was asked with $dataversion",
+        ) from exc
     version = text(as_dict(payload).get("$dataversion"))
     if version is None or not version.isdigit():
         raise ChangeTrackingUnavailable("PowerSchool sent no data version ($dataversion)")
