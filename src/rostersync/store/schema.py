@@ -497,3 +497,28 @@ def _roster_table(entity: Entity) -> sa.Table:
 roster_tables: Final[dict[str, sa.Table]] = {
     name: _roster_table(entity) for name, entity in ENTITIES.items()
 }
+
+
+# --- Incremental extraction (issue #15) ---------------------------------------------------------
+
+#: Per (district, source), what an incremental connector folds its next extraction into: the
+#: source frames of the last extraction (a zip of Arrow IPC files), the change-tracking cursor
+#: they are current to, what they were read for, and when the last full pull was.
+extraction_baselines = sa.Table(
+    "extraction_baselines",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("cursor", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("full_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("frames", sa.LargeBinary, nullable=False),
+)
