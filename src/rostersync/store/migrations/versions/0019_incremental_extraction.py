@@ -1,7 +1,7 @@
 """Incremental extraction: each source's baseline (the last extraction's frames and cursor).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02 07:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
