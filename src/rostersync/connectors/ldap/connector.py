@@ -83,8 +83,7 @@ class LdapConnector:
         delivery = source.require_delivery()
         if not _LDAP_URL.match(delivery.url):
             raise ConfigurationError(
-                f"Source {source.name!r}: delivery.url {delivery.url!r} is not an LDAP "
-                "server URL",
+                f"Source {source.name!r}: delivery.url {delivery.url!r} is not an LDAP server URL",
                 setting="sources[].delivery.url",
                 hint="write ldap://host:389 or ldaps://host:636 (no path)",
             )
