@@ -79,10 +79,10 @@ class LdapConnector:
         ``delivery.client_secret``. LDAP needs no HTTP: the client is handed back unused (the
         caller closes it, as for every connector)."""
         options = parse_options(source.connector, f"sources.{source.name}.connector")
-        if not _LDAP_URL.match(source.delivery.url):
+        delivery = source.require_delivery()
+        if not _LDAP_URL.match(delivery.url):
             raise ConfigurationError(
-                f"Source {source.name!r}: delivery.url {source.delivery.url!r} is not an LDAP "
-                "server URL",
+                f"Source {source.name!r}: delivery.url {delivery.url!r} is not an LDAP server URL",
                 setting="sources[].delivery.url",
                 hint="write ldap://host:389 or ldaps://host:636 (no path)",
             )
@@ -94,8 +94,8 @@ class LdapConnector:
                 "certificate",
             )
         endpoint = Endpoint(
-            url=source.delivery.url.rstrip("/"),
-            bind_dn=source.delivery.client_id,
+            url=delivery.url.rstrip("/"),
+            bind_dn=delivery.client_id,
             password=client_secret,
             timeout=options.timeout_seconds,
             start_tls=options.start_tls,
