@@ -309,7 +309,7 @@ def _entries(response: list[dict[str, Any]]) -> list[Entry]:
         if item.get("type") != "searchResEntry":
             continue  # continuation references: auto_referrals is off, referrals not followed
         raw: dict[str, Any] = item.get("raw_attributes") or {}
-        values = {str(k).lower(): [bytes(v) for v in vs] for k, vs in raw.items() if vs}
+        values = {str(k).lower(): list(vs) for k, vs in raw.items() if vs}  # bytes already
         found.append(Entry(str(item.get("dn", "")), values))
     return found
 
