@@ -100,15 +100,15 @@ def members_by_group(
     return {dn: sorted(names) for dn, names in out.items()}
 
 
+_SEP: Final = "\x1f"
 #: The users columns the decoding fills, each with its type (the others come from conform).
 _TEXT_TARGETS: Final = tuple(t for t in get_args(MappedAttribute) if t != "grades")
 _SCHEMA: Final = {
     **{t: pl.Utf8() for t in _TEXT_TARGETS},
-    "grades": pl.List(pl.Utf8()),
+    "grades": pl.Utf8(),  # joined by _SEP: a list column from Python lists is slow to build
     "sourcedId": pl.Utf8(),
     "role": pl.Utf8(),
     "enabledUser": pl.Boolean(),
-    "orgSourcedIds": pl.List(pl.Utf8()),
     "primaryOrgSourcedId": pl.Utf8(),
     "metadata": pl.Utf8(),
     "_dn": pl.Utf8(),
@@ -174,7 +174,8 @@ def _decode_people(
             cols[target].append(_one(values, name))
         for target in unmapped:
             cols[target].append(None)
-        cols["grades"].append((_decoded(values, plan.grades) or None) if plan.grades else None)
+        grades = _decoded(values, plan.grades) if plan.grades else None
+        cols["grades"].append(_SEP.join(grades) if grades else None)
         if groups_of is None:
             groups = sorted({group_name(g) for g in _decoded(values, "memberof")})
         else:
@@ -193,7 +194,6 @@ def _decode_people(
         cols["sourcedId"].append(_one(values, plan.id_attribute))
         cols["role"].append(role)
         cols["enabledUser"].append(enabled)
-        cols["orgSourcedIds"].append([school] if school else None)
         cols["primaryOrgSourcedId"].append(school)
         cols["metadata"].append(metadata_json(meta))
         cols["_dn"].append(entry.dn)
@@ -213,7 +213,12 @@ def build_users(
         _decode_people(_Plan.of(options, name, search), found.get(name, ()), groups_of, cols)
     if not cols["_dn"]:
         return ENTITIES["users"].empty()
-    frame = pl.DataFrame(cols, schema=_SCHEMA)
+    frame = pl.DataFrame(cols, schema=_SCHEMA).with_columns(
+        pl.col("grades").str.split(_SEP),
+        pl.when(pl.col("primaryOrgSourcedId").is_not_null())
+        .then(pl.concat_list(pl.col("primaryOrgSourcedId")))
+        .alias("orgSourcedIds"),
+    )
     _check_ids(frame, options, source)
     users = frame.drop("_dn", "_search").with_columns(
         pl.lit("active").alias("status"),
