@@ -5,6 +5,8 @@ ends a search early publishing nothing (SQLite, and PostgreSQL when configured).
 from __future__ import annotations
 
 import json
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,10 @@ from rostersync.cli import app
 from rostersync.model import Roster
 from rostersync.settings import load_settings
 from rostersync.store import open_store
+
+# The OneRoster CSV validator of tests/conformance, written from the specification.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "conformance"))
+from conformance_csv import ids_of, summarize, validate_package
 
 DISTRICT = "Springfield Directory District"
 ROBOTICS_ONLY = {
@@ -76,6 +82,13 @@ def test_a_directory_district_syncs_and_a_broken_page_publishes_nothing(
         assert sorted(students["username"].to_list()) == [f"s{i:04d}" for i in ROBOTICS]
         assert users.height - students.height == len(STAFF_PEOPLE)
         assert sorted(roster["orgs"]["sourcedId"].to_list()) == ["101", "102", "district"]
+        for spec in ("1.1", "1.2"):  # what was published is OneRoster, by a strict validator
+            package = tmp_path / f"or-{spec}.zip"
+            ok("export", "oneroster-csv", "--out", str(package), "--version", spec)
+            with zipfile.ZipFile(package) as zf:
+                report = validate_package(spec, {i.filename: zf.read(i) for i in zf.infolist()})
+            assert not report.errors, summarize(report.errors)
+            assert ids_of(report, "users") == set(users["sourcedId"].to_list())
 
         proxy.armed = True  # the next sync's students search loses its server mid-page
         broken = cli("sync", "run", "--config", str(config))
