@@ -106,6 +106,7 @@ _TEXT_TARGETS: Final = tuple(t for t in get_args(MappedAttribute) if t != "grade
 _SCHEMA: Final = {
     **{t: pl.Utf8() for t in _TEXT_TARGETS},
     "grades": pl.Utf8(),  # joined by _SEP: a list column from Python lists is slow to build
+    "sourceId": pl.Utf8(),
     "sourcedId": pl.Utf8(),
     "role": pl.Utf8(),
     "enabledUser": pl.Boolean(),
@@ -123,6 +124,7 @@ class _Plan:
     search: str
     role: str
     id_attribute: str
+    id_prefix: str
     text: tuple[tuple[str, str], ...]
     grades: str | None
     school: str | None
@@ -138,6 +140,7 @@ class _Plan:
             search=name,
             role=search.role if staff else "student",
             id_attribute=options.id_attribute(search).lower(),
+            id_prefix=search.id_prefix,
             text=tuple((t, a.lower()) for t, a in mapping.items() if t != "grades"),
             grades=mapping["grades"].lower() if "grades" in mapping else None,
             school=search.school_attribute.lower() if search.school_attribute else None,
@@ -191,7 +194,9 @@ def _decode_people(
             found = _decoded(values, name)
             if found:
                 meta[attribute] = found[0] if len(found) == 1 else found
-        cols["sourcedId"].append(_one(values, plan.id_attribute))
+        raw_id = _one(values, plan.id_attribute)
+        cols["sourceId"].append(raw_id)
+        cols["sourcedId"].append(None if raw_id is None else plan.id_prefix + raw_id)
         cols["role"].append(role)
         cols["enabledUser"].append(enabled)
         cols["primaryOrgSourcedId"].append(school)
@@ -223,7 +228,6 @@ def build_users(
     users = frame.drop("_dn", "_search").with_columns(
         pl.lit("active").alias("status"),
         pl.lit(source).alias("source"),
-        pl.col("sourcedId").alias("sourceId"),
     )
     return conform("users", users)
 
