@@ -41,6 +41,8 @@ class Xte:
         #: (assignmentsectionid, studentsdcid) → score
         self.scores: dict[tuple[int, int], Row] = {}
         self._next = 77_001
+        #: (district object, section DCID → enrolled student DCIDs): read once per day
+        self._rosters: tuple[object, dict[int, set[int]]] = (None, {})
 
     def _granted(self, request: Request) -> None:
         """403 unless the installed plugin grants grade sync (reads: any access; writes:
@@ -186,6 +188,15 @@ class Xte:
         return Response(status_code=204)
 
     def _enrolled(self, section_dcid: int) -> set[int]:
+        district, known = self._rosters
+        if district is not self.sim.district:
+            district, known = self._rosters = (self.sim.district, {})
+        found = known.get(section_dcid)
+        if found is None:
+            found = known[section_dcid] = self._read_enrolled(section_dcid)
+        return found
+
+    def _read_enrolled(self, section_dcid: int) -> set[int]:
         d = self.sim.district
         section_id = d["sections"].filter(pl.col("dcid") == section_dcid)["id"]
         ids = d["cc"].filter(pl.col("sectionid").is_in(section_id.implode()))["studentid"]
