@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -83,6 +84,8 @@ class WritebackReport:
     conflicts: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
+    #: Seconds per step: reading the store, talking to the SIS, storing links and the log.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,8 +104,15 @@ class _Run:
     log: list[dict[str, Any]] = field(default_factory=list)
     sis_edits: list[tuple[Stored, dict[str, Any]]] = field(default_factory=list)
     report: WritebackReport = field(default_factory=WritebackReport)
+    _summaries: dict[int, str] = field(default_factory=dict)
 
     def record(self, kind: str, sid: str, action: str, outcome: str, answer: Answer | None) -> None:
+        # One summary per answer: a batch's answer is logged once per object in it.
+        text = None
+        if answer is not None:
+            text = self._summaries.get(id(answer))
+            if text is None:
+                text = self._summaries[id(answer)] = answer.summary()
         self.log.append(
             {
                 "district_id": self.district_id,
@@ -113,7 +123,7 @@ class _Run:
                 "action": action,
                 "outcome": outcome,
                 "http_status": answer.status if answer else None,
-                "answer": answer.summary() if answer else None,
+                "answer": text,
             }
         )
 
@@ -199,7 +209,7 @@ def after_sync(
             f"{report.assignments_updated} updated, {report.assignments_deleted} deleted, "
             f"{report.scores_written} scores written, {report.unchanged} unchanged",
             phase="writeback",
-            data={k: v for k, v in counts.items() if isinstance(v, int)},
+            data={k: v for k, v in counts.items() if isinstance(v, int | dict)},
         )
     )
     for line in (*report.conflicts, *report.refused, *report.held):
@@ -233,6 +243,7 @@ def write_back(
 ) -> WritebackReport:
     """Write the district's gradebook back to its PowerSchool source (``two_way`` only)."""
     source = target_source(config)
+    started = time.perf_counter()
     district_id = store.get_district(config.district).id
     roster = store.read_version(district_id)
     sections = sections_of(roster)
@@ -251,8 +262,15 @@ def write_back(
             if client is None:
                 await http.aclose()
 
+    read_at = time.perf_counter()
     asyncio.run(go())
+    wrote_at = time.perf_counter()
     _persist(store, run)
+    run.report.seconds = {
+        "read": round(read_at - started, 3),
+        "write": round(wrote_at - read_at, 3),
+        "persist": round(time.perf_counter() - wrote_at, 3),
+    }
     return run.report
 
 
