@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from rostersync.config import validate_config
+from rostersync.schedule.scheduler import load_scheduled_sources
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import District, SimulatorConfig, run_simulator
 from rostersync.store import Store, open_store
@@ -45,6 +46,7 @@ def test_next_years_data_waits_for_the_opt_in(
         sim.set_day(sim.district.day + 2)  # the next school year's terms and sections appear
         body = powerschool_config(sim.url, monkeypatch, district="Early ISD")
         body["hold_threshold"] = {"delete_percent": None, "update_percent": None}
+        body["sync_schedule"] = {"first_day_of_school": True, "timezone": "UTC"}
         config = validate_config(body, "test config")
         held = _sync(store, config, EVE)
         district_id = store.get_district("Early ISD").id
@@ -54,6 +56,9 @@ def test_next_years_data_waits_for_the_opt_in(
         assert early["held_back"]["academicSessions"] > 0
         assert early["held_back"]["classes"] > 0
         assert early["school_years"][0] not in _years(store, district_id)
+        # The first-day-of-school sync is scheduled from the SIS's calendar all the same.
+        scheduled, _ = load_scheduled_sources(store, EVE)
+        assert [s.first_day for s in scheduled] == [date(2026, 8, 19)]
 
         set_early_access(store, district_id, True, actor="alice", note="teachers prepare")
         opened = _sync(store, config, EVE)

@@ -613,3 +613,21 @@ early_access = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("note", sa.Text, nullable=True),
 )
+
+#: Per (district, source), the first day of the next school year in the SIS's calendar as last
+#: extracted — before early access holds that year back from the published version — so the
+#: first-day-of-school sync is scheduled from the SIS, not only from what was published.
+sis_calendars = sa.Table(
+    "sis_calendars",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("first_day", sa.Date, nullable=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -34,6 +34,7 @@ from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
 from rostersync.store.schema import notification_deliveries
 from rostersync.sync.approval import ChangeOptions, process_candidate
+from rostersync.sync.calendar import record_sis_calendar
 from rostersync.sync.early_access import (
     early_access_of,
     hold_back_next_year,
@@ -142,6 +143,8 @@ def decide_for(
             else None
         )
         day = today or district_today(config)
+        # The SIS's next first day of school, before early access may hold that year back.
+        record_sis_calendar(store, district_id, candidate, day, [s.name for s in config.sources])
         # Early access: next year's data waits for the district's opt-in (shown on the run).
         access = early_access_of(store, district_id)
         early: dict[str, Any] = {"opted_in": access.opted_in, "changed_by": access.changed_by}
