@@ -37,7 +37,7 @@ from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
-from rostersync.sync import ledger
+from rostersync.sync import ledger, writeback
 from rostersync.sync.events import RunEvent, RunEvents
 from rostersync.sync.incremental import load_baselines, save_baselines
 from rostersync.sync.recovery import recover_interrupted_runs
@@ -298,6 +298,8 @@ def sync_config(
     t0 = time.perf_counter()
     try:
         events.phase_started(phase)
+        if writeback.two_way(config):  # refused before anything is read: no grade sync granted
+            writeback.check_access(config, settings, store_lookup=secrets)
         health: list[str] = []
         baselines = load_baselines(store, district_id, config)
         rosters, stats = asyncio.run(
@@ -414,6 +416,8 @@ def sync_config(
         log.info("sync unchanged: the current version stays", run=run_id, version=version.version)
     else:
         log.info("sync published", run=run_id, version=version.version)
+    if writeback.two_way(config):  # 2-way: the gradebook goes back to the SIS after the roster
+        writeback.after_sync(store, config, settings, events, store_lookup=secrets)
     return outcome
 
 

@@ -79,6 +79,8 @@ class ExtractPlan:
     sync_co_teachers: bool = True
     #: entity type → custom fields named ``TABLE.field`` (as in attribute_mapping)
     custom_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``sync_mode: two_way``: grades are written back (the plugin must grant grade sync)
+    write_back: bool = False
     #: Incremental extraction: the change-tracking PowerQuery and its columns are needed.
     change_tracking: bool = False
 
@@ -100,6 +102,7 @@ class ExtractPlan:
             contact_module=bool(source.advanced.contact_module),
             sync_co_teachers=bool(source.advanced.sync_co_teachers),
             custom_fields=custom,
+            write_back=getattr(source, "sync_mode", "import") == "two_way",
             change_tracking=options.incremental,
         )
 
@@ -189,12 +192,13 @@ class PowerSchoolConnector:
         Returns the connector and its client; the caller closes the client.
         """
         options = parse_options(source.connector, f"sources.{source.name}.connector")
+        delivery = source.require_delivery()
         http = client or cls.http_client(options)
         plan = ExtractPlan.from_source(source)
         conn = cls.create(
             http,
-            source.delivery.url,
-            source.delivery.client_id,
+            delivery.url,
+            delivery.client_id,
             client_secret,
             plan=plan,
             options=options,

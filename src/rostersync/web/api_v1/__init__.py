@@ -49,6 +49,11 @@ def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, responses=_ERRORS)
     for module in (districts, configs, runs, versions, clients, secrets, audit):
         router.include_router(module.router)
+    # the rest of the management plane: schedules, notifications, admins, installation
+    from rostersync.web.api_v1 import admins, notifications, run_stream, schedules
+
+    for module in (run_stream, schedules, notifications, admins):
+        router.include_router(module.router)
     return router
 
 
