@@ -121,6 +121,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "admins",
     "audit",
     "gradebook",
+    "early_access",
 )
 
 for _module in COMMAND_MODULES:
