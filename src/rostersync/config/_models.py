@@ -104,7 +104,13 @@ class Advanced(_Section):
             "delete what they stop sending whatever this says."
         ),
     )
-    multiple_sources: bool = Field(False, description="Data comes from several sources.")
+    multiple_sources: bool = Field(
+        False,
+        description=(
+            "Data comes from several sources: this source's records are matched with those of "
+            "the other sources that say so by their common domains of uniqueness."
+        ),
+    )
     compare_by_uniqueness: bool = Field(True, description="Merge records equal on a domain.")
     preview: bool = Field(False, description="Every sync waits for approval.")
     hold_threshold: HoldThreshold = Field(

@@ -2,8 +2,9 @@
 
 Stages (each ``(tables, config) -> (tables, StageReport)``, no I/O, no clock): schools mapping,
 attribute mapping, contact name parsing, data requirements, filter rules, SIS prefix, uniqueness
-domains; then the master-field merge across sources, the referential cleanup and validity (every
-record valid against the OneRoster data model, with documented fallbacks).
+domains; then the domains of uniqueness across sources, the master-field merge, the referential
+cleanup and validity (every record valid against the OneRoster data model, with documented
+fallbacks).
 :func:`run_pipeline` runs them all and returns the candidate roster and its :class:`RunReport`.
 """
 
@@ -13,6 +14,7 @@ from rostersync.pipeline._report import REPORT_SCHEMA, RunReport, StageReport
 from rostersync.pipeline._run import SOURCE_STAGES, complete, run_pipeline, run_source
 from rostersync.pipeline.cleanup import referential_cleanup
 from rostersync.pipeline.contacts import contact_name_parsing
+from rostersync.pipeline.crosssource import match_across_sources
 from rostersync.pipeline.filters import filter_rules
 from rostersync.pipeline.mapping import attribute_mapping
 from rostersync.pipeline.merge import master_field_merge
@@ -33,6 +35,7 @@ __all__ = [
     "data_requirements",
     "filter_rules",
     "master_field_merge",
+    "match_across_sources",
     "referential_cleanup",
     "run_pipeline",
     "run_source",

@@ -31,8 +31,9 @@ REPORT_SCHEMA: Final = pl.Schema(
 
 #: skipped: dropped for a missing attribute; reported: kept but listed; filtered: dropped by a
 #: rule or the schools mapping; merged: became another record (detail: which); removed: dropped
-#: by referential cleanup.
-ACTIONS: Final = ("skipped", "reported", "filtered", "merged", "removed")
+#: by referential cleanup; won: a source's value was chosen for an attribute of a record several
+#: sources have (reason: the attribute, detail: why).
+ACTIONS: Final = ("skipped", "reported", "filtered", "merged", "removed", "won")
 
 _TYPE_OF_ROLE: Final = {
     role: name for name, t in ENTITY_TYPES.items() if t.roles for role in t.roles

@@ -1,8 +1,9 @@
 """The pipeline entry point: every configured stage in order, one run report.
 
 Per source: schools mapping → attribute mapping → contact name parsing → data requirements →
-filter rules → SIS prefix → uniqueness domains; then the master-field merge across sources, the
-referential cleanup and, last, validity (every record valid against the OneRoster data model).
+filter rules → SIS prefix → uniqueness domains; then, across sources, the domains of uniqueness
+between sources that share people and the master-field merge; the referential cleanup and, last,
+validity (every record valid against the OneRoster data model).
 Pure: tables and configuration in, tables and report out.
 """
 
@@ -16,6 +17,7 @@ from rostersync.model import ENTITIES, Roster, conform
 from rostersync.pipeline._report import RunReport, StageReport
 from rostersync.pipeline.cleanup import referential_cleanup
 from rostersync.pipeline.contacts import contact_name_parsing
+from rostersync.pipeline.crosssource import match_across_sources
 from rostersync.pipeline.filters import filter_rules
 from rostersync.pipeline.mapping import attribute_mapping
 from rostersync.pipeline.merge import master_field_merge
@@ -91,6 +93,9 @@ def run_pipeline(
     if not processed:
         empty = complete({})
         return empty, RunReport([], records_in, dict.fromkeys(ENTITIES, 0))
+    if len(processed) > 1:
+        processed, cross_report = match_across_sources(processed, config)
+        reports.append(cross_report)
     merged, merge_report = master_field_merge(processed, config)
     reports.append(merge_report)
     final, cleanup_report = referential_cleanup(merged)
