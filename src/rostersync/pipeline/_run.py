@@ -2,14 +2,17 @@
 
 Per source: schools mapping → attribute mapping → contact name parsing → data requirements →
 filter rules → SIS prefix → uniqueness domains; then, across sources, the domains of uniqueness
-between sources that share people and the master-field merge; the referential cleanup and, last,
-validity (every record valid against the OneRoster data model).
+between sources that share people and the master-field merge; the kept identity decisions
+(manual matches, earlier re-links) and re-linking against the last published roster; the
+referential cleanup and, last, validity (every record valid against the OneRoster data model).
 Pure: tables and configuration in, tables and report out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+import polars as pl
 
 from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.errors import ConfigurationError
@@ -20,8 +23,10 @@ from rostersync.pipeline.contacts import contact_name_parsing
 from rostersync.pipeline.crosssource import match_across_sources
 from rostersync.pipeline.filters import filter_rules
 from rostersync.pipeline.mapping import attribute_mapping
+from rostersync.pipeline.matches import apply_matches, kept_apart, no_decisions
 from rostersync.pipeline.merge import master_field_merge
 from rostersync.pipeline.prefix import sis_prefix
+from rostersync.pipeline.relink import PreviousRoster, relink
 from rostersync.pipeline.requirements import data_requirements
 from rostersync.pipeline.schools import schools_mapping
 from rostersync.pipeline.uniqueness import uniqueness_domains
@@ -68,9 +73,18 @@ def run_source(
 
 
 def run_pipeline(
-    roster_by_source: dict[str, Roster], config: DistrictConfig
+    roster_by_source: dict[str, Roster],
+    config: DistrictConfig,
+    *,
+    previous: PreviousRoster | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> tuple[Roster, RunReport]:
-    """The candidate roster and the run report from each source's extracted roster."""
+    """The candidate roster and the run report from each source's extracted roster.
+
+    ``previous`` is the last published roster (re-linking compares with it; None: no
+    re-linking) and ``decisions`` the kept identity decisions
+    (:mod:`rostersync.pipeline.matches`). The re-links found are in :attr:`RunReport.links`.
+    """
     names = [s.name for s in config.sources]
     unknown = sorted(set(roster_by_source) - set(names))
     if unknown:
@@ -98,10 +112,19 @@ def run_pipeline(
         reports.append(cross_report)
     merged, merge_report = master_field_merge(processed, config)
     reports.append(merge_report)
+    kept = decisions if decisions is not None else no_decisions()
+    if decisions is not None:
+        merged, matches_report = apply_matches(merged, kept)
+        reports.append(matches_report)
+    links = None
+    if previous is not None:
+        relinked = relink(merged, previous, config, kept_apart(kept))
+        merged, links = relinked.roster, relinked.links
+        reports.append(relinked.report)
     final, cleanup_report = referential_cleanup(merged)
     reports.append(cleanup_report)
     final, validity_report = validity(final)
     reports.append(validity_report)
     final = {name: final[name].select(ENTITIES[name].field_names) for name in ENTITIES}
     records_out = {name: table.height for name, table in final.items()}
-    return final, RunReport(reports, records_in, records_out)
+    return final, RunReport(reports, records_in, records_out, links)

@@ -26,7 +26,7 @@ import polars as pl
 from rostersync.config import DistrictConfig, fields
 from rostersync.model import ENTITIES, Roster
 from rostersync.pipeline._exprs import isin
-from rostersync.pipeline._refs import rewrite_ids
+from rostersync.pipeline._refs import rename_records
 from rostersync.pipeline._report import StageReport, entries
 from rostersync.pipeline.uniqueness import domain_keys
 
@@ -56,20 +56,6 @@ def common_domains(config: DistrictConfig, names: list[str]) -> dict[str, list[s
         if common:
             out[etype] = common
     return out
-
-
-def _rename(tables: Roster, entity: str, mapping: pl.DataFrame) -> Roster:
-    """``tables`` with the records of ``entity`` renamed ``old`` → ``new``, references too."""
-    out = dict(tables)
-    out[entity] = out[entity].with_columns(
-        pl.col("sourcedId").replace(mapping["old"], mapping["new"])
-    )
-    if entity == "users":
-        demo = out["demographics"]
-        out["demographics"] = demo.with_columns(
-            pl.col("sourcedId").replace(mapping["old"], mapping["new"])
-        )
-    return rewrite_ids(out, entity, mapping)
 
 
 def _report(
@@ -155,6 +141,8 @@ def match_across_sources(
                     detail=pl.col("new"),
                 )
             )
-            out[name] = _rename(out[name], entity, mapping.select(old="sourcedId", new="new"))
+            out[name] = rename_records(
+                out[name], entity, mapping.select(old="sourcedId", new="new")
+            )
     after = {n: pl.concat([out[s][n] for s in order]) for n in ENTITIES}
     return out, StageReport.build(STAGE, None, before, after, parts)
