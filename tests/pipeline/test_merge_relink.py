@@ -134,12 +134,28 @@ def test_the_confidence_rule_decides(tmp_path: Path) -> None:
     assert report.links.height == 0
 
 
-def test_two_equally_good_matches_are_reported_not_relinked(tmp_path: Path) -> None:
+def test_a_tie_on_the_keys_is_broken_by_the_rest_of_the_record(tmp_path: Path) -> None:
     before = published(tmp_path, school({"ana": "1"}))
     twice = school({"ana": "101"})
     twice["users"] = pl.concat(
         [
             twice["users"],
+            twice["users"].with_columns(sourcedId=pl.lit("102"), givenName=pl.lit("An")),
+        ]
+    )
+    keys = {"student": ["email"]}
+    out, _ = run_pipeline(
+        {"sis": twice}, cfg(tmp_path, keys=keys), previous=PublishedRoster(before)
+    )
+    assert ids(out["users"]) == {"1", "102"}  # 101 equals the published record but for its ID
+
+
+def test_two_equally_good_matches_are_reported_not_relinked(tmp_path: Path) -> None:
+    before = published(tmp_path, school({"ana": "1"}))
+    twice = school({"ana": "101"})
+    twice["users"] = pl.concat(  # two new records, both a little different from the old one
+        [
+            twice["users"].with_columns(givenName=pl.lit("Ann")),
             twice["users"].with_columns(sourcedId=pl.lit("102"), givenName=pl.lit("Anna")),
         ]
     )

@@ -2,9 +2,10 @@
 
 Per source: schools mapping → attribute mapping → contact name parsing → data requirements →
 filter rules → SIS prefix → uniqueness domains; then, across sources, the domains of uniqueness
-between sources that share people and the master-field merge; the kept identity decisions
-(manual matches, earlier re-links) and re-linking against the last published roster; the
-referential cleanup and, last, validity (every record valid against the OneRoster data model).
+between sources that share people and the master-field merge; the referential cleanup; validity
+(every record valid against the OneRoster data model) and, last, on the roster as it would be
+published, the kept identity decisions (manual matches, earlier re-links) and re-linking against
+the last published roster.
 Pure: tables and configuration in, tables and report out.
 """
 
@@ -113,18 +114,19 @@ def run_pipeline(
     merged, merge_report = master_field_merge(processed, config)
     reports.append(merge_report)
     kept = decisions if decisions is not None else no_decisions()
-    if decisions is not None:
-        merged, matches_report = apply_matches(merged, kept)
-        reports.append(matches_report)
-    links = None
-    if previous is not None:
-        relinked = relink(merged, previous, config, kept_apart(kept))
-        merged, links = relinked.roster, relinked.links
-        reports.append(relinked.report)
     final, cleanup_report = referential_cleanup(merged)
     reports.append(cleanup_report)
     final, validity_report = validity(final)
     reports.append(validity_report)
+    # Last, on the roster as it would be published: what was published is compared with it.
+    if decisions is not None:
+        final, matches_report = apply_matches(final, kept)
+        reports.append(matches_report)
+    links = None
+    if previous is not None:
+        relinked = relink(final, previous, config, kept_apart(kept))
+        final, links = relinked.roster, relinked.links
+        reports.append(relinked.report)
     final = {name: final[name].select(ENTITIES[name].field_names) for name in ENTITIES}
     records_out = {name: table.height for name, table in final.items()}
     return final, RunReport(reports, records_in, records_out, links)

@@ -11,11 +11,16 @@ app's history. Here, compared with the last published roster:
   when at least one key is equal; its **confidence** is the share of keys equal and not empty
   on both records (values normalised as the domains compare them).
 - **The rule**: a pair at or above ``relinking.min_confidence`` is re-linked when each of its
-  records has no other pair as good; ties are reported, not re-linked. Pairs an admin split
-  (``apart``) are never re-linked.
+  records has no other pair as good. A tie on the keys goes to the pair whose records are equal
+  but for their IDs (and username, often made from the SIS key); a tie that remains is
+  reported, not guessed. Pairs an admin split (``apart``) are never re-linked.
 - **Re-linked**: the new record takes the published sourcedId, references follow; then the link
   rows (enrollments, user–contact links) that pointed at the re-linked records and whose ID
   changed too take their published ID when they link the same things.
+- **Contacts keyed by their student** (legacy PowerSchool contacts are ``contact-<student>-…``)
+  change ID with a renumbered student: a contact of a re-linked student that disappeared and
+  one of the same student that appeared are re-linked when equal on every contact key either
+  of them has (the confidence counts only those keys).
 
 Every re-link is a report row (action ``relinked``: the new ID, the kept ID, the confidence and
 the equal keys) and a row of :attr:`Relinked.links`, which the sync keeps so the record keeps its
@@ -175,6 +180,148 @@ def _link_rows_follow(
     return out, parts, links
 
 
+#: Not compared by the tie-break: the IDs, what the store stamps, and the username (often made
+#: from the SIS key, so it changes with it).
+_NOT_CONTENT: Final = frozenset({"sourcedId", "sourceId", "dateLastModified", "source", "username"})
+
+
+def _with_same_content(
+    pairs: pl.DataFrame, before: pl.DataFrame, now: pl.DataFrame
+) -> pl.DataFrame:
+    """``pairs`` with ``__same``: whether the two records are equal but for their IDs."""
+    cols = [c for c in now.columns if c not in _NOT_CONTENT]
+    old = before.select(
+        pl.col("sourcedId").alias("old"), before.select(cols).hash_rows().alias("__ho")
+    )
+    new = now.select(pl.col("sourcedId").alias("new"), now.select(cols).hash_rows().alias("__hn"))
+    joined = pairs.join(old, on="old", how="left").join(new, on="new", how="left")
+    return joined.with_columns(
+        (pl.col("__ho") == pl.col("__hn")).fill_null(False).alias("__same")
+    ).drop("__ho", "__hn")
+
+
+def _choose(
+    pairs: pl.DataFrame, attrs: list[str], etype: str, entity: str
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """The pairs to re-link (``old, new, score, __why``) among scored pairs, and the report
+    rows: each record's best pair, when it is the other record's best too and has no tie. A
+    tie on the keys is broken by the rest of the record: equal but for the IDs wins."""
+    rank = pl.col("score") + pl.col("__same").cast(pl.Float64) / 1000
+    best = pairs.with_columns(rank.alias("__rank")).filter(
+        (pl.col("__rank") == pl.col("__rank").max().over("new"))
+        & (pl.col("__rank") == pl.col("__rank").max().over("old"))
+    )
+    clear = (pl.len().over("new") == 1) & (pl.len().over("old") == 1)
+    equal_names = pl.concat_str(
+        [pl.when(pl.col(f"__eq{i}")).then(pl.lit(a)) for i, a in enumerate(attrs)],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    best = best.with_columns(
+        pl.format("confidence {} ({} equal)", pl.col("score").round(2), equal_names).alias("__why"),
+        pl.lit(None, pl.Utf8).alias("source"),
+    )
+    chosen = best.filter(clear)
+    parts = [
+        entries(
+            best.filter(~clear).rename({"new": "sourcedId"}),
+            stage=STAGE,
+            entity=entity,
+            action="reported",
+            reason=pl.concat_str(
+                pl.lit("not re-linked: another record matches as well, "),
+                "__why",
+                pl.lit("; join them with `rostersync matches link` if they are one"),
+            ),
+            detail=pl.col("old"),
+        ),
+        entries(
+            chosen.rename({"new": "sourcedId"}),
+            stage=STAGE,
+            entity=entity,
+            action="relinked",
+            reason=pl.concat_str(pl.lit("ID changed in the source: "), "__why"),
+            detail=pl.col("old"),
+        ),
+    ]
+    return chosen, [p.with_columns(pl.lit(etype).alias("entityType")) for p in parts]
+
+
+def _without_apart(pairs: pl.DataFrame, apart: pl.DataFrame, entity: str) -> pl.DataFrame:
+    split = apart.filter(pl.col("entity") == entity)
+    pairs = pairs.join(split, left_on=["old", "new"], right_on=["a", "b"], how="anti")
+    return pairs.join(split, left_on=["old", "new"], right_on=["b", "a"], how="anti")
+
+
+def _contacts_of_relinked(
+    out: Roster, before: Roster, previous: PreviousRoster, kept: pl.Series, attrs: list[str]
+) -> pl.DataFrame:
+    """Scored pairs (old, new) of contacts of re-linked students whose IDs changed with the
+    student's (legacy contacts are keyed by the student): the same student, and equal on
+    every key either of them has."""
+    links_now = out["userContacts"].filter(isin(pl.col("studentSourcedId"), kept))
+    if links_now.height == 0:
+        return pl.DataFrame()
+    links_then = previous.table("userContacts").filter(isin(pl.col("studentSourcedId"), kept))
+    now_ids = out["users"]["sourcedId"]
+    appeared = links_now.filter(~isin(pl.col("contactSourcedId"), previous.ids("users")))
+    gone = links_then.filter(~isin(pl.col("contactSourcedId"), now_ids))
+    anchored = (
+        gone.select("studentSourcedId", pl.col("contactSourcedId").alias("old"))
+        .join(
+            appeared.select("studentSourcedId", pl.col("contactSourcedId").alias("new")),
+            on="studentSourcedId",
+        )
+        .select("old", "new")
+        .unique()
+    )
+    if anchored.height == 0:
+        return pl.DataFrame()
+    cols = [f"__k{i}" for i in range(len(attrs))]
+    old_keys = key_parts(before, "contact", attrs).rename({c: f"{c}o" for c in cols})
+    new_keys = key_parts(out, "contact", attrs)
+    both = anchored.join(old_keys, left_on="old", right_on="sourcedId").join(
+        new_keys, left_on="new", right_on="sourcedId"
+    )
+    equal = [(pl.col(c) == pl.col(f"{c}o")).fill_null(False) for c in cols]
+    given = [pl.col(c).is_not_null() | pl.col(f"{c}o").is_not_null() for c in cols]
+    n_given = pl.sum_horizontal([g.cast(pl.Int32) for g in given])
+    return both.select(
+        "old",
+        "new",
+        pl.when(n_given > 0)
+        .then(pl.sum_horizontal([e.cast(pl.Int32) for e in equal]) / n_given)
+        .otherwise(0.0)
+        .alias("score"),
+        *[e.alias(f"__eq{i}") for i, e in enumerate(equal)],
+    )
+
+
+def _apply(
+    out: Roster,
+    previous: PreviousRoster,
+    chosen: pl.DataFrame,
+    entity: str,
+    parts: list[pl.DataFrame],
+    links: list[pl.DataFrame],
+) -> Roster:
+    """Rename the chosen records back, let their link rows follow, note the links."""
+    links.append(
+        chosen.select(
+            pl.lit(entity).alias("entity"),
+            pl.col("new").alias("from_id"),
+            pl.col("old").alias("to_id"),
+            pl.col("score").alias("confidence"),
+            pl.col("__why").alias("detail"),
+        )
+    )
+    out = rename_records(out, entity, chosen.select(old="new", new="old"))
+    out, link_parts, link_rows = _link_rows_follow(out, previous, entity, chosen["old"])
+    parts.extend(link_parts)
+    links.extend(link_rows)
+    return out
+
+
 def relink(
     candidate: Roster,
     previous: PreviousRoster | None,
@@ -189,7 +336,8 @@ def relink(
     parts: list[pl.DataFrame] = []
     links: list[pl.DataFrame] = []
     split = apart if apart is not None else pl.DataFrame(schema=PAIRS_SCHEMA)
-    for etype, attrs in relink_keys(config).items():
+    keys = relink_keys(config)
+    for etype, attrs in keys.items():
         entity = fields.entity_of(etype)
         published = previous.ids(entity)
         appeared = out[entity].filter(~isin(pl.col("sourcedId"), published))
@@ -208,65 +356,21 @@ def relink(
         if new.height == 0 or gone.height == 0:
             continue
         pairs = _pairs(gone, new, len(attrs)).filter(pl.col("score") >= minimum)
-        kept_apart = split.filter(pl.col("entity") == entity)
-        pairs = pairs.join(kept_apart, left_on=["old", "new"], right_on=["a", "b"], how="anti")
-        pairs = pairs.join(kept_apart, left_on=["old", "new"], right_on=["b", "a"], how="anti")
-        best = pairs.filter(
-            (pl.col("score") == pl.col("score").max().over("new"))
-            & (pl.col("score") == pl.col("score").max().over("old"))
-        )
-        clear = (pl.len().over("new") == 1) & (pl.len().over("old") == 1)
-        equal_names = pl.concat_str(
-            [pl.when(pl.col(f"__eq{i}")).then(pl.lit(a)) for i, a in enumerate(attrs)],
-            separator=", ",
-            ignore_nulls=True,
-        )
-        best = best.with_columns(
-            pl.format("confidence {} ({} equal)", pl.col("score").round(2), equal_names).alias(
-                "__why"
-            ),
-            pl.lit(None, pl.Utf8).alias("source"),
-        )
-        chosen = best.filter(clear)
-        parts.append(
-            entries(
-                best.filter(~clear).rename({"new": "sourcedId"}),
-                stage=STAGE,
-                entity=entity,
-                action="reported",
-                reason=pl.concat_str(
-                    pl.lit("not re-linked: another record matches as well, "),
-                    "__why",
-                    pl.lit("; join them with `rostersync matches link` if they are one"),
-                ),
-                detail=pl.col("old"),
-            ).with_columns(pl.lit(etype).alias("entityType"))
-        )
+        pairs = _with_same_content(_without_apart(pairs, split, entity), before[entity], appeared)
+        chosen, found = _choose(pairs, attrs, etype, entity)
+        parts.extend(found)
         if chosen.height == 0:
             continue
-        parts.append(
-            entries(
-                chosen.rename({"new": "sourcedId"}),
-                stage=STAGE,
-                entity=entity,
-                action="relinked",
-                reason=pl.concat_str(pl.lit("ID changed in the source: "), "__why"),
-                detail=pl.col("old"),
-            ).with_columns(pl.lit(etype).alias("entityType"))
-        )
-        links.append(
-            chosen.select(
-                pl.lit(entity).alias("entity"),
-                pl.col("new").alias("from_id"),
-                pl.col("old").alias("to_id"),
-                pl.col("score").alias("confidence"),
-                pl.col("__why").alias("detail"),
-            )
-        )
-        out = rename_records(out, entity, chosen.select(old="new", new="old"))
-        out, link_parts, link_rows = _link_rows_follow(out, previous, entity, chosen["old"])
-        parts.extend(link_parts)
-        links.extend(link_rows)
+        out = _apply(out, previous, chosen, entity, parts, links)
+        if etype == "student" and "contact" in keys:
+            pairs = _contacts_of_relinked(out, before, previous, chosen["old"], keys["contact"])
+            if pairs.height:
+                pairs = _without_apart(pairs.filter(pl.col("score") >= minimum), split, entity)
+                pairs = _with_same_content(pairs, before[entity], out[entity])
+                chosen, found = _choose(pairs, keys["contact"], "contact", entity)
+                parts.extend(found)
+                if chosen.height:
+                    out = _apply(out, previous, chosen, entity, parts, links)
     report = StageReport.build(STAGE, None, candidate, out, parts)
-    found = pl.concat([pl.DataFrame(schema=LINKS_SCHEMA), *links], how="vertical_relaxed")
-    return Relinked(out, report, found)
+    found_links = pl.concat([pl.DataFrame(schema=LINKS_SCHEMA), *links], how="vertical_relaxed")
+    return Relinked(out, report, found_links)
