@@ -42,7 +42,7 @@ class LinkRecord:
     ended_at: datetime | None = None
     ended_by: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "entity": self.entity,
