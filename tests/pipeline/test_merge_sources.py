@@ -18,7 +18,7 @@ SHARING = {"advanced": {"multiple_sources": True, "sis_prefix": "ps-"}}
 def ad_source(**advanced: Any) -> dict[str, Any]:
     return {
         "name": "ad",
-        "app": "ldap",
+        "app": "powerschool",
         "delivery": {"url": "http://ad", "client_id": "x", "client_secret": "env:AD"},
         "advanced": {"multiple_sources": True, "sis_prefix": "ad-", **advanced},
         "uniqueness_domains": {"student": ["email"], "teacher": ["email"]},
