@@ -122,6 +122,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "audit",
     "gradebook",
     "early_access",
+    "matches",
 )
 
 for _module in COMMAND_MODULES:
