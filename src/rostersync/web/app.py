@@ -29,6 +29,10 @@ def _oneroster(app: FastAPI, store: Store, settings: Settings) -> None:
     if engine is not store.engine:
         app.state.on_close.append(engine.dispose)
     install(app, Provider(engine, ApiClients(store.engine, settings.get_secret_key())))
+    # management plane: failed client authentications at the token endpoint back off
+    from rostersync.web.token_backoff import TokenBackoff
+
+    app.add_middleware(TokenBackoff, engine=store.engine)
 
 
 def _management(app: FastAPI, store: Store, settings: Settings) -> None:
