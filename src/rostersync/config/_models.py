@@ -30,6 +30,7 @@ from rostersync.config._sections import (
     deprecated_setting,
 )
 from rostersync.config._transforms import MappingRule
+from rostersync.errors import ConfigurationError
 
 EntityTypeName = Literal["student", "contact", "teacher", "admin", "course", "class", "calendar"]
 Requirement = Literal["report", "skip"]
@@ -49,7 +50,10 @@ class _Section(BaseModel):
 class Delivery(_Section):
     """Delivery config: where the source app's API is and the OAuth client to use."""
 
-    url: str = Field(description="Service URL of the source app, e.g. https://sis.example.org.")
+    url: str = Field(
+        description="Service URL of the source app, e.g. https://sis.example.org "
+        "(an LDAP source: ldap://host:389 or ldaps://host:636)."
+    )
     client_id: str = Field(min_length=1, description="OAuth client ID.")
     client_secret: str = Field(
         description="OAuth client secret as a reference: env:NAME, file:PATH or store:NAME."
@@ -58,8 +62,9 @@ class Delivery(_Section):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+        # ldap:// and ldaps:// are the servers of the `ldap` app (its connector checks them)
+        if not re.match(r"^(https?|ldaps?)://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL (ldap:// or ldaps:// for LDAP)")
         return value.rstrip("/")
 
     @field_validator("client_secret")
@@ -143,7 +148,13 @@ class SourceConfig(_Section):
     )
     app: str = Field(min_length=1, description="Connector name, e.g. powerschool.")
     sync_mode: Literal["import", "two_way"] = Field("import", description="import or two_way.")
-    delivery: Delivery = Field(description="Service URL and OAuth client.")
+    delivery: Delivery | None = Field(
+        None,
+        description=(
+            "Service URL and OAuth client; required by apps that read a service, refused by "
+            "apps that read files (e.g. oneroster_csv)."
+        ),
+    )
     connector: dict[str, Any] = Field(
         default_factory=dict, description="App-specific options, checked by the connector."
     )
@@ -163,6 +174,16 @@ class SourceConfig(_Section):
     uniqueness_domains: dict[EntityTypeName, list[str]] = Field(
         default_factory=dict, description="Per entity type: attributes identifying a record."
     )
+
+    def require_delivery(self) -> Delivery:
+        """The delivery of a source whose app reads a service (a clear error when absent)."""
+        if self.delivery is None:
+            raise ConfigurationError(
+                f"source {self.name!r} (app {self.app}) has no delivery",
+                setting=f"sources.{self.name}.delivery",
+                hint="give its service URL, OAuth client ID and client secret reference",
+            )
+        return self.delivery
 
     def effective_domains(self) -> dict[str, list[str]]:
         """The domains dedup uses: configured ones, people default to name + email."""

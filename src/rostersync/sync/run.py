@@ -29,7 +29,7 @@ from rostersync import fsutil
 from rostersync.admin.secrets import lookup_for
 from rostersync.clock import utcnow
 from rostersync.config import DistrictConfig, config_document, validate_config
-from rostersync.connectors import Extraction, ProgressCallback, ProgressEvent
+from rostersync.connectors import Baseline, Extraction, ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
 from rostersync.liveness import process_identity
 from rostersync.logs import get_logger
@@ -37,8 +37,9 @@ from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
-from rostersync.sync import ledger
+from rostersync.sync import ledger, writeback
 from rostersync.sync.events import RunEvent, RunEvents
+from rostersync.sync.incremental import load_baselines, save_baselines
 from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
 from rostersync.sync.states import RunStatus
@@ -185,9 +186,11 @@ async def extract_all(
     client_factory: ClientFactory | None = None,
     health: list[str] | None = None,
     store_lookup: Callable[[str], str | None] | None = None,
+    baselines: dict[str, Baseline | None] | None = None,
 ) -> tuple[dict[str, Roster], dict[str, Any]]:
     """Every source's canonical roster, extracted concurrently; stats per source. The
-    connectors' health problems are appended to ``health``."""
+    connectors' health problems are appended to ``health``. An incremental source (one named
+    in ``baselines``) folds its changes into its baseline, replaced by the one it returns."""
 
     async def one(index: int) -> tuple[str, Roster, dict[str, Any]]:
         source = config.sources[index]
@@ -213,7 +216,13 @@ async def extract_all(
                 )
 
         try:
-            result = await connector.extract(scope, progress=relay)
+            if baselines is not None and source.name in baselines:
+                result = await connector.extract(  # type: ignore[call-arg]
+                    scope, progress=relay, baseline=baselines[source.name]
+                )
+                baselines[source.name] = result.baseline
+            else:
+                result = await connector.extract(scope, progress=relay)
         finally:
             await client.aclose()
         if health is not None:
@@ -289,7 +298,10 @@ def sync_config(
     t0 = time.perf_counter()
     try:
         events.phase_started(phase)
+        if writeback.two_way(config):  # refused before anything is read: no grade sync granted
+            writeback.check_access(config, settings, store_lookup=secrets)
         health: list[str] = []
+        baselines = load_baselines(store, district_id, config)
         rosters, stats = asyncio.run(
             extract_all(
                 config,
@@ -298,9 +310,14 @@ def sync_config(
                 client_factory=client_factory,
                 health=health,
                 store_lookup=secrets,
+                baselines=baselines,
             )
         )
+        save_baselines(store, district_id, baselines, run_id)
         phases["extract"] = {"seconds": round(time.perf_counter() - t0, 3)}
+        modes = {n: s["incremental"] for n, s in stats.items() if "incremental" in s}
+        if modes:  # how each incremental source was read, and why a full pull when it was
+            phases["extract"]["incremental"] = modes
         events.phase_finished(phase, time.perf_counter() - t0)
         for problem in health:
             events.warning(problem, phase=phase)
@@ -399,6 +416,8 @@ def sync_config(
         log.info("sync unchanged: the current version stays", run=run_id, version=version.version)
     else:
         log.info("sync published", run=run_id, version=version.version)
+    if writeback.two_way(config):  # 2-way: the gradebook goes back to the SIS after the roster
+        writeback.after_sync(store, config, settings, events, store_lookup=secrets)
     return outcome
 
 

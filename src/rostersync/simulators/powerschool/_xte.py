@@ -2,6 +2,11 @@
 
 Assignments and scores are kept in memory per simulator (small data), validated against the
 district (teacher, sections, enrollments), and readable again with GET.
+
+Plugin access: an installed plugin (``SimulatorConfig.plugin``) must grant ``FullAccess`` on
+``ASSIGNMENTSECTION`` and ``ASSIGNMENTSCORE`` (:data:`WRITE_GRANTS`) for any write here, and
+at least ``ViewOnly`` for reads; a refusal is a 403 naming what is missing. The simulator's
+default plugin grants grade sync.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 CATEGORIES = ("Homework", "Quiz", "Test", "Project")
 SCORE_KINDS = ("REAL_SCORE", "COLLECTED", "LATE", "MISSING", "EXEMPT", "INCOMPLETE", "ABSENT")
+#: What an installed plugin must grant (table, access) for grade-sync writes.
+WRITE_GRANTS = (("ASSIGNMENTSECTION", "FullAccess"), ("ASSIGNMENTSCORE", "FullAccess"))
 
 
 class Xte:
@@ -35,7 +42,26 @@ class Xte:
         self.scores: dict[tuple[int, int], Row] = {}
         self._next = 77_001
 
+    def _granted(self, request: Request) -> None:
+        """403 unless the installed plugin grants grade sync (reads: any access; writes:
+        FullAccess on every table of :data:`WRITE_GRANTS`)."""
+        if self.sim.config.plugin is None:
+            return
+        write = request.method != "GET"
+        missing = [
+            f"{table} ({access})"
+            for table, access in WRITE_GRANTS
+            if (level := self.sim.plugin.level(table, "*")) is None or (write and level != access)
+        ]
+        if missing:
+            raise HttpError(
+                403,
+                "The plugin's access_request does not grant PowerTeacher Pro grade sync: "
+                + ", ".join(missing),
+            )
+
     def teacher(self, request: Request) -> int:
+        self._granted(request)
         raw = request.query_params.get("users_dcid", "")
         try:
             users_dcid = int(raw)
