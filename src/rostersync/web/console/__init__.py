@@ -32,6 +32,7 @@ from rostersync.web.console import (
     changes,
     district_admin,
     home,
+    notifications,
     runs,
     versions,
 )
@@ -53,6 +54,7 @@ PAGE_MODULES: list[ModuleType] = [
     changes,
     versions,
     district_admin,
+    notifications,
     audit_admins,
 ]
 
