@@ -497,3 +497,32 @@ def _roster_table(entity: Entity) -> sa.Table:
 roster_tables: Final[dict[str, sa.Table]] = {
     name: _roster_table(entity) for name, entity in ENTITIES.items()
 }
+
+
+# --- console: browser sessions of admin accounts (migration ``0017_console_sessions``) ---------
+#: A signed-in browser: only the SHA-256 of the session cookie's value is kept, so a copy of the
+#: database signs no one in. ``last_seen_at`` drives the idle expiry, ``created_at`` the absolute
+#: one (``admin/sessions.py``); rows of an account go with it.
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("id_hash", sa.Text, primary_key=True),
+    sa.Column(
+        "account_id",
+        sa.Integer,
+        sa.ForeignKey("admin_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    #: The district the console shows (the district switcher), NULL before one is picked; not
+    #: named ``district_id``, so deleting that district does not sign its admins out.
+    sa.Column(
+        "shown_district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Index("ix_admin_sessions_account", "account_id"),
+)

@@ -37,8 +37,14 @@ def _management(app: FastAPI, store: Store, settings: Settings) -> None:
     api_v1.install(app, store, settings)
 
 
+def _console(app: FastAPI, store: Store, settings: Settings) -> None:
+    from rostersync.web import console
+
+    console.install(app, store, settings)
+
+
 #: Every area's router installer, in mounting order.
-ROUTER_FACTORIES: list[RouterFactory] = [_oneroster, _management]
+ROUTER_FACTORIES: list[RouterFactory] = [_oneroster, _management, _console]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
