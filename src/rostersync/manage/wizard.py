@@ -268,14 +268,20 @@ def save_step(
         index = len(sources) - 1
     target = sources[index]
     secret = spec.apply(work, target, values)
-    if secret is not None:
-        target["delivery"]["client_secret"] = f"store:{secret_name(name)}"
-    elif spec.key == "delivery" and not target.get("delivery", {}).get("client_secret"):
-        raise ConfigValidationError(
-            "the wizard",
-            [Problem(f"sources[{index}].delivery.client_secret", "the client secret is required")],
-        )
-    config = _validated(work, f"the {spec.title} step", server_secrets)
+    delivered = target.get("delivery")
+    missing: list[Problem] = []
+    if isinstance(delivered, dict) and (secret is not None or not delivered.get("client_secret")):
+        if secret is None:  # checked with the rest: every problem is reported at once
+            missing.append(
+                Problem(f"sources[{index}].delivery.client_secret", "the client secret is required")
+            )
+        delivered["client_secret"] = f"store:{secret_name(name)}"
+    try:
+        config = _validated(work, f"the {spec.title} step", server_secrets)
+    except ConfigValidationError as exc:
+        raise ConfigValidationError(exc.source, [*missing, *exc.problems]) from None
+    if missing:
+        raise ConfigValidationError(f"the {spec.title} step", missing)
     if secret is not None:
         SecretStore(store, settings).put(d.id, secret_name(name), secret, actor=actor)
     comment = COMMENT.format(step=spec.key, source=name)

@@ -22,6 +22,7 @@ from rostersync import __version__
 from rostersync.settings import Settings
 from rostersync.store import Store
 from rostersync.web.api_v1 import audit, clients, configs, districts, runs, secrets, versions
+from rostersync.web.api_v1 import wizard as wizard_api
 from rostersync.web.api_v1._core import BodyLimit, ErrorBody, error_response
 from rostersync.web.docs import SWAGGER_UI_PATH
 
@@ -48,6 +49,7 @@ def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, responses=_ERRORS)
     for module in (districts, configs, runs, versions, clients, secrets, audit):
         router.include_router(module.router)
+    router.include_router(wizard_api.router)  # the Application Gallery and the wizard
     return router
 
 
