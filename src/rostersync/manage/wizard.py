@@ -54,6 +54,7 @@ __all__ = [
     "gallery",
     "import_yaml",
     "save_step",
+    "step_named",
     "wizard_state",
 ]
 
