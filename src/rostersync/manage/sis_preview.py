@@ -60,7 +60,7 @@ def _fingerprint(source: SourceConfig) -> str:
     )
     basis = {
         "app": source.app,
-        "delivery": source.delivery.model_dump(mode="json"),
+        "delivery": source.delivery.model_dump(mode="json") if source.delivery else None,
         "connector": source.connector,
         "advanced": source.advanced.model_dump(mode="json"),
         "schools_mapping": source.model_dump(mode="json")["schools_mapping"],

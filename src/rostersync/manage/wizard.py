@@ -201,6 +201,7 @@ def refuse_server_secrets(config: DistrictConfig) -> None:
     found: list[tuple[str, str | None]] = [
         (f"sources[{i}].delivery.client_secret", s.delivery.client_secret)
         for i, s in enumerate(config.sources)
+        if s.delivery is not None
     ]
     n = config.notifications
     found += [("notifications.webhook_secret", n.webhook_secret)]

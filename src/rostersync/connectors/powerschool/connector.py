@@ -33,8 +33,8 @@ from rostersync.connectors.base import (
 from rostersync.connectors.catalog import SourceField
 from rostersync.connectors.health import PartialExtractError
 from rostersync.connectors.powerschool import _tables as tables
-from rostersync.connectors.powerschool import incremental as inc
 from rostersync.connectors.powerschool import catalog, diagnosis
+from rostersync.connectors.powerschool import incremental as inc
 from rostersync.connectors.powerschool import mapping as m
 from rostersync.connectors.powerschool._assemble import ExtractedFrames, build_roster
 from rostersync.connectors.powerschool._auth import ClientCredentials
