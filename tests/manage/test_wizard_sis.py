@@ -154,6 +154,17 @@ def test_sample_of_mapped_records(store: Store, sim: RunningSimulator) -> None:
     firsts = set(sim.district.tables["studentcorefields"]["pscore_legal_first_name"])
     assert {r["givenName"] for r in other.records} <= firsts
 
+    # The extraction holds pupils' records: private, and purged with the district.
+    kept = sis_preview.district_extractions(settings.ensure_data_dir(), d)
+    assert (kept / "sis" / "extraction.json").stat().st_mode & 0o077 == 0
+    assert (kept / "sis").stat().st_mode & 0o077 == 0
+    deleted = manage.delete_district(
+        store, "admin:op", d, reports_dir=settings.ensure_data_dir() / "reports"
+    )
+    assert str(kept) in deleted.reports_removed
+    assert not kept.exists()
+    d = activated(store, settings, sim.url)
+
     with pytest.raises(ConfigurationError, match="'pupil' is not an entity type"):
         sis_preview.sample_records(store, settings, d, entity_type="pupil")
     with pytest.raises(ConfigValidationError) as bad:
