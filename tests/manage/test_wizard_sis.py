@@ -68,6 +68,13 @@ def test_connection_diagnosis(store: Store, sim: RunningSimulator) -> None:
     assert unknown.report.details["unknown_fields"] == ["U_DEF_EXT_STUDENTS.school_mail"]
     assert "U_DEF_EXT_STUDENTS.school_mail" in unknown.report.message
 
+    # Saved anyway, the pasted URL is named again by whatever reads the SIS.
+    pasted_url = {"delivery": {"url": sim.url + "/ws/v1"}}
+    wizard.save_step(store, settings, "admin:ann", d, "delivery", pasted_url)
+    with pytest.raises(ConfigurationError, match="includes PowerSchool's API path /ws/v1") as read:
+        sis.sis_schools(store, settings, d)
+    assert read.value.hint == f"set the service URL to {sim.url}"
+
     with pytest.raises(ConfigValidationError) as bad_url:
         sis.check_connection(store, settings, d, delivery={"url": "sis.example.org"})
     assert [p.path for p in bad_url.value.problems] == ["sources[0].delivery.url"]

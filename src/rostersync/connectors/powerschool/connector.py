@@ -48,7 +48,7 @@ from rostersync.connectors.powerschool._json import text, unwrap_single
 from rostersync.connectors.powerschool._paging import TablePages, count_records
 from rostersync.connectors.powerschool._reads import SCHOOLS, Executor, SchoolRead, TableGroup
 from rostersync.connectors.powerschool.config import PowerSchoolOptions, parse_options
-from rostersync.errors import SourceAuthError, SourceDataError, SourceError
+from rostersync.errors import ConfigurationError, SourceAuthError, SourceDataError, SourceError
 
 if TYPE_CHECKING:
     from rostersync.config import SourceConfig
@@ -228,6 +228,11 @@ class PowerSchoolConnector:
     async def metadata(self) -> dict[str, Any]:
         """``/ws/v1/metadata`` (read once): page sizes, versions, time zone."""
         if self._metadata is None:
+            wrong_url = diagnosis.service_url_report(self.session.base_url)
+            if wrong_url is not None:  # every read would fail as if the credentials were wrong
+                raise ConfigurationError(
+                    wrong_url.message, setting="delivery.url", hint=wrong_url.hint
+                )
             self._metadata = unwrap_single(await self.session.get("/ws/v1/metadata"), "metadata")
         return self._metadata
 
