@@ -25,6 +25,7 @@ from connector_ldap.ldap_helpers import ldap_source
 from connector_ldap.slapd import READER_PASSWORD, SUFFIX
 from rostersync.connectors.base import Extraction, ProgressEvent
 from rostersync.connectors.ldap import LdapConnector
+from rostersync.connectors.ldap.mapping import group_name
 from rostersync.model import ENTITIES
 
 
@@ -232,3 +233,16 @@ def test_without_schools_or_district_the_directory_brings_people_only(
     users = result.roster["users"]
     assert users.height == STUDENT_COUNT + len(STAFF_PEOPLE)
     assert users["orgSourcedIds"].null_count() == users.height
+
+
+@pytest.mark.parametrize(
+    ("dn", "name"),
+    [
+        ("cn=Robotics Club,ou=Groups,dc=x", "Robotics Club"),
+        (r"CN=Grade 5\, East,OU=Groups,DC=x", "Grade 5, East"),
+        (r"CN=Chlo\C3\A9's Club,OU=Groups,DC=x", "Chloé's Club"),
+        (r"CN=\#1 Team,OU=Groups,DC=x", "#1 Team"),
+    ],
+)
+def test_group_names_are_the_first_rdn_unescaped(dn: str, name: str) -> None:
+    assert group_name(dn) == name
