@@ -66,6 +66,7 @@ def test_students_and_staff_are_mapped_from_their_ad_attributes(directory: Direc
     assert s2["primaryOrgSourcedId"] == "102"
     assert s2["source"] == "directory"
     assert s2["status"] == "active"
+    assert "LAB-PC-01$" not in users  # a computer account is no one (AD's default filter)
     teacher = users["mlopez"]
     assert teacher["role"] == "teacher"
     assert teacher["phone"].startswith("+1 555")

@@ -120,7 +120,12 @@ class LdapConnector:
                 wanted.append("userAccountControl")
         attributes = tuple(dict.fromkeys(a for a in wanted if a))
         return SearchSpec(
-            name, search.base_dn, search.filter, search.scope, attributes, f"connector.{name}"
+            name,
+            search.base_dn,
+            opts.filter_of(search),
+            search.scope,
+            attributes,
+            f"connector.{name}",
         )
 
     def specs(self, *, schools_only: bool = False) -> list[SearchSpec]:
