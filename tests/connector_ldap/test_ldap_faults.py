@@ -241,6 +241,10 @@ def test_bad_connector_options_are_reported_with_their_paths() -> None:
     assert f"{at}.page_size" in found
     reserved = problems({"staff": {"base_dn": "ou=S,dc=x", "extra_attributes": ["Groups"]}})
     assert "metadata.groups" in reserved[f"{at}.staff.extra_attributes"]
+    roles = problems({"students": {"base_dn": "ou=S,dc=x", "role": "administrator"}})
+    assert "students.role: roles apply to the staff search only" in roles[at]
+    unused = problems({"staff": {"base_dn": "ou=S,dc=x"}, "groups": {"base_dn": "ou=G,dc=x"}})
+    assert "base_dn applies to membership: group_search" in unused[f"{at}.groups"]
     nothing = problems({})
     assert "give `students`, `staff` or both" in nothing[at]
     spaced = problems({"staff": {"base_dn": "ou=Staff,dc=x", "attributes": {"email": "e mail"}}})

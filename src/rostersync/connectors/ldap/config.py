@@ -209,6 +209,14 @@ class GroupOptions(_Options):
     def _search_needs_base(self) -> GroupOptions:
         if self.membership == "group_search" and not self.base_dn:
             raise ValueError("membership group_search needs base_dn (where the groups are)")
+        unused = sorted(
+            self.model_fields_set & {"base_dn", "filter", "name_attribute", "member_attribute"}
+        )
+        if self.membership == "member_of" and unused:
+            raise ValueError(
+                f"{unused[0]} applies to membership: group_search (with member_of each "
+                "person's memberOf is read)"
+            )
         return self
 
 
@@ -253,6 +261,13 @@ class LdapOptions(_Options):
     def _something_to_read(self) -> LdapOptions:
         if self.students is None and self.staff is None:
             raise ValueError("give `students`, `staff` or both: the searches to read")
+        given = self.students.model_fields_set if self.students else set()
+        staff_only = sorted(given & {"role", "roles_by_group"})
+        if staff_only:
+            raise ValueError(
+                f"students.{staff_only[0]}: roles apply to the staff search only (everyone "
+                "the students search finds is a student)"
+            )
         return self
 
     def searches(self) -> dict[str, PeopleSearch]:
