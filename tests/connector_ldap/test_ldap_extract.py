@@ -247,3 +247,26 @@ def test_without_schools_or_district_the_directory_brings_people_only(
 )
 def test_group_names_are_the_first_rdn_unescaped(dn: str, name: str) -> None:
     assert group_name(dn) == name
+
+
+def test_openldap_defaults_read_entry_uuid_and_ignore_user_account_control(
+    directory: Directory,
+) -> None:
+    result = extract(directory.url, directory="openldap", staff=None)
+    users = result.roster["users"]
+    assert users.height == STUDENT_COUNT
+    for sourced_id in users["sourcedId"].to_list():
+        assert str(uuid.UUID(sourced_id)) == sourced_id  # slapd's entryUUID
+    assert users["username"].null_count() == users.height  # no uid on these entries
+    assert users["enabledUser"].all()  # userAccountControl is Active Directory's, not read
+
+
+@pytest.mark.parametrize(
+    ("scope", "found"), [("one_level", 0), ("subtree", STUDENT_COUNT + len(STAFF_PEOPLE))]
+)
+def test_scope_decides_whether_sub_ous_are_searched(
+    directory: Directory, scope: str, found: int
+) -> None:
+    base = f"ou=Springfield,{SUFFIX}"
+    result = extract(directory.url, students={"base_dn": base, "scope": scope}, staff=None)
+    assert result.roster["users"].height == found
