@@ -4,6 +4,7 @@ protocol carries, over 1.2 and 1.1, with OAuth 2 and OAuth 1.0a, in concurrent p
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import polars as pl
@@ -12,7 +13,7 @@ from rest_helpers import Provider, make
 
 from rostersync.connectors import Extraction, get_connector_class
 from rostersync.connectors.oneroster_rest import OneRosterRestConnector
-from rostersync.model import ENTITIES
+from rostersync.model import ENTITIES, metadata_json
 
 #: Canonical columns OneRoster JSON does not carry.
 NOT_SERVED = {"source", "sourceId", "dateLastModified", "metadata"}
@@ -86,3 +87,30 @@ def test_changes_since_a_time_are_read_by_date_last_modified(provider: Provider)
     assert sum(t.height for t in later.roster.values()) == 0
     earlier = asyncio.run(run(datetime(2000, 1, 1, tzinfo=UTC)))
     assert earlier.roster["users"].height == provider.roster["users"].height
+
+
+def _without_nulls(text: str | None) -> str | None:
+    """Metadata members whose value is null read as absent (JSON decoding cannot tell them
+    apart from keys other records have)."""
+    if text is None:
+        return None
+    kept = {k: v for k, v in json.loads(text).items() if v is not None}
+    return metadata_json(kept) if kept else None
+
+
+def test_metadata_comes_back_as_published(provider: Provider) -> None:
+    result = _extract(provider, page_size=25)
+    assert provider.roster["users"]["metadata"].null_count() < provider.roster["users"].height
+    for name in ("users", "classes", "orgs", "enrollments"):
+        expected = provider.roster[name].select("sourcedId", "metadata").sort("sourcedId")
+        expected = expected.with_columns(
+            pl.col("metadata").map_elements(_without_nulls, return_dtype=pl.Utf8)
+        )
+        got = result.roster[name].select("sourcedId", "metadata").sort("sourcedId")
+        # 1.2 serves administrators as siteAdministrator: the role as sent is kept
+        got = got.with_columns(
+            pl.col("metadata").str.replace(
+                ',"oneroster.role":"siteAdministrator"', "", literal=True
+            )
+        )
+        assert got.equals(expected), (name, got.head(3), expected.head(3))

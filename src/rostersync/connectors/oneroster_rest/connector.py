@@ -145,12 +145,13 @@ class OneRosterRestConnector:
 
     async def list_schools(self) -> list[SchoolInfo]:
         """Every school the provider lists."""
-        ledger = HealthLedger()
-        orgs = await fetch_collection(self.session, "orgs", "orgs", ledger)
+        problems: list[str] = []
+        pages = await fetch_collection(self.session, "orgs", "orgs", HealthLedger())
+        orgs = raw_frame("orgs", pages, self.session.options.version, problems)
+        schools = orgs.filter(pl.col("type") == "school", pl.col("sourcedId").is_not_null())
         return [
-            SchoolInfo(str(o["sourcedId"]), str(o.get("name") or ""), o.get("identifier"))
-            for o in orgs
-            if o.get("type") == "school" and o.get("sourcedId")
+            SchoolInfo(r["sourcedId"], r["name"] or "", r["identifier"])
+            for r in schools.iter_rows(named=True)
         ]
 
     async def extract(
@@ -203,8 +204,8 @@ class OneRosterRestConnector:
         version = self.session.options.version
         problems: list[str] = []
         tables: dict[str, pl.DataFrame] = {}
-        for entity, records in zip(entities, fetched, strict=True):
-            frame = raw_frame(entity, records, version)
+        for entity, pages in zip(entities, fetched, strict=True):
+            frame = raw_frame(entity, pages, version, problems)
             dupes = frame.filter(pl.col("sourcedId").is_duplicated())["sourcedId"]
             if dupes.len():
                 problems.append(f"{entity} {dupes[0]!r}: the provider lists it more than once")
@@ -227,7 +228,7 @@ class OneRosterRestConnector:
             "delta": clause is not None,
             "extract_seconds": round(extracted - started, 3),
             "map_seconds": round(time.perf_counter() - extracted, 3),
-            "entities": {e: len(r) for e, r in zip(entities, fetched, strict=True)},
+            "entities": {e: t.height for e, t in tables.items()},
         }
         return Extraction(roster, stats, health, self.session.stats)
 

@@ -10,16 +10,14 @@ in ``metadata``; a user's birth date comes from ``demographics``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import json
+import re
+from collections.abc import Sequence
 
 import polars as pl
 
-from rostersync.connectors.oneroster_csv.mapping import META_ROLE, ROLE_MAP
+from rostersync.connectors.oneroster_csv.mapping import META_ROLE, ROLE_MAP, ascii_metadata
 from rostersync.model import ENTITIES, TIMESTAMP, Roster, conform, empty_roster, metadata_json
-
-Record = dict[str, Any]
-Getter = Callable[[Record], Any]
 
 #: Collection path and envelope key of each canonical entity.
 COLLECTIONS: dict[str, str] = {
@@ -32,74 +30,113 @@ COLLECTIONS: dict[str, str] = {
     "demographics": "demographics",
 }
 
-
-def _ref(key: str) -> Getter:
-    def get(r: Record) -> Any:
-        ref = r.get(key)
-        return ref.get("sourcedId") if isinstance(ref, dict) else None
-
-    return get
+TEXT_LIST = pl.List(pl.Utf8)
+_NULL_MEMBER = re.compile(r'"(?:[^"\\]|\\.)*":null,?')
 
 
-def _refs(key: str) -> Getter:
-    def get(r: Record) -> Any:
-        refs = r.get(key)
-        if not isinstance(refs, list):
-            return None
-        return [x["sourcedId"] for x in refs if isinstance(x, dict) and "sourcedId" in x]
+class Picker:
+    """Column expressions over one decoded page, each checked against the JSON type it needs
+    (a field of the wrong shape is a problem naming the collection and field)."""
 
-    return get
+    def __init__(self, entity: str, frame: pl.DataFrame, problems: list[str]) -> None:
+        self.entity = entity
+        self.schema = frame.schema
+        self.problems = problems
+
+    def _wrong(self, key: str, wanted: str) -> pl.Expr:
+        self.problems.append(
+            f"{self.entity}: field {key} is {self.schema[key]}, not {wanted} as OneRoster has it"
+        )
+        return pl.lit(None)
+
+    def text(self, key: str) -> pl.Expr:
+        dtype = self.schema.get(key)
+        if dtype is None or dtype == pl.Null:
+            return pl.lit(None, pl.Utf8)
+        if dtype.is_nested():
+            return self._wrong(key, "text").cast(pl.Utf8)
+        value = pl.col(key).cast(pl.Utf8)
+        return pl.when(value == "").then(None).otherwise(value)
+
+    def ref(self, key: str) -> pl.Expr:
+        dtype = self.schema.get(key)
+        if dtype is None or dtype == pl.Null:
+            return pl.lit(None, pl.Utf8)
+        if not isinstance(dtype, pl.Struct) or "sourcedId" not in {f.name for f in dtype.fields}:
+            return self._wrong(key, "a GUIDRef").cast(pl.Utf8)
+        return pl.col(key).struct.field("sourcedId").cast(pl.Utf8)
+
+    def refs(self, key: str) -> pl.Expr:
+        dtype = self.schema.get(key)
+        if dtype is None or dtype == pl.Null:
+            return pl.lit(None, TEXT_LIST)
+        if isinstance(dtype, pl.List) and dtype.inner == pl.Null:
+            return pl.col(key).cast(TEXT_LIST)
+        inner = dtype.inner if isinstance(dtype, pl.List) else None
+        if not isinstance(inner, pl.Struct) or "sourcedId" not in {f.name for f in inner.fields}:
+            return self._wrong(key, "a list of GUIDRefs").cast(TEXT_LIST)
+        return pl.col(key).list.eval(pl.element().struct.field("sourcedId").cast(pl.Utf8))
+
+    def texts(self, key: str) -> pl.Expr:
+        dtype = self.schema.get(key)
+        if dtype is None or dtype == pl.Null:
+            return pl.lit(None, TEXT_LIST)
+        if not isinstance(dtype, pl.List) or dtype.inner.is_nested():
+            return self._wrong(key, "a list of strings").cast(TEXT_LIST)
+        return pl.col(key).cast(TEXT_LIST)
+
+    def user_ids(self) -> pl.Expr:
+        dtype = self.schema.get("userIds")
+        if dtype is None or dtype == pl.Null:
+            return pl.lit(None, TEXT_LIST)
+        if isinstance(dtype, pl.List) and dtype.inner == pl.Null:
+            return pl.col("userIds").cast(TEXT_LIST)
+        inner = dtype.inner if isinstance(dtype, pl.List) else None
+        names = {f.name for f in inner.fields} if isinstance(inner, pl.Struct) else set()
+        if not {"type", "identifier"} <= names:
+            return self._wrong("userIds", "a list of {type, identifier}").cast(TEXT_LIST)
+        item = pl.element().struct
+        return pl.col("userIds").list.eval(
+            pl.concat_str(item.field("type").cast(pl.Utf8), pl.lit(":"), item.field("identifier"))
+        )
+
+    def metadata(self) -> pl.Expr:
+        """``metadata`` as canonical JSON text: keys sorted, absent (null) members left out."""
+        dtype = self.schema.get("metadata")
+        if not isinstance(dtype, pl.Struct) or not dtype.fields:
+            return pl.lit(None, pl.Utf8)
+        fields = sorted(f.name for f in dtype.fields)
+        meta = pl.col("metadata")
+        text = pl.struct(meta.struct.field(f) for f in fields).struct.json_encode()
+        text = text.str.replace_all(_NULL_MEMBER.pattern, "").str.replace(",}", "}", literal=True)
+        return pl.when(meta.is_null() | (text == "{}")).then(None).otherwise(text)
+
+    def roles(self) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        """(role, primary org, orgs) of 1.2 ``roles``: the primary role, else the first."""
+        dtype = self.schema.get("roles")
+        inner = dtype.inner if isinstance(dtype, pl.List) else None
+        names = {f.name for f in inner.fields} if isinstance(inner, pl.Struct) else set()
+        if not {"role", "roleType", "org"} <= names:
+            if (
+                dtype is not None
+                and dtype != pl.Null
+                and not (isinstance(dtype, pl.List) and dtype.inner == pl.Null)
+            ):
+                self._wrong("roles", "a list of {roleType, role, org}")
+            none = pl.lit(None, pl.Utf8)
+            return none, none, pl.lit(None, TEXT_LIST)
+        roles = pl.col("roles")
+        primary = roles.list.eval(
+            pl.element().filter(pl.element().struct.field("roleType") == "primary")
+        ).list.first()
+        chosen = pl.coalesce(primary, roles.list.first())
+        org = chosen.struct.field("org").struct.field("sourcedId").cast(pl.Utf8)
+        orgs = roles.list.eval(
+            pl.element().struct.field("org").struct.field("sourcedId").cast(pl.Utf8)
+        ).list.unique(maintain_order=True)
+        return chosen.struct.field("role").cast(pl.Utf8), org, orgs
 
 
-def _text(key: str) -> Getter:
-    def get(r: Record) -> Any:
-        value = r.get(key)
-        return None if value is None or value == "" else str(value)
-
-    return get
-
-
-def _list(key: str) -> Getter:
-    def get(r: Record) -> Any:
-        value = r.get(key)
-        return [str(v) for v in value] if isinstance(value, list) else None
-
-    return get
-
-
-def _meta(r: Record) -> Any:
-    value = r.get("metadata")
-    return metadata_json(value) if isinstance(value, dict) and value else None
-
-
-def _user_ids(r: Record) -> Any:
-    ids = r.get("userIds")
-    if not isinstance(ids, list):
-        return None
-    return [f"{i.get('type')}:{i.get('identifier')}" for i in ids if isinstance(i, dict)]
-
-
-def _roles(r: Record) -> tuple[Any, Any, Any]:
-    """(role, primary org, orgs) of a 1.2 user's ``roles``."""
-    roles = [x for x in r.get("roles") or [] if isinstance(x, dict)]
-    if not roles:
-        return None, None, None
-    primary = next((x for x in roles if x.get("roleType") == "primary"), roles[0])
-    org = primary.get("org")
-    orgs: list[str] = []
-    for x in roles:
-        ref = x.get("org")
-        if isinstance(ref, dict) and ref.get("sourcedId") and ref["sourcedId"] not in orgs:
-            orgs.append(str(ref["sourcedId"]))
-    return primary.get("role"), org.get("sourcedId") if isinstance(org, dict) else None, orgs
-
-
-_BASE: dict[str, Getter] = {
-    "sourcedId": _text("sourcedId"),
-    "status": _text("status"),
-    "dateLastModified": _text("dateLastModified"),
-    "metadata": _meta,
-}
 _FLAGS = (
     "americanIndianOrAlaskaNative",
     "asian",
@@ -110,110 +147,148 @@ _FLAGS = (
     "hispanicOrLatinoEthnicity",
 )
 
-FIELDS: dict[str, dict[str, Getter]] = {
-    "orgs": {
-        "name": _text("name"),
-        "type": _text("type"),
-        "identifier": _text("identifier"),
-        "parentSourcedId": _ref("parent"),
-    },
-    "academicSessions": {
-        "title": _text("title"),
-        "type": _text("type"),
-        "startDate": _text("startDate"),
-        "endDate": _text("endDate"),
-        "parentSourcedId": _ref("parent"),
-        "schoolYear": _text("schoolYear"),
-    },
-    "courses": {
-        "title": _text("title"),
-        "schoolYearSourcedId": _ref("schoolYear"),
-        "courseCode": _text("courseCode"),
-        "grades": _list("grades"),
-        "orgSourcedId": _ref("org"),
-        "subjects": _list("subjects"),
-        "subjectCodes": _list("subjectCodes"),
-    },
-    "classes": {
-        "title": _text("title"),
-        "grades": _list("grades"),
-        "courseSourcedId": _ref("course"),
-        "classCode": _text("classCode"),
-        "classType": _text("classType"),
-        "location": _text("location"),
-        "schoolSourcedId": _ref("school"),
-        "termSourcedIds": _refs("terms"),
-        "subjects": _list("subjects"),
-        "subjectCodes": _list("subjectCodes"),
-        "periods": _list("periods"),
-    },
-    "users": {
-        "enabledUser": _text("enabledUser"),
-        "username": _text("username"),
-        "userIds": _user_ids,
-        "givenName": _text("givenName"),
-        "familyName": _text("familyName"),
-        "middleName": _text("middleName"),
-        "preferredFirstName": _text("preferredFirstName"),
-        "preferredLastName": _text("preferredLastName"),
-        "identifier": _text("identifier"),
-        "email": _text("email"),
-        "sms": _text("sms"),
-        "phone": _text("phone"),
-        "agentSourcedIds": _refs("agents"),
-        "grades": _list("grades"),
-        # 1.1: role + orgs; 1.2: roles + primaryOrg (see _user_frame)
-        "role": _text("role"),
-        "orgSourcedIds": _refs("orgs"),
-        "primaryOrgSourcedId": _ref("primaryOrg"),
-    },
-    "enrollments": {
-        "classSourcedId": _ref("class"),
-        "schoolSourcedId": _ref("school"),
-        "userSourcedId": _ref("user"),
-        "role": _text("role"),
-        "primary": _text("primary"),
-        "beginDate": _text("beginDate"),
-        "endDate": _text("endDate"),
-    },
-    "demographics": {
-        "birthDate": _text("birthDate"),
-        "sex": _text("sex"),
-        **{f: _text(f) for f in _FLAGS},
-        "countryOfBirthCode": _text("countryOfBirthCode"),
-        "stateOfBirthAbbreviation": _text("stateOfBirthAbbreviation"),
-        "cityOfBirth": _text("cityOfBirth"),
-        "publicSchoolResidenceStatus": _text("publicSchoolResidenceStatus"),
-    },
-}
 
-
-def raw_frame(entity: str, records: Sequence[Record], version: str) -> pl.DataFrame:
-    """The records' fields as text / list columns (one pass over the records)."""
-    getters = {**_BASE, **FIELDS[entity]}
-    columns: dict[str, list[Any]] = {
-        name: [get(r) for r in records] for name, get in getters.items()
+def _fields(entity: str, p: Picker, version: str) -> dict[str, pl.Expr]:
+    base = {
+        "sourcedId": p.text("sourcedId"),
+        "status": p.text("status"),
+        "dateLastModified": p.text("dateLastModified"),
+        "metadata": p.metadata(),
     }
-    if entity == "users" and version == "1.2":
-        picked = [_roles(r) for r in records]
-        columns["role"] = [p[0] for p in picked]
-        columns["orgSourcedIds"] = [p[2] for p in picked]
-        columns["__rolesPrimary"] = [p[1] for p in picked]
+    if entity == "orgs":
+        own = {
+            "name": p.text("name"),
+            "type": p.text("type"),
+            "identifier": p.text("identifier"),
+            "parentSourcedId": p.ref("parent"),
+        }
+    elif entity == "academicSessions":
+        own = {
+            "title": p.text("title"),
+            "type": p.text("type"),
+            "startDate": p.text("startDate"),
+            "endDate": p.text("endDate"),
+            "parentSourcedId": p.ref("parent"),
+            "schoolYear": p.text("schoolYear"),
+        }
+    elif entity == "courses":
+        own = {
+            "title": p.text("title"),
+            "schoolYearSourcedId": p.ref("schoolYear"),
+            "courseCode": p.text("courseCode"),
+            "grades": p.texts("grades"),
+            "orgSourcedId": p.ref("org"),
+            "subjects": p.texts("subjects"),
+            "subjectCodes": p.texts("subjectCodes"),
+        }
+    elif entity == "classes":
+        own = {
+            "title": p.text("title"),
+            "grades": p.texts("grades"),
+            "courseSourcedId": p.ref("course"),
+            "classCode": p.text("classCode"),
+            "classType": p.text("classType"),
+            "location": p.text("location"),
+            "schoolSourcedId": p.ref("school"),
+            "termSourcedIds": p.refs("terms"),
+            "subjects": p.texts("subjects"),
+            "subjectCodes": p.texts("subjectCodes"),
+            "periods": p.texts("periods"),
+        }
+    elif entity == "users":
+        own = {
+            "enabledUser": p.text("enabledUser"),
+            "username": p.text("username"),
+            "userIds": p.user_ids(),
+            "givenName": p.text("givenName"),
+            "familyName": p.text("familyName"),
+            "middleName": p.text("middleName"),
+            "preferredFirstName": p.text("preferredFirstName"),
+            "preferredLastName": p.text("preferredLastName"),
+            "identifier": p.text("identifier"),
+            "email": p.text("email"),
+            "sms": p.text("sms"),
+            "phone": p.text("phone"),
+            "agentSourcedIds": p.refs("agents"),
+            "grades": p.texts("grades"),
+            "primaryOrgSourcedId": p.ref("primaryOrg"),
+        }
+        if version == "1.2":
+            role, org, orgs = p.roles()
+            own |= {"role": role, "orgSourcedIds": orgs, "__rolesPrimary": org}
+        else:
+            own |= {
+                "role": p.text("role"),
+                "orgSourcedIds": p.refs("orgs"),
+                "__rolesPrimary": pl.lit(None, pl.Utf8),
+            }
+    elif entity == "enrollments":
+        own = {
+            "classSourcedId": p.ref("class"),
+            "schoolSourcedId": p.ref("school"),
+            "userSourcedId": p.ref("user"),
+            "role": p.text("role"),
+            "primary": p.text("primary"),
+            "beginDate": p.text("beginDate"),
+            "endDate": p.text("endDate"),
+        }
+    else:
+        own = {
+            "birthDate": p.text("birthDate"),
+            "sex": p.text("sex"),
+            **{f: p.text(f) for f in _FLAGS},
+            "countryOfBirthCode": p.text("countryOfBirthCode"),
+            "stateOfBirthAbbreviation": p.text("stateOfBirthAbbreviation"),
+            "cityOfBirth": p.text("cityOfBirth"),
+            "publicSchoolResidenceStatus": p.text("publicSchoolResidenceStatus"),
+        }
+    return base | own
+
+
+def raw_frame(
+    entity: str, pages: Sequence[pl.DataFrame], version: str, problems: list[str]
+) -> pl.DataFrame:
+    """The pages' fields as text and text-list columns, columnar (one select per page)."""
+    parts: list[pl.DataFrame] = []
+    empty = pl.DataFrame()
+    for page in pages:
+        exprs = _fields(entity, Picker(entity, page, problems), version)
+        if not page.height:
+            empty = pl.DataFrame(schema=empty_schema(entity, version))
+            continue
+        parts.append(page.select(e.alias(n) for n, e in exprs.items()))
+    if not parts:
+        return empty if empty.width else pl.DataFrame(schema=empty_schema(entity, version))
+    frame = ascii_metadata(pl.concat(parts, how="vertical_relaxed"))
     if entity == "users":
-        # A role without a canonical equivalent is kept, as sent, in the metadata.
-        for i, role in enumerate(columns["role"]):
-            if role is not None and ROLE_MAP.get(role, role) != role:
-                meta = records[i].get("metadata")
-                kept = dict(meta) if isinstance(meta, dict) else {}
-                kept[META_ROLE] = role
-                columns["metadata"][i] = metadata_json(kept)
-    schema = {
-        name: pl.List(pl.Utf8)
-        if isinstance(ENTITIES[entity].schema.get(name), pl.List)
-        else pl.Utf8
-        for name in columns
+        frame = _kept_roles(frame)
+    return frame
+
+
+def empty_schema(entity: str, version: str) -> dict[str, pl.DataType]:
+    """The raw schema of a collection with no records."""
+    probe = _fields(entity, Picker(entity, pl.DataFrame(), []), version)
+    return {
+        n: TEXT_LIST if isinstance(ENTITIES[entity].schema.get(n), pl.List) else pl.Utf8()
+        for n in probe
     }
-    return pl.DataFrame(columns, schema=schema)
+
+
+def _kept_roles(frame: pl.DataFrame) -> pl.DataFrame:
+    """A role without a canonical equivalent is kept, as sent, in the metadata (few users)."""
+    odd = frame.filter(
+        pl.col("role").is_not_null()
+        & (pl.col("role").replace_strict(ROLE_MAP, default="") != pl.col("role"))
+    )
+    if not odd.height:
+        return frame
+    fixed = {
+        sid: metadata_json({**(json.loads(meta) if meta else {}), META_ROLE: role})
+        for sid, role, meta in odd.select("sourcedId", "role", "metadata").iter_rows()
+    }
+    return frame.with_columns(
+        pl.col("sourcedId").replace_strict(fixed, default=pl.col("metadata")).alias("metadata")
+    )
 
 
 def _typed(entity: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Expr]]:
