@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import httpx
 import polars as pl
@@ -114,3 +115,46 @@ def test_metadata_comes_back_as_published(provider: Provider) -> None:
             )
         )
         assert got.equals(expected), (name, got.head(3), expected.head(3))
+
+
+class _Rewrite(httpx.AsyncBaseTransport):
+    """The network, with the provider's answers or our requests changed at the edge."""
+
+    def __init__(self, *, drop_total: bool = False, cap_limit: int | None = None) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.drop_total = drop_total
+        self.cap_limit = cap_limit
+        self.pages = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.cap_limit is not None and "limit" in request.url.params:
+            limit = min(int(request.url.params["limit"]), self.cap_limit)
+            request.url = request.url.copy_set_param("limit", str(limit))
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/users"):
+            self.pages += 1
+        if self.drop_total:
+            await response.aread()
+            headers = [(k, v) for k, v in response.headers.items() if k.lower() != "x-total-count"]
+            return httpx.Response(response.status_code, headers=headers, content=response.content)
+        return response
+
+
+@pytest.mark.parametrize(
+    "rewrite", [{"drop_total": True}, {"cap_limit": 4}], ids=["link-next", "capped-limit"]
+)
+def test_paging_without_a_total_or_with_a_capped_limit(
+    provider: Provider, rewrite: dict[str, Any]
+) -> None:
+    transport = _Rewrite(**rewrite)
+
+    async def run() -> Extraction:
+        async with httpx.AsyncClient(timeout=30, transport=transport) as client:
+            conn = make(client, provider.url, provider.client_id, provider.secret, page_size=10)
+            return await conn.extract()
+
+    result = asyncio.run(run())
+    users = provider.roster["users"].height
+    assert set(result.roster["users"]["sourcedId"]) == set(provider.roster["users"]["sourcedId"])
+    step = rewrite.get("cap_limit", 10)
+    assert transport.pages >= users // step

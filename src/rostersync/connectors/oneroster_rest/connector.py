@@ -49,8 +49,9 @@ class OneRosterRestConnector:
 
     app: ClassVar[str] = "oneroster_rest"
     #: A provider lists deleted records as ``tobedeleted`` for a while (or not at all): absence
-    #: deletes only in the source's ``bulk_upload`` mode. Delta reads: ``extract_changes``.
-    capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=False, incremental=True)
+    #: deletes only in the source's ``bulk_upload`` mode. ``extract_changes`` reads deltas, but
+    #: no sync calls it yet, so the class does not claim the ``incremental`` capability.
+    capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=False)
     complete_snapshot: ClassVar[bool] = False
     options_model: ClassVar[type[RestOptions]] = RestOptions
 
