@@ -139,6 +139,9 @@ class _Rewrite(httpx.AsyncBaseTransport):
             return httpx.Response(response.status_code, headers=headers, content=response.content)
         return response
 
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
 
 @pytest.mark.parametrize(
     "rewrite", [{"drop_total": True}, {"cap_limit": 4}], ids=["link-next", "capped-limit"]
