@@ -75,21 +75,6 @@ def test_pages_are_read_concurrently_and_counted(provider: Provider) -> None:
     assert result.stats["delta"] is False
 
 
-def test_changes_since_a_time_are_read_by_date_last_modified(provider: Provider) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    async def run(since: datetime) -> Extraction:
-        async with httpx.AsyncClient(timeout=30) as client:
-            conn = make(client, provider.url, provider.client_id, provider.secret)
-            return await conn.extract_changes(since)
-
-    later = asyncio.run(run(datetime.now(UTC) + timedelta(days=1)))
-    assert later.stats["delta"] is True
-    assert sum(t.height for t in later.roster.values()) == 0
-    earlier = asyncio.run(run(datetime(2000, 1, 1, tzinfo=UTC)))
-    assert earlier.roster["users"].height == provider.roster["users"].height
-
-
 def _without_nulls(text: str | None) -> str | None:
     """Metadata members whose value is null read as absent (JSON decoding cannot tell them
     apart from keys other records have)."""
