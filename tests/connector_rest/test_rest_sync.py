@@ -45,8 +45,9 @@ def _sync(config: Path) -> Result:
 
 
 def test_the_upstream_roster_is_synced(
-    provider: Provider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    provider: Provider, tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ROSTERSYNC_DATABASE_URL", store_url)  # SQLite, then PostgreSQL
     monkeypatch.setenv("UPSTREAM_SECRET", provider.secret)
     result = _sync(_config(tmp_path, provider))
     assert result.exit_code == 0, result.output
