@@ -52,6 +52,10 @@ def test_session_cookie_is_httponly_lax_and_rotated_at_login(console: Console) -
         assert "SameSite=lax" in cookie
         assert "Path=/" in cookie
         old = http.cookies["rostersync_session"]
+        page = http.get("/console/account")
+        assert page.headers["cache-control"] == "no-store"
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         # Signing in again (same browser) gives a new id and ends the old one.
         assert _sign_in(http).status_code == 303
         new = http.cookies["rostersync_session"]

@@ -39,6 +39,15 @@ from rostersync.web.console.deps import (
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: On every console answer: never framed by another site (clickjacking), never cached (pages
+#: show pupils' records and, once, secrets), no referrer sent elsewhere.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 async def _sent_token(request: Request) -> str | None:
@@ -149,11 +158,14 @@ class ConsoleRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 await check_csrf(request)
-                return await handler(request)
+                answer = await handler(request)
             except Exception as exc:
-                answer = error_page(request, exc)
-                if answer is None:
+                found = error_page(request, exc)
+                if found is None:
                     raise
-                return answer
+                answer = found
+            for key, value in HEADERS.items():
+                answer.headers.setdefault(key, value)
+            return answer
 
         return handle
