@@ -1,5 +1,6 @@
 """Published roster versions: the list, the diff of two, and rollback with a confirmation step —
-over ``manage.list_versions``, ``diff_versions`` and ``rollback_version``.
+over ``manage.list_versions``, ``manage.version_diff`` (reads only the rows that changed) and
+``manage.rollback_version``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rostersync import manage
+from rostersync.manage.version_diff import version_diff
 from rostersync.web.console.deps import (
     NAV_PAGES,
     PREFIX,
@@ -44,19 +46,16 @@ def versions_page(
     versions = manage.list_versions(store, d.id)
     diff = None
     if a is not None and b is not None:
+        found = version_diff(store, d.id, a, b, listed=LISTED)
         diff = {
             "a": a,
             "b": b,
             "entities": {
                 name: {
-                    kind: {
-                        "count": getattr(e, kind).len(),
-                        "first": getattr(e, kind).head(LISTED).to_list(),
-                    }
+                    kind: {"count": getattr(e, kind), "first": e.first[kind]}
                     for kind in ("added", "updated", "deleted")
                 }
-                for name, e in manage.diff_versions(store, d.id, a, b).items()
-                if not e.is_empty
+                for name, e in found.items()
             },
         }
     data = {
