@@ -181,3 +181,40 @@ def test_district_admin_sees_only_granted_districts(console: Console) -> None:
         assert switched.status_code == missing.status_code == 404
         as_json = http.get(f"/console/d/{north.slug}/?format=json").json()
         assert as_json["district"]["name"] == "North Valley"
+
+
+def test_another_districts_pages_and_runs_answer_as_missing(console: Console) -> None:
+    north = console.store.create_district("North Valley")
+    south = console.store.create_district("South Ridge")
+    theirs = console.store.create_run(south.id, trigger="manual")
+    console.account("nadia", "district_admin", (north.id,))
+    with console.http() as http:
+        assert _sign_in(http, "nadia").status_code == 303
+        token = _csrf(http)
+        for path in (
+            f"/console/d/{south.slug}/runs",
+            f"/console/d/{south.slug}/runs/{theirs}",
+            f"/console/d/{south.slug}/runs/{theirs}/changes",
+            f"/console/d/{south.slug}/versions",
+            f"/console/d/{south.slug}/overrides",
+            f"/console/d/{south.slug}/clients",
+            f"/console/d/{south.slug}/notifications",
+            f"/console/d/{south.slug}/audit",
+            f"/console/d/{south.slug}/audit.csv",
+            # A run of the other district under one's own district answers as a missing run.
+            f"/console/d/{north.slug}/runs/{theirs}",
+            f"/console/d/{north.slug}/runs/{theirs}/changes",
+            f"/console/d/{north.slug}/runs/{theirs}/report/users.csv",
+        ):
+            answer = http.get(path)
+            assert answer.status_code == 404, path
+            assert "South Ridge" not in answer.text, path
+        for path, form in (
+            (f"/console/d/{south.slug}/overrides", {"until": "2099-01-01"}),
+            (f"/console/d/{south.slug}/clients", {"name": "x", "scopes": "roster-core.readonly"}),
+            (f"/console/d/{north.slug}/runs/{theirs}/changes/approve", {}),
+            (f"/console/d/{north.slug}/runs/{theirs}/changes/reject", {"reason": "no"}),
+        ):
+            answer = http.post(path, data={"csrf_token": token, **form})
+            assert answer.status_code == 404, path
+        assert console.store.get_run(theirs).status == "pending"
