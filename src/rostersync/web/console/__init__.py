@@ -36,6 +36,7 @@ from rostersync.web.console import (
     runs,
     versions,
 )
+from rostersync.web.console import wizard as wizard_pages
 
 STATIC_DIR: Final = Path(__file__).parent.parent / "static"
 #: Where the console's own and vendored assets are served (the pages refer to them by path).
@@ -56,6 +57,7 @@ PAGE_MODULES: list[ModuleType] = [
     district_admin,
     notifications,
     audit_admins,
+    wizard_pages,  # the Application Gallery and the configuration wizard
 ]
 
 
