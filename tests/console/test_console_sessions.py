@@ -218,3 +218,29 @@ def test_another_districts_pages_and_runs_answer_as_missing(console: Console) ->
             answer = http.post(path, data={"csrf_token": token, **form})
             assert answer.status_code == 404, path
         assert console.store.get_run(theirs).status == "pending"
+
+
+def test_bad_addresses_and_nul_characters_get_clear_pages(console: Console) -> None:
+    north = console.store.create_district("North Valley")
+    with console.http() as http:
+        _sign_in(http)
+        token = _csrf(http)
+        for path in (
+            f"/console/d/{north.slug}/runs/99999999999999999999",
+            f"/console/d/{north.slug}/runs/0",
+            f"/console/d/{north.slug}/runs/abc/changes",
+            f"/console/d/{north.slug}/versions/-1/rollback",
+            f"/console/d/{north.slug}/runs?offset=-3",
+        ):
+            answer = http.get(path)
+            assert answer.status_code == 422, path
+            assert "The form is not complete or not valid" in answer.text, path
+        assert http.get(f"/console/d/{north.slug}/runs?status=exploded").status_code == 422
+        assert http.get(f"/console/d/{north.slug}/audit?since=yesterday").status_code == 422
+        nul = http.post(
+            f"/console/d/{north.slug}/overrides",
+            data={"csrf_token": token, "until": "2099-01-01", "reason": "a\x00b"},
+        )
+        assert nul.status_code == 422
+        assert "The form contains a NUL character" in nul.text
+        assert http.get(f"/console/d/{north.slug}/audit?action=%00").status_code == 422

@@ -61,6 +61,24 @@ async def _sent_token(request: Request) -> str | None:
     return None
 
 
+async def refuse_nul(request: Request) -> None:
+    """Text with a NUL character cannot be stored (PostgreSQL refuses it): a clear 422 page."""
+    where = None
+    if any("\x00" in str(v) for v in request.path_params.values()):
+        where = "the address"
+    elif any("\x00" in k + v for k, v in request.query_params.multi_items()):
+        where = "the query"
+    elif request.method not in SAFE_METHODS:
+        body = await request.body()
+        encoded = request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        )
+        if b"\x00" in body or (encoded and b"%00" in body):
+            where = "the form"
+    if where is not None:
+        raise ConsoleError(422, f"{where.capitalize()} contains a NUL character", hint="remove it")
+
+
 async def check_csrf(request: Request) -> None:
     """Refuse (403, audited) a state-changing request that does not carry its CSRF token."""
     if request.method in SAFE_METHODS:
@@ -157,6 +175,7 @@ class ConsoleRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                await refuse_nul(request)
                 await check_csrf(request)
                 answer = await handler(request)
             except Exception as exc:

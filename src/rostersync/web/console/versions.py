@@ -17,6 +17,7 @@ from rostersync.web.console.deps import (
     PREFIX,
     ConsoleError,
     SessionDep,
+    VersionNumber,
     actor,
     district_for,
     render,
@@ -68,7 +69,7 @@ def versions_page(
 
 @router.get(VERSIONS + "/{version}/rollback", include_in_schema=False)
 def confirm_rollback(
-    request: Request, session: SessionDep, district: str, version: int
+    request: Request, session: SessionDep, district: str, version: VersionNumber
 ) -> Response:
     """Ask before rolling back: what the new version will be, and what it undoes."""
     d = district_for(request, session, district, "write")
@@ -86,7 +87,7 @@ def rollback(
     request: Request,
     session: SessionDep,
     district: str,
-    version: int,
+    version: VersionNumber,
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Publish version ``version``'s content as a new version (confirmed)."""
