@@ -185,3 +185,38 @@ def test_a_key_path_that_is_a_directory_is_named(
         SecretStore(store, load_settings()).get(d.id, "ps")
     assert "Cannot read the secret store's key file" in str(info.value)
     assert info.value.setting == "ROSTERSYNC_SECRETS_KEY_FILE"
+
+
+def test_concurrent_first_sets_of_one_name_all_succeed(secrets: SecretStore, store: Store) -> None:
+    """Several admins storing the same new secret at once: one creates it, the others replace
+    it; none fails on the (district, name) uniqueness (a read-then-insert race did)."""
+    import threading
+
+    d = store.create_district("Racing")
+    callers, rounds = 8, 25
+    outcomes: dict[str, list[bool | BaseException]] = {}
+    lock = threading.Lock()
+    barrier = threading.Barrier(callers)
+
+    def put(i: int) -> None:
+        for r in range(rounds):
+            name = f"ps{r}"
+            barrier.wait()
+            try:
+                result: bool | BaseException = secrets.put(d.id, name, f"{PLAIN}-{i}", actor="t")
+            except BaseException as exc:  # collected: the assertion below names it
+                result = exc
+            with lock:
+                outcomes.setdefault(name, []).append(result)
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    errors = [o for found in outcomes.values() for o in found if isinstance(o, BaseException)]
+    assert not errors, errors[:3]
+    for found in outcomes.values():
+        assert sorted(found, key=bool) == [False] + [True] * (callers - 1)
+    assert secrets.get(d.id, "ps0") in {f"{PLAIN}-{i}" for i in range(callers)}
+    assert len(secrets.list_secrets(d.id)) == rounds

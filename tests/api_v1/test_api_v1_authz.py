@@ -73,6 +73,7 @@ ENDPOINTS = [
     Endpoint("POST", "/districts/{d}/runs", 202, True, body=dict),
     Endpoint("GET", "/districts/{d}/runs/{run}", 200, False),
     Endpoint("GET", "/districts/{d}/runs/{run}/events", 200, False),
+    Endpoint("GET", "/districts/{d}/runs/{run}/stream", 200, False),
     Endpoint("GET", "/districts/{d}/changes/{run}", 200, False),
     Endpoint("GET", "/districts/{d}/changes/{run}/users?kind=added", 200, False),
     Endpoint("POST", "/districts/{d}/changes/{run}/approve", 409, True),
@@ -104,6 +105,17 @@ ENDPOINTS = [
     Endpoint("GET", "/districts/{d}/secrets", 200, False),
     Endpoint("PUT", "/districts/{d}/secrets/other", 200, True, body=lambda: {"value": "v"}),
     Endpoint("DELETE", "/districts/{d}/secrets/tmp", 204, True, prepare=_put_tmp_secret),
+    Endpoint("GET", "/districts/{d}/schedule", 200, False),
+    Endpoint("GET", "/districts/{d}/schedule/next?count=2", 200, False),
+    Endpoint(
+        "PUT", "/districts/{d}/schedule", 200, True, body=lambda: {"every": "daily", "at": "03:00"}
+    ),
+    Endpoint("GET", "/districts/{d}/notifications", 200, False),
+    Endpoint(
+        "PUT", "/districts/{d}/notifications", 200, True, body=lambda: {"emails": ["it@a.example"]}
+    ),
+    # recipients were set just above; without an SMTP server the delivery fails (a 200)
+    Endpoint("POST", "/districts/{d}/notifications/test", 200, True),
     Endpoint("GET", "/audit?district={d}", 200, False),
     Endpoint("GET", "/audit.csv?district={d}", 200, False),
 ]
@@ -247,6 +259,7 @@ def test_installation_endpoints_and_the_district_list(world: World) -> None:
     [
         ("GET", "/runs/{run}"),
         ("GET", "/runs/{run}/events"),
+        ("GET", "/runs/{run}/stream"),
         ("GET", "/changes/{run}"),
         ("GET", "/changes/{run}/users"),
         ("POST", "/changes/{run}/approve"),

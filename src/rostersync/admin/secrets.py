@@ -20,8 +20,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from rostersync import fsutil
 from rostersync.admin._keys import (
@@ -133,30 +136,27 @@ class SecretStore:
         now = utcnow()
         table = stored_secrets
         with translate_errors(self.store.engine), self.store.engine.begin() as conn:
-            found = conn.execute(
-                sa.select(table.c.id).where(
-                    table.c.district_id == district_id, table.c.name == name
+            # Insert-or-nothing first: two concurrent first sets of one name cannot both
+            # insert (the loser's unique violation was a 5xx when this read, then inserted).
+            added = conn.execute(
+                _insert_new(self.store.engine, table).values(
+                    district_id=district_id,
+                    name=name,
+                    ciphertext=blob,
+                    key_id=key_id,
+                    created_at=now,
+                    updated_at=now,
                 )
-            ).scalar_one_or_none()
-            if found is None:
-                conn.execute(
-                    table.insert().values(
-                        district_id=district_id,
-                        name=name,
-                        ciphertext=blob,
-                        key_id=key_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            else:
+            ).first()
+            replaced = added is None
+            if replaced:
                 conn.execute(
                     table.update()
-                    .where(table.c.id == found)
+                    .where(table.c.district_id == district_id, table.c.name == name)
                     .values(ciphertext=blob, key_id=key_id, updated_at=now)
                 )
-        self.store.audit(actor, "secret.set", district_id, name=name, replaced=found is not None)
-        return found is not None
+        self.store.audit(actor, "secret.set", district_id, name=name, replaced=replaced)
+        return replaced
 
     def get(self, district_id: int, name: str) -> str | None:
         """The secret's value, or None when this district has no secret of that name."""
@@ -282,6 +282,16 @@ class SecretStore:
             actor, "secret.rotate_key", None, old_key=old.key_id, new_key=fresh.key_id, count=count
         )
         return count
+
+
+def _insert_new(engine: sa.Engine, table: sa.Table) -> Any:
+    """An INSERT that adds nothing (and returns no row) when the (district, name) exists."""
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing().returning(table.c.id)
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing().returning(table.c.id)
+    raise ConfigurationError(f"the secret store does not support {dialect} databases")
 
 
 def lookup_for(store: Store, settings: Settings, district_id: int) -> Callable[[str], str | None]:

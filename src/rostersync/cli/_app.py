@@ -121,6 +121,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "admins",
     "audit",
     "gradebook",
+    "early_access",
+    "matches",
 )
 
 for _module in COMMAND_MODULES:

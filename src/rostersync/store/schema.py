@@ -620,3 +620,137 @@ gradebook_writeback_holds = sa.Table(
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("decided_by", sa.Text, nullable=True),
 )
+
+
+# --- Incremental extraction (issue #15) ---------------------------------------------------------
+
+#: Per (district, source), what an incremental connector folds its next extraction into: the
+#: source frames of the last extraction (a zip of Arrow IPC files), the change-tracking cursor
+#: they are current to, what they were read for, and when the last full pull was.
+extraction_baselines = sa.Table(
+    "extraction_baselines",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("cursor", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("full_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("frames", sa.LargeBinary, nullable=False),
+)
+
+# --- Events feed (issue #15) -------------------------------------------------------------------
+
+#: One row per record created, updated or deleted by a published version, in publish order
+#: (``id`` is the feed's cursor). ``role`` and ``schools`` (JSON list; NULL: not bound to a
+#: school, such as the district's calendar) are what the per-app sharing rules need to decide
+#: who may see the event without reading the record again.
+roster_events = sa.Table(
+    "roster_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("sourced_id", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=True),
+    sa.Column("schools", sa.Text, nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_roster_events_district", "district_id", "id"),
+)
+
+#: Per district, the newest version whose events are in ``roster_events``.
+roster_event_marks = sa.Table(
+    "roster_event_marks",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    #: The newest event id dropped past the retention period (a cursor below it lost events).
+    sa.Column("pruned_below", sa.BigInteger, nullable=True),
+)
+
+# --- Early access (issue #15) ------------------------------------------------------------------
+
+#: Per district, whether data of a school year that has not begun yet is published (an opt-in
+#: an admin makes deliberately, audited); no row = not opted in.
+early_access = sa.Table(
+    "early_access",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("opted_in", sa.Boolean, nullable=False),
+    sa.Column("changed_by", sa.Text, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+)
+
+#: Per (district, source), the first day of the next school year in the SIS's calendar as last
+#: extracted — before early access holds that year back from the published version — so the
+#: first-day-of-school sync is scheduled from the SIS, not only from what was published.
+sis_calendars = sa.Table(
+    "sis_calendars",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("first_day", sa.Date, nullable=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# --- Re-linking and manual match: kept decisions about which records are one (0020) ----------
+#: ``relink``: a sync found that the source renumbered ``from_id`` (published as ``to_id``);
+#: ``link``: an admin merged ``from_id`` into ``to_id``; ``apart``: an admin split the two, and
+#: they are never re-linked. A reversed decision keeps its row with ``ended_at``/``ended_by``.
+record_links = sa.Table(
+    "record_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("from_id", sa.Text, nullable=False),
+    sa.Column("to_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("ended_by", sa.Text, nullable=True),
+    sa.Index("ix_record_links_district", "district_id", "entity", "from_id"),
+)

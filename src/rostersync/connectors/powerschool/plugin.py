@@ -6,9 +6,10 @@ client credentials (``<oauth/>``, with ``accessLevelV1Api="READ"`` so SIS 25.2+ 
 configuration makes the connector read: calendar days, co-teachers when ``sync_co_teachers`` is
 on, the Contacts module tables when ``contact_module`` is on, and every custom ``TABLE.field``
 named in ``attribute_mapping``; with ``sync_mode: two_way`` also grade sync (``FullAccess`` on
-PowerTeacher Pro's assignment tables, :data:`~.writeback.WRITE_ACCESS`). The extraction reads
-no PowerQuery, so the zip carries no ``queries_root/``; if one is ever needed it goes there,
-declared next to its read.
+PowerTeacher Pro's assignment tables, :data:`~.writeback.WRITE_ACCESS`). With the ``incremental``
+option the zip also carries ``queries_root/rostersync.named_queries.xml``: the PowerQuery
+incremental extraction asks with ``$dataversion`` for the enrollments changed since the previous
+sync.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from rostersync.connectors.powerschool._changes import NAMED_QUERIES_XML
 from rostersync.connectors.powerschool._tables import access_fields
 from rostersync.connectors.powerschool.connector import ExtractPlan
 from rostersync.connectors.powerschool.writeback import WRITE_ACCESS
@@ -90,6 +92,8 @@ def plugin_zip(plan: ExtractPlan | None = None, **options: str | None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("plugin.xml", plugin_xml(plan, **options))  # type: ignore[arg-type]
+        if plan is not None and plan.change_tracking:
+            archive.writestr("queries_root/rostersync.named_queries.xml", NAMED_QUERIES_XML)
     return buffer.getvalue()
 
 

@@ -167,8 +167,29 @@ def error_for(exc: Exception) -> JSONResponse | None:
     if isinstance(exc, StoreUnavailable):
         return error_response(503, "unavailable", exc.message, hint=hint)
     if isinstance(exc, ConfigurationError):
-        return error_response(422, "invalid_input", exc.message, hint=hint)
+        field, message = api_field(exc)
+        problems = None if field is None else [{"path": field, "message": message}]
+        shown = message if field is None else f"{field}: {message}"
+        return error_response(422, "invalid_input", shown, hint=hint, problems=problems)
     return error_response(400, "failed", exc.message, hint=hint)
+
+
+def api_field(exc: ConfigurationError) -> tuple[str | None, str]:
+    """The request field a service error is about, and its message without the CLI's option.
+
+    Service functions name the command line's option (``setting="--grant"``, message
+    ``"--grant: …"``); the API's fields carry the same names without the dashes, so an API
+    caller is told about ``grant``, never about an option it has no way to pass.
+    """
+    setting, message = exc.setting, exc.message
+    if setting is None or not setting.startswith("--"):
+        return None, message
+    field = setting[2:].replace("-", "_")
+    for prefix in (f"{setting}: ", f"{setting} "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+            break
+    return field, message.replace(setting, field)
 
 
 async def _refuse_nul(request: Request) -> None:

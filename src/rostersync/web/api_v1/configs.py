@@ -42,7 +42,7 @@ def _info(info: manage.ConfigVersionInfo) -> ConfigVersionOut:
     return ConfigVersionOut.model_validate(info.as_dict())
 
 
-def _store_references_only(config: DistrictConfig) -> None:
+def store_references_only(config: DistrictConfig, section: str = "") -> None:
     """A district admin's configuration names its secrets as ``store:NAME`` only.
 
     ``env:`` and ``file:`` are read on the server, so through the API they would let an admin
@@ -52,6 +52,7 @@ def _store_references_only(config: DistrictConfig) -> None:
     found: list[tuple[str, str | None]] = [
         (f"sources[{i}].delivery.client_secret", source.delivery.client_secret)
         for i, source in enumerate(config.sources)
+        if source.delivery is not None
     ]
     notifications = config.notifications
     found += [("notifications.webhook_secret", notifications.webhook_secret)]
@@ -62,7 +63,7 @@ def _store_references_only(config: DistrictConfig) -> None:
     problems = [
         Problem(path, "refers to a secret outside the secret store: use store:NAME")
         for path, ref in found
-        if ref is not None and not ref.startswith("store:")
+        if ref is not None and not ref.startswith("store:") and path.startswith(section)
     ]
     if problems:
         raise ConfigValidationError("the request body", problems)
@@ -98,7 +99,7 @@ def put_config(
         )
     config = validate_config(body, "the request body")
     if caller.account.role != "operator":
-        _store_references_only(config)
+        store_references_only(config)
     ensure_district(store, config)  # its sources, as a sync would add them
     newest: int | None = None
     with contextlib.suppress(VersionNotFound):  # none yet: the district's first configuration

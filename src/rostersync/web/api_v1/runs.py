@@ -8,22 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-import polars as pl
 from fastapi import APIRouter, Query, Request
 
 from rostersync import manage
 from rostersync.config import validate_config
 from rostersync.errors import FatalError
+from rostersync.manage.changes import MAX_PAGE, change_counts, change_page
 from rostersync.schedule.runner import RunRequest, execute_run
 from rostersync.settings import Settings
 from rostersync.store import RunRecord, Store
 from rostersync.sync import approval
-from rostersync.sync.changesets import (
-    grant_override,
-    list_overrides,
-    load_changes,
-    revoke_override,
-)
+from rostersync.sync.changesets import grant_override, list_overrides, revoke_override
 from rostersync.sync.events import read_events
 from rostersync.sync.run import run_sync
 from rostersync.web.api_v1._core import (
@@ -172,20 +167,21 @@ CHANGES = "/districts/{district}/changes/{run_id}"
 
 @router.get(CHANGES, response_model=ChangeSetOut, tags=["change sets"])
 def show_changes(request: Request, caller: CallerDep, district: str, run_id: RunId) -> ChangeSetOut:
-    """A run's change set: counts per entity, and why it was held."""
+    """A run's change set: counts per entity, and why it was held (read from the stored
+    counts: the changes themselves are paged with GET …/changes/{run_id}/{entity})."""
     store = store_of(request)
     d = district_for(store, caller, district, "read")
     run = manage.show_run(store, run_id, d.id)
     summary = dict(run.change_summary)
     base = summary.get("base_version")
-    changes = load_changes(store, run_id, base if isinstance(base, int) else None)
+    total, entities = change_counts(store, run)
     return ChangeSetOut(
         run_id=run.id,
         district_id=run.district_id,
         status=run.status,
-        base_version=changes.base_version,
-        total=changes.total,
-        entities=changes.counts(),
+        base_version=base if isinstance(base, int) else None,
+        total=total,
+        entities=entities,
         summary=summary,
     )
 
@@ -199,34 +195,24 @@ def page_changes(
     entity: str,
     kind: Annotated[Literal["added", "updated", "deleted"], Query()] = "added",
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> ChangePageOut:
     """One page of a run's changes of one entity (``users``, ``classes``…): the sourcedIds,
-    and for updated records every changed field with its value before and after."""
+    and for updated records every changed field with its value before and after. Only the
+    page is read from the stored change set."""
     store = store_of(request)
     d = district_for(store, caller, district, "read")
     run = manage.show_run(store, run_id, d.id)
-    base = run.change_summary.get("base_version")
-    changes = load_changes(store, run_id, base if isinstance(base, int) else None)
-    found = changes.entities.get(entity)
-    if found is None:
-        known = ", ".join(sorted(changes.entities)) or "none"
-        raise ApiError(404, "not_found", f"Run {run_id} has no changes of {entity!r} ({known})")
-    frame = {"added": found.added, "updated": found.updated, "deleted": found.deleted}[kind]
-    ids = frame.get_column("sourcedId").slice(offset, limit).to_list()
-    fields: list[FieldChangeOut] = []
-    if kind == "updated" and ids:
-        rows = found.fields.filter(pl.col("sourcedId").is_in(ids))
-        fields = [FieldChangeOut.model_validate(r) for r in rows.iter_rows(named=True)]
+    page = change_page(store, run, entity, kind, offset, limit)
     return ChangePageOut(
         run_id=run_id,
         entity=entity,
         kind=kind,
-        total=frame.height,
+        total=page.total,
         offset=offset,
         limit=limit,
-        sourced_ids=ids,
-        fields=fields,
+        sourced_ids=page.sourced_ids,
+        fields=[FieldChangeOut.model_validate(f) for f in page.fields],
     )
 
 

@@ -25,7 +25,18 @@ from fastapi.staticfiles import StaticFiles
 
 from rostersync.settings import Settings
 from rostersync.store import Store
-from rostersync.web.console import account, auth, home
+from rostersync.web.console import (
+    account,
+    audit_admins,
+    auth,
+    changes,
+    district_admin,
+    home,
+    notifications,
+    runs,
+    versions,
+)
+from rostersync.web.console import wizard as wizard_pages
 
 STATIC_DIR: Final = Path(__file__).parent.parent / "static"
 #: Where the console's own and vendored assets are served (the pages refer to them by path).
@@ -36,7 +47,18 @@ ASSETS: Final = {
 }
 
 #: Every console page module (each has a ``router`` built with ``ConsoleRoute``), in order.
-PAGE_MODULES: list[ModuleType] = [auth, home, account]
+PAGE_MODULES: list[ModuleType] = [
+    auth,
+    home,
+    account,
+    runs,
+    changes,
+    versions,
+    district_admin,
+    notifications,
+    audit_admins,
+    wizard_pages,  # the Application Gallery and the configuration wizard
+]
 
 
 def install(app: FastAPI, store: Store, settings: Settings) -> None:

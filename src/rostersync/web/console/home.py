@@ -10,7 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rostersync import manage
-from rostersync.store import RunRecord
+from rostersync.schedule.service import schedule_overview
+from rostersync.store import RunRecord, Store
+from rostersync.sync.events import read_events
 from rostersync.web.console.deps import (
     PREFIX,
     SessionDep,
@@ -40,6 +42,22 @@ def run_summary(run: RunRecord) -> dict[str, Any]:
         "duration_seconds": duration,
         "roster_version": run.roster_version,
         "error": run.error,
+    }
+
+
+def source_health(store: Store, runs: list[RunRecord]) -> dict[str, Any] | None:
+    """How the sources looked in the last finished run: its error, or the warnings the
+    extraction raised (counts announced vs received, pages refused…)."""
+    done = next((r for r in runs if r.status not in {"pending", "running"}), None)
+    if done is None:
+        return None
+    warnings = [e.message for e in read_events(store.engine, done.id) if e.kind == "warning"]
+    return {
+        "run_id": done.id,
+        "ok": done.status != "failed" and not warnings,
+        "error": done.error if done.status == "failed" else None,
+        "warnings": warnings[:10],
+        "more_warnings": max(0, len(warnings) - 10),
     }
 
 
@@ -81,10 +99,13 @@ def overview(request: Request, session: SessionDep, district: str) -> Response:
         sessions_of(request).show_district(session, d.id)
     store = store_of(request)
     summary = manage.show_district(store, d.id).as_dict()
-    runs = [run_summary(r) for r in manage.list_runs(store, d.id, limit=20)]
+    records = manage.list_runs(store, d.id, limit=20)
+    runs = [run_summary(r) for r in records]
     data = {
         "district": summary,
         "last_run": runs[0] if runs else None,
+        "next_runs": [s.as_dict() for s in schedule_overview(store, district_id=d.id).sources],
+        "source_health": source_health(store, records),
         "held_runs": [r for r in runs if r["status"] == "held"],
         "recent_runs": runs[:10],
     }
