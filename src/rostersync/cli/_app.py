@@ -120,7 +120,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "secrets",
     "admins",
     "audit",
+    "gradebook",
     "early_access",
+    "matches",
 )
 
 for _module in COMMAND_MODULES:

@@ -109,7 +109,13 @@ class Advanced(_Section):
             "delete what they stop sending whatever this says."
         ),
     )
-    multiple_sources: bool = Field(False, description="Data comes from several sources.")
+    multiple_sources: bool = Field(
+        False,
+        description=(
+            "Data comes from several sources: this source's records are matched with those of "
+            "the other sources that say so by their common domains of uniqueness."
+        ),
+    )
     compare_by_uniqueness: bool = Field(True, description="Merge records equal on a domain.")
     preview: bool = Field(False, description="Every sync waits for approval.")
     hold_threshold: HoldThreshold = Field(
@@ -185,13 +191,49 @@ class SourceConfig(_Section):
             )
         return self.delivery
 
+    def domains(self) -> dict[str, list[str]]:
+        """The configured domains, people default to name + email (whether or not records are
+        compared by them: re-linking uses them as its default keys)."""
+        out: dict[str, list[str]] = {t: list(DEFAULT_PEOPLE_DOMAIN) for t in PEOPLE_TYPES}
+        out.update({t: list(attrs) for t, attrs in self.uniqueness_domains.items()})
+        return {t: attrs for t, attrs in out.items() if attrs}
+
     def effective_domains(self) -> dict[str, list[str]]:
         """The domains dedup uses: configured ones, people default to name + email."""
         if not self.advanced.compare_by_uniqueness:
             return {}
-        out: dict[str, list[str]] = {t: list(DEFAULT_PEOPLE_DOMAIN) for t in PEOPLE_TYPES}
-        out.update({t: list(attrs) for t, attrs in self.uniqueness_domains.items()})
-        return {t: attrs for t, attrs in out.items() if attrs}
+        return self.domains()
+
+
+class Relinking(_Section):
+    """Re-linking when IDs change: a record that disappears while one that appears matches it
+    on the secondary keys keeps its sourcedId (an update, not a deletion plus a creation)."""
+
+    enabled: bool = Field(True, description="Re-link records whose ID changed in the source.")
+    min_confidence: float = Field(
+        1.0,
+        ge=0.5,
+        le=1.0,
+        description=(
+            "Share of the keys that must be equal (and not empty) on both records, from 0.5 "
+            "to 1.0 (all of them)."
+        ),
+    )
+    keys: dict[EntityTypeName, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "Per entity type: the secondary keys compared (e.g. metadata.stateId, email, "
+            "givenName, familyName, birthDate); default: the type's domain of uniqueness."
+        ),
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _some_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for etype, attrs in value.items():
+            if not attrs:
+                raise ValueError(f"keys.{etype} is empty: give at least one attribute")
+        return value
 
 
 class DistrictConfig(_Section):
@@ -212,6 +254,10 @@ class DistrictConfig(_Section):
     )
     notifications: NotificationsConfig = Field(
         default_factory=NotificationsConfig, description="Who is told about runs, and how."
+    )
+    relinking: Relinking = Field(
+        default_factory=Relinking,
+        description="Keep a record's sourcedId when the source renumbers it (reported).",
     )
     deletion_retention_days: int = Field(
         30,

@@ -18,7 +18,7 @@ from typing import Any, Final
 import yaml
 from pydantic import ValidationError
 
-from rostersync.config._check import check_master_fields, check_source
+from rostersync.config._check import check_master_fields, check_relinking, check_source
 from rostersync.config._models import DistrictConfig
 from rostersync.config._sections import FIELD_ALIASES as SCHEDULE_ALIASES
 from rostersync.config._sections import ConfigDeprecationWarning
@@ -136,6 +136,7 @@ def validate_config(data: Any, source_name: str) -> DistrictConfig:
             problems.extend(check_source(raw, f"sources[{i}]"))
             problems.extend(delivery_problems(raw, f"sources[{i}]"))
     problems.extend(check_master_fields(data.get("master_fields"), names))
+    problems.extend(check_relinking(data.get("relinking")))
     if problems:
         raise ConfigValidationError(source_name, _merge_same_path(problems))
     assert config is not None

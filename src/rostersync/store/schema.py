@@ -725,3 +725,32 @@ sis_calendars = sa.Table(
     sa.Column("first_day", sa.Date, nullable=True),
     sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+# --- Re-linking and manual match: kept decisions about which records are one (0020) ----------
+#: ``relink``: a sync found that the source renumbered ``from_id`` (published as ``to_id``);
+#: ``link``: an admin merged ``from_id`` into ``to_id``; ``apart``: an admin split the two, and
+#: they are never re-linked. A reversed decision keeps its row with ``ended_at``/``ended_by``.
+record_links = sa.Table(
+    "record_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("from_id", sa.Text, nullable=False),
+    sa.Column("to_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("ended_by", sa.Text, nullable=True),
+    sa.Index("ix_record_links_district", "district_id", "entity", "from_id"),
+)

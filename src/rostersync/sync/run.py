@@ -11,7 +11,9 @@ source health → diff against the last accepted version → rollover windows �
 preview → publish or hold → notify). :data:`Decide` is the seam a caller may replace. A failure
 before the change step (configuration, extract, pipeline) sends the "failed" notification too.
 Interrupted runs of the district (their process was killed) are settled first
-(:mod:`rostersync.sync.recovery`).
+(:mod:`rostersync.sync.recovery`). The pipeline gets the kept identity decisions and the last
+published roster to re-link against; the re-links it finds are kept once the candidate is
+published or held (:mod:`rostersync.sync.links`).
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
-from rostersync.sync import ledger, writeback
+from rostersync.sync import ledger, writeback, writeback_read
 from rostersync.sync.events import RunEvent, RunEvents
 from rostersync.sync.incremental import load_baselines, save_baselines
+from rostersync.sync.links import PublishedVersion, keep_relinks, read_decisions
 from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
 from rostersync.sync.states import RunStatus
@@ -335,7 +338,12 @@ def sync_config(
         phase = "pipeline"
         t0 = time.perf_counter()
         events.phase_started(phase)
-        candidate, report = run_pipeline(rosters, config)
+        previous = (
+            PublishedVersion.current(store, district_id) if config.relinking.enabled else None
+        )
+        candidate, report = run_pipeline(
+            rosters, config, previous=previous, decisions=read_decisions(store, district_id)
+        )
         phases["pipeline"] = {"seconds": round(time.perf_counter() - t0, 3)}
         events.phase_finished(phase, time.perf_counter() - t0)
         outcome.report = {
@@ -382,6 +390,16 @@ def sync_config(
         if isinstance(exc, RostersyncError | KeyboardInterrupt):
             raise
         raise FatalError(message) from exc
+    if report.links is not None and report.links.height:
+        # Published or held: the re-links stay in force for the next syncs (reversible). Should
+        # keeping them fail, the publish stands and the next sync finds them again.
+        try:
+            kept = keep_relinks(store, district_id, run_id, report.links)
+            events.warning(
+                f"{kept} records re-linked: their IDs changed in the source", phase=phase
+            )
+        except Exception as exc:
+            log.warning("re-links not kept", run=run_id, error=str(exc).splitlines()[0])
     record = store.get_run(run_id)
     phases = {**phases, **record.phases}
     phases["total_seconds"] = round(time.perf_counter() - started, 3)
@@ -418,6 +436,7 @@ def sync_config(
         log.info("sync published", run=run_id, version=version.version)
     if writeback.two_way(config):  # 2-way: the gradebook goes back to the SIS after the roster
         writeback.after_sync(store, config, settings, events, store_lookup=secrets)
+    writeback_read.import_gradebook(store, config, settings, events, store_lookup=secrets)
     return outcome
 
 
