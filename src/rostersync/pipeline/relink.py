@@ -7,9 +7,10 @@ app's history. Here, compared with the last published roster:
 - **Candidates**: records of one entity type that disappeared (published, not in the new roster)
   and records that appeared (in the new roster, not published).
 - **Keys**: ``relinking.keys`` of the type, by default its domain of uniqueness (people: first
-  name + last name + email) — the attributes every source compares by. A pair is considered
-  when at least one key is equal; its **confidence** is the share of keys equal and not empty
-  on both records (values normalised as the domains compare them).
+  name + last name + email) — the attributes every source compares by. A pair's
+  **confidence** is the share of keys equal and not empty on both records (values normalised as
+  the domains compare them); pairs are found by joins on the key combinations the rule needs,
+  never by comparing every record that disappeared with every one that appeared.
 - **The rule**: a pair at or above ``relinking.min_confidence`` is re-linked when each of its
   records has no other pair as good. A tie on the keys goes to the pair whose records are equal
   but for their IDs (and username, often made from the SIS key); a tie that remains is
@@ -32,6 +33,8 @@ only when something disappeared and something appeared).
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
@@ -105,15 +108,28 @@ def relink_keys(config: DistrictConfig) -> dict[str, list[str]]:
     return out
 
 
-def _pairs(gone: pl.DataFrame, new: pl.DataFrame, n: int) -> pl.DataFrame:
-    """(old, new, score, equal): every pair equal on at least one key, scored."""
+def needed_equal(keys: int, min_confidence: float) -> int:
+    """How many keys a pair must have equal to reach ``min_confidence``."""
+    return max(1, math.ceil(keys * min_confidence - 1e-9))
+
+
+def _pairs(gone: pl.DataFrame, new: pl.DataFrame, n: int, needed: int) -> pl.DataFrame:
+    """(old, new, score, equal): every pair equal on at least ``needed`` keys, scored.
+
+    Candidates come from one join per combination of ``needed`` keys (a pair that reaches the
+    rule is equal on at least one of them), never from a cross product: joining on a single
+    common first name would pair every renumbered Ana with every other.
+    """
     cols = [f"__k{i}" for i in range(n)]
     blocks = [
-        gone.select(pl.col("sourcedId").alias("old"), c)
-        .drop_nulls(c)
-        .join(new.select(pl.col("sourcedId").alias("new"), c).drop_nulls(c), on=c)
+        gone.select(pl.col("sourcedId").alias("old"), *combo)
+        .drop_nulls(list(combo))
+        .join(
+            new.select(pl.col("sourcedId").alias("new"), *combo).drop_nulls(list(combo)),
+            on=list(combo),
+        )
         .select("old", "new")
-        for c in cols
+        for combo in itertools.combinations(cols, needed)
     ]
     pairs = pl.concat(blocks).unique()
     both = pairs.join(gone.rename({c: f"{c}o" for c in cols}), left_on="old", right_on="sourcedId")
@@ -355,7 +371,8 @@ def relink(
         gone = key_parts(disappeared, etype, attrs)
         if new.height == 0 or gone.height == 0:
             continue
-        pairs = _pairs(gone, new, len(attrs)).filter(pl.col("score") >= minimum)
+        needed = needed_equal(len(attrs), config.relinking.min_confidence)
+        pairs = _pairs(gone, new, len(attrs), needed).filter(pl.col("score") >= minimum)
         pairs = _with_same_content(_without_apart(pairs, split, entity), before[entity], appeared)
         chosen, found = _choose(pairs, attrs, etype, entity)
         parts.extend(found)
