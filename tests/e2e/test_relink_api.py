@@ -136,6 +136,6 @@ def test_errors_name_the_problem(world: tuple[World, Settings]) -> None:
         base + "/unlink", json={"entity": "users", "first": w.keep, "second": w.other}
     )
     assert not_matched.status_code == 422
-    assert "are not matched" in not_matched.json()["error"]["message"]
+    assert "are two published records already" in not_matched.json()["error"]["message"]
     bad_kind = admin.get(base, params={"kind": "merge"})
     assert bad_kind.status_code == 422

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from rostersync import manage
 from rostersync.config import DistrictConfig, validate_config
 from rostersync.errors import RostersyncError
 from rostersync.model import ENTITY_TYPES
@@ -139,3 +140,20 @@ def test_a_failing_source_deletes_nothing_the_other_provides(
     run = store.list_runs(first.district_id)[0]
     assert run.status == "failed"
     assert "dir" in (run.error or "")
+
+
+def test_a_cross_source_merge_can_be_split_for_good(
+    sims: tuple[RunningSimulator, RunningSimulator], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config(sims, monkeypatch)
+    first = sync_config(store, cfg, load_settings())
+    keep = students(store, first.district_id)["sourcedId"].sort()[0]
+    gone = keep.replace("ps-", "dir-", 1)
+    apart = manage.unlink_records(store, "cli:jane", first.district_id, "student", gone, keep)
+    assert (apart.kind, apart.from_id, apart.to_id) == ("apart", gone, keep)
+    second = sync_config(store, cfg, load_settings())
+    assert second.changes["entities"]["users"]["added"] == 1
+    for _ in range(2):  # and it stays split
+        assert {keep, gone} <= set(students(store, first.district_id)["sourcedId"])
+        sync_config(store, cfg, load_settings())
+    assert store.list_audit(first.district_id)[0].action == "matches.unlink"

@@ -108,12 +108,12 @@ def run_pipeline(
     if not processed:
         empty = complete({})
         return empty, RunReport([], records_in, dict.fromkeys(ENTITIES, 0))
+    kept = decisions if decisions is not None else no_decisions()
     if len(processed) > 1:
-        processed, cross_report = match_across_sources(processed, config)
+        processed, cross_report = match_across_sources(processed, config, kept_apart(kept))
         reports.append(cross_report)
     merged, merge_report = master_field_merge(processed, config)
     reports.append(merge_report)
-    kept = decisions if decisions is not None else no_decisions()
     final, cleanup_report = referential_cleanup(merged)
     reports.append(cleanup_report)
     final, validity_report = validity(final)
