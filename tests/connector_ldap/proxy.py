@@ -2,7 +2,8 @@
 
 It reads the server's answers as LDAP messages (BER: a SEQUENCE holding the message ID and the
 operation) and, once armed, closes both sides after passing on ``drop_after_entries`` search
-result entries on a connection: the client sees the server go away in the middle of a page.
+result entries on a connection: the client sees the server go away in the middle of a page (or,
+with ``stall``, stop answering there).
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ class DroppingProxy:
     target_port: int
     drop_after_entries: int
     armed: bool = False
+    #: Instead of closing, stop answering (until the proxy stops): a server that hangs.
+    stall: bool = False
     port: int = 0
     dropped: int = 0
     _listener: socket.socket = field(default_factory=socket.socket)
     _threads: list[threading.Thread] = field(default_factory=list)
     _open: list[socket.socket] = field(default_factory=list)
+    _released: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -97,6 +101,8 @@ class DroppingProxy:
                         entries += 1
                         if self.armed and entries >= self.drop_after_entries:
                             self.dropped += 1
+                            if self.stall:
+                                self._released.wait(60)
                             self._close(server, client)
                             return
         self._close(server, client)
@@ -110,6 +116,7 @@ class DroppingProxy:
                 s.close()
 
     def stop(self) -> None:
+        self._released.set()
         self._close(self._listener, *self._open)
         for thread in self._threads:
             thread.join(timeout=5)

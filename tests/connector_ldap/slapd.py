@@ -94,6 +94,11 @@ class Slapd:
 def start_slapd(directory: Path) -> Slapd:
     """Write a config into ``directory`` and start ``slapd`` on a free port."""
     binary = shutil.which("slapd") or "/usr/sbin/slapd"
+    if not Path(binary).exists() or not Path("/etc/ldap/schema/msuser.schema").exists():
+        raise RuntimeError(
+            "the LDAP tests need OpenLDAP's slapd and its schemas: apt-get install slapd "
+            "ldap-utils (.ci/run does)"
+        )
     (directory / "db").mkdir(parents=True, exist_ok=True)
     certificates = make_certificates(directory)
     (directory / "adperson.schema").write_text(AD_PERSON, encoding="utf-8")

@@ -136,6 +136,7 @@ def test_attribute_mapping_overrides_the_defaults(directory: Directory) -> None:
         students={
             "base_dn": f"ou=Students,ou=Springfield,{SUFFIX}",
             "id_attribute": "employeeID",
+            "id_prefix": "student-",
             "attributes": {"username": "mail", "identifier": None, "phone": None},
             "extra_attributes": ["departmentNumber", "physicalDeliveryOfficeName"],
         },
@@ -143,7 +144,8 @@ def test_attribute_mapping_overrides_the_defaults(directory: Directory) -> None:
     )
     users = result.roster["users"]
     assert users.height == STUDENT_COUNT
-    row = users.filter(pl.col("sourcedId") == "100004").row(0, named=True)
+    row = users.filter(pl.col("sourcedId") == "student-100004").row(0, named=True)
+    assert row["sourceId"] == "100004"  # the directory's own value
     assert row["username"] == "s0004@students.springfield.k12"
     assert row["identifier"] is None
     assert row["grades"] is None  # not mapped in this search

@@ -133,6 +133,20 @@ def test_a_server_that_drops_the_connection_mid_page_fails_the_extract(
     assert "Traceback" not in error.message
 
 
+def test_a_server_that_stops_answering_mid_page_times_out_clearly(directory: Directory) -> None:
+    page = 7
+    with dropping_proxy(directory.server.port, drop_after_entries=page + 2) as proxy:
+        proxy.armed, proxy.stall = True, True
+        config = ldap_source(proxy.url, page_size=page, staff=None, timeout_seconds=1)
+        error, _ = failure(config)
+    assert isinstance(error, SourceUnreachable)
+    assert error.message == (
+        f"The LDAP server {proxy.url} did not answer the students search of "
+        f"'ou=Students,ou=Springfield,{SUFFIX}' within 1 s (page 2, after {page} entries)"
+    )
+    assert "connector.timeout_seconds" in (error.hint or "")
+
+
 def test_an_unreachable_server_names_its_url() -> None:
     from support.servers import free_port
 

@@ -159,4 +159,5 @@ def test_oauth1_is_refused_for_1p2() -> None:
 
     with pytest.raises(ConfigValidationError) as caught:
         parse_options({"auth": "oauth1"}, "sources[0].connector")
-    assert caught.value.problems[0].path == "sources[0].connector.auth"
+    assert caught.value.problems[0].path == "sources[0].connector"
+    assert "oauth1 (OAuth 1.0a) is a OneRoster 1.1 option" in caught.value.problems[0].message

@@ -120,6 +120,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "secrets",
     "admins",
     "audit",
+    "gradebook",
+    "early_access",
     "matches",
 )
 

@@ -51,6 +51,7 @@ from rostersync.store.schema import (
     scheduler_heartbeats,
     sources,
 )
+from rostersync.sync.calendar import sis_first_days
 
 log = get_logger("schedule.scheduler")
 
@@ -120,7 +121,8 @@ def load_scheduled_sources(
 
     Sources come from the district's newest configuration (`sources[].name`), or from the
     store's activated sources when the configuration names none. `first_day` is the earliest
-    school-year start on or after yesterday in the sources' currently published calendars.
+    school-year start on or after yesterday in the sources' currently published calendars or in
+    their SIS calendars as last extracted (:mod:`rostersync.sync.calendar`).
     With `cache` (config version id → parsed), only configurations not seen before are read
     and parsed, so a periodic reload of thousands of districts stays cheap.
     """
@@ -170,6 +172,11 @@ def load_scheduled_sources(
             for config_id, text in conn.execute(bodies):
                 parsed[config_id] = _parse_config(text)
         first_days = {(r.district_id, r.source): r.first_day for r in conn.execute(first_days_stmt)}
+        # The SIS's calendar as last extracted: next year's first day is known even when its
+        # calendar is not published yet (early access holds it back until that day).
+        for key, day in sis_first_days(conn, today - timedelta(days=1)).items():
+            known = first_days.get(key)
+            first_days[key] = day if known is None else min(known, day)
         activated: dict[int, list[str]] = {}
         for r in conn.execute(sa.select(sources.c.district_id, sources.c.name)):
             activated.setdefault(r.district_id, []).append(r.name)

@@ -688,6 +688,44 @@ roster_event_marks = sa.Table(
     sa.Column("pruned_below", sa.BigInteger, nullable=True),
 )
 
+# --- Early access (issue #15) ------------------------------------------------------------------
+
+#: Per district, whether data of a school year that has not begun yet is published (an opt-in
+#: an admin makes deliberately, audited); no row = not opted in.
+early_access = sa.Table(
+    "early_access",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("opted_in", sa.Boolean, nullable=False),
+    sa.Column("changed_by", sa.Text, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+)
+
+#: Per (district, source), the first day of the next school year in the SIS's calendar as last
+#: extracted — before early access holds that year back from the published version — so the
+#: first-day-of-school sync is scheduled from the SIS, not only from what was published.
+sis_calendars = sa.Table(
+    "sis_calendars",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("first_day", sa.Date, nullable=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 # --- Re-linking and manual match: kept decisions about which records are one (0020) ----------
 #: ``relink``: a sync found that the source renumbered ``from_id`` (published as ``to_id``);

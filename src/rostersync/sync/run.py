@@ -39,7 +39,7 @@ from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
-from rostersync.sync import ledger, writeback
+from rostersync.sync import ledger, writeback, writeback_read
 from rostersync.sync.events import RunEvent, RunEvents
 from rostersync.sync.incremental import load_baselines, save_baselines
 from rostersync.sync.links import PublishedVersion, keep_relinks, read_decisions
@@ -436,6 +436,7 @@ def sync_config(
         log.info("sync published", run=run_id, version=version.version)
     if writeback.two_way(config):  # 2-way: the gradebook goes back to the SIS after the roster
         writeback.after_sync(store, config, settings, events, store_lookup=secrets)
+    writeback_read.import_gradebook(store, config, settings, events, store_lookup=secrets)
     return outcome
 
 

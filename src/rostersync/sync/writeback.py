@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from rostersync.admin.secrets import lookup_for
 from rostersync.clock import utcnow
 from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.connectors.powerschool.connector import PowerSchoolConnector
@@ -82,6 +84,8 @@ class WritebackReport:
     conflicts: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
+    #: Seconds per step: reading the store, talking to the SIS, storing links and the log.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,8 +104,15 @@ class _Run:
     log: list[dict[str, Any]] = field(default_factory=list)
     sis_edits: list[tuple[Stored, dict[str, Any]]] = field(default_factory=list)
     report: WritebackReport = field(default_factory=WritebackReport)
+    _summaries: dict[int, str] = field(default_factory=dict)
 
     def record(self, kind: str, sid: str, action: str, outcome: str, answer: Answer | None) -> None:
+        # One summary per answer: a batch's answer is logged once per object in it.
+        text = None
+        if answer is not None:
+            text = self._summaries.get(id(answer))
+            if text is None:
+                text = self._summaries[id(answer)] = answer.summary()
         self.log.append(
             {
                 "district_id": self.district_id,
@@ -112,7 +123,7 @@ class _Run:
                 "action": action,
                 "outcome": outcome,
                 "http_status": answer.status if answer else None,
-                "answer": answer.summary() if answer else None,
+                "answer": text,
             }
         )
 
@@ -198,7 +209,7 @@ def after_sync(
             f"{report.assignments_updated} updated, {report.assignments_deleted} deleted, "
             f"{report.scores_written} scores written, {report.unchanged} unchanged",
             phase="writeback",
-            data={k: v for k, v in counts.items() if isinstance(v, int)},
+            data={k: v for k, v in counts.items() if isinstance(v, int | dict)},
         )
     )
     for line in (*report.conflicts, *report.refused, *report.held):
@@ -232,10 +243,13 @@ def write_back(
 ) -> WritebackReport:
     """Write the district's gradebook back to its PowerSchool source (``two_way`` only)."""
     source = target_source(config)
+    started = time.perf_counter()
     district_id = store.get_district(config.district).id
     roster = store.read_version(district_id)
     sections = sections_of(roster)
     objects, links = _load(store, district_id, source.name)
+    if store_lookup is None:  # store:NAME secrets of this district
+        store_lookup = lookup_for(store, settings, district_id)
     run = _Run(district_id, source.name, utcnow(), links)
     connector, http = connector_for(source, settings, client, store_lookup=store_lookup)
     assert isinstance(connector, PowerSchoolConnector)
@@ -248,8 +262,15 @@ def write_back(
             if client is None:
                 await http.aclose()
 
+    read_at = time.perf_counter()
     asyncio.run(go())
+    wrote_at = time.perf_counter()
     _persist(store, run)
+    run.report.seconds = {
+        "read": round(read_at - started, 3),
+        "write": round(wrote_at - read_at, 3),
+        "persist": round(time.perf_counter() - wrote_at, 3),
+    }
     return run.report
 
 
@@ -480,81 +501,77 @@ def _refused_indexes(answer: Answer) -> set[int]:
 def _persist(store: Store, run: _Run) -> None:
     """Links, the log and PowerSchool's kept edits, in one transaction."""
     with store.engine.begin() as conn:
-        for (kind, sid), link in run.new_links.items():
-            key = (
-                L.district_id == run.district_id,
-                L.source == run.source,
-                L.kind == kind,
-                L.sourcedId == sid,
-            )
-            conn.execute(gradebook_writeback_links.delete().where(*key))
-            conn.execute(
-                gradebook_writeback_links.insert().values(
-                    district_id=run.district_id,
-                    source=run.source,
-                    kind=kind,
-                    sourcedId=sid,
-                    sis_id=link.sis_id,
-                    written=link.written,
-                    seen=link.seen,
-                    written_at=run.now,
-                )
-            )
-        for kind, sid in run.dropped:
-            conn.execute(
-                gradebook_writeback_links.delete().where(
-                    L.district_id == run.district_id,
-                    L.source == run.source,
-                    L.kind == kind,
-                    L.sourcedId == sid,
-                )
-            )
-        for result, there in run.sis_edits:
-            body = dict(result.body)
-            entered = str(there.get("actualscoreentered", ""))
-            try:
-                body["score"] = float(entered) if "." in entered else int(entered)
-            except ValueError:
-                body.pop("score", None)
-                body["textScore"] = entered
-            conn.execute(
-                gradebook_objects.update()
-                .where(
-                    g.district_id == run.district_id,
-                    g.kind == "results",
-                    g.sourcedId == result.sourced_id,
-                )
-                .values(body=json.dumps(body, sort_keys=True), dateLastModified=run.now)
-            )
-            item_link = run.links.get(("lineItems", str(body.get("lineItem"))))
-            key = (
-                L.district_id == run.district_id,
-                L.source == run.source,
-                L.kind == "results",
-                L.sourcedId == result.sourced_id,
-            )
-            if item_link is not None:
+        gone: dict[str, list[str]] = defaultdict(list)
+        for kind, sid in [*run.new_links, *run.dropped]:
+            gone[kind].append(sid)
+        for kind, ids in gone.items():
+            for start in range(0, len(ids), 500):
                 conn.execute(
-                    gradebook_writeback_links.update()
-                    .where(*key)
-                    .values(
-                        written=digest(
-                            score(
-                                Stored(
-                                    result.kind,
-                                    result.sourced_id,
-                                    "active",
-                                    run.now,
-                                    body,
-                                    result.origin,
-                                ),
-                                int(item_link.sis_id),
-                                int(there.get("studentsdcid", 0)),
-                            )
-                        ),
-                        seen=seen_value(there),
-                        written_at=run.now,
+                    gradebook_writeback_links.delete().where(
+                        L.district_id == run.district_id,
+                        L.source == run.source,
+                        L.kind == kind,
+                        L.sourcedId.in_(ids[start : start + 500]),
                     )
                 )
+        rows = [
+            {
+                "district_id": run.district_id,
+                "source": run.source,
+                "kind": kind,
+                "sourcedId": sid,
+                "sis_id": link.sis_id,
+                "written": link.written,
+                "seen": link.seen,
+                "written_at": run.now,
+            }
+            for (kind, sid), link in run.new_links.items()
+        ]
+        if rows:
+            conn.execute(gradebook_writeback_links.insert(), rows)
+        for result, there in run.sis_edits:
+            _keep_sis_edit(conn, run, result, there)
         if run.log:
             conn.execute(gradebook_writeback_log.insert(), run.log)
+
+
+def _keep_sis_edit(conn: sa.Connection, run: _Run, result: Stored, there: dict[str, Any]) -> None:
+    """A teacher's edit in PowerSchool won: the result takes PowerSchool's score (so apps read
+    it), and the link records it as written and seen, so it is not reported again."""
+    body = dict(result.body)
+    entered = str(there.get("actualscoreentered", ""))
+    body.pop("score", None)
+    body.pop("textScore", None)
+    if there.get("actualscorekind") == "EXEMPT":
+        body["scoreStatus"] = "exempt"
+    elif entered:
+        try:
+            body["score"] = float(entered) if "." in entered else int(entered)
+        except ValueError:
+            body["textScore"] = entered
+    conn.execute(
+        gradebook_objects.update()
+        .where(
+            g.district_id == run.district_id,
+            g.kind == "results",
+            g.sourcedId == result.sourced_id,
+        )
+        .values(body=json.dumps(body, sort_keys=True), dateLastModified=run.now)
+    )
+    link = run.links[("results", result.sourced_id)]
+    assignment, student = (int(p) for p in link.sis_id.split(":"))
+    kept = Stored(result.kind, result.sourced_id, "active", run.now, body, result.origin)
+    conn.execute(
+        gradebook_writeback_links.update()
+        .where(
+            L.district_id == run.district_id,
+            L.source == run.source,
+            L.kind == "results",
+            L.sourcedId == result.sourced_id,
+        )
+        .values(
+            written=digest(score(kept, assignment, student)),
+            seen=seen_value(there),
+            written_at=run.now,
+        )
+    )

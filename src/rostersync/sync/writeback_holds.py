@@ -3,8 +3,9 @@
 When one app changed more than :data:`MASS_CHANGE_SHARE` of a class's scores that were already
 written back (and at least :data:`MASS_CHANGE_MIN` of them) within :data:`MASS_CHANGE_WINDOW`,
 those changes are not written: a hold is recorded (``gradebook_writeback_holds``) and reported.
-An administrator approves it (:func:`decide_hold`, audited), and the next write-back sends the
-changes made up to the approval; a rejected hold keeps them out until they change again.
+An administrator approves it (``rostersync gradebook approve``, :func:`decide_hold`, audited),
+and the next write-back sends the changes made up to the approval; a rejected hold keeps them
+out until they change again.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def held_results(
         held.ids.update(r.sourced_id for r in rows)
         held.reasons.append(
             f"class {cls}: API client {origin} changed {len(rows)} of {totals[cls]} scores "
-            f"within {MASS_CHANGE_WINDOW}; held for approval"
+            f"within {MASS_CHANGE_WINDOW}; held for approval "
+            "(`rostersync gradebook holds --district …`)"
             + (f" (hold {hold_id})" if hold_id is not None else "")
         )
     if new:
@@ -132,6 +134,6 @@ def decide_hold(store: Store, district_id: int, hold_id: int, decision: str, by:
         raise ConfigurationError(
             f"no pending grade write-back hold {hold_id} in this district",
             setting="hold",
-            hint="list them with rostersync.sync.writeback_holds.list_holds",
+            hint="see `rostersync gradebook holds --district …`",
         )
     store.audit(by, f"gradebook write-back hold {hold_id} {decision}", district_id=district_id)

@@ -30,6 +30,10 @@ def _oneroster(app: FastAPI, store: Store, settings: Settings) -> None:
         app.state.on_close.append(engine.dispose)
     app.state.oneroster = Provider(engine, ApiClients(store.engine, settings.get_secret_key()))
     install(app, app.state.oneroster)
+    # management plane: failed client authentications at the token endpoint back off
+    from rostersync.web.token_backoff import TokenBackoff
+
+    app.add_middleware(TokenBackoff, engine=store.engine)
 
 
 def _management(app: FastAPI, store: Store, settings: Settings) -> None:

@@ -247,6 +247,15 @@ def paged_search(
                 paged_cookie=cookie,
             )
         except (LDAPException, OSError) as exc:
+            if isinstance(exc, TimeoutError):
+                raise SourceUnreachable(
+                    f"The LDAP server {endpoint.url} did not answer the {spec.name} search of "
+                    f"{spec.base_dn!r} within {endpoint.timeout:g} s (page {out.pages + 1}, "
+                    f"after {len(out.entries)} entries)",
+                    source=endpoint.source,
+                    hint="nothing was published; raise connector.timeout_seconds for a slow "
+                    "server, or run the sync again",
+                ) from None
             raise SourceUnreachable(
                 f"The LDAP server {endpoint.url} broke off the {spec.name} search of "
                 f"{spec.base_dn!r} after {len(out.entries)} entries (page {out.pages + 1}): "
@@ -300,7 +309,7 @@ def _entries(response: list[dict[str, Any]]) -> list[Entry]:
         if item.get("type") != "searchResEntry":
             continue  # continuation references: auto_referrals is off, referrals not followed
         raw: dict[str, Any] = item.get("raw_attributes") or {}
-        values = {str(k).lower(): [bytes(v) for v in vs] for k, vs in raw.items() if vs}
+        values = {str(k).lower(): list(vs) for k, vs in raw.items() if vs}  # bytes already
         found.append(Entry(str(item.get("dn", "")), values))
     return found
 

@@ -106,6 +106,12 @@ class PeopleSearch(_Options):
         "Directory) or entryUUID (OpenLDAP). Map onto the SIS ID (e.g. employeeID) to merge "
         "with a SIS by ID.",
     )
+    id_prefix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9_.:-]*$",
+        description="Text put before the ID attribute's value, to meet the IDs another source "
+        "gives the same people (e.g. staff- with PowerSchool's staff DCIDs in employeeID).",
+    )
     attributes: dict[MappedAttribute, str | None] = Field(
         default_factory=dict,
         description="Attribute mapping: canonical attribute ← LDAP attribute, over the "

@@ -32,7 +32,6 @@ from rostersync.connectors.health import HealthProblem, PartialExtractError, Sou
 from rostersync.connectors.ldap import mapping as m
 from rostersync.connectors.ldap._directory import (
     Endpoint,
-    PageCallback,
     SearchOutcome,
     SearchSpec,
     close,
@@ -152,17 +151,15 @@ class LdapConnector:
         loop = asyncio.get_running_loop()
         gate = asyncio.Semaphore(self.options.concurrency)
 
-        def on_page(name: str, records: int, pages: int) -> None:
-            self.stats.requests += 1
+        def on_page(name: str, records: int, pages: int) -> None:  # in a worker thread
             if progress is not None:
                 event = ProgressEvent(name, records, pages, None)
                 loop.call_soon_threadsafe(progress, event)
 
         async def one(spec: SearchSpec) -> SearchOutcome:
             async with gate:
-                page: PageCallback = on_page
                 return await asyncio.to_thread(
-                    search_all, self.endpoint, spec, self.options.page_size, page
+                    search_all, self.endpoint, spec, self.options.page_size, on_page
                 )
 
         results = await asyncio.gather(*(one(s) for s in specs), return_exceptions=True)
@@ -171,6 +168,7 @@ class LdapConnector:
             if isinstance(result, BaseException):
                 raise result
             outcomes[spec.name] = result
+        self.stats.requests += sum(o.pages for o in outcomes.values())
         if progress is not None:
             for name, o in outcomes.items():
                 progress(ProgressEvent(name, len(o.entries), o.pages, o.pages, finished=True))
@@ -249,14 +247,16 @@ class LdapConnector:
 
     async def list_schools(self) -> list[SchoolInfo]:
         """The schools the people's school attribute holds, with ``school_names`` ones."""
-        found = await self._run(self.specs(schools_only=True), None)
         held: set[str] = set()
+        names = self.options.school_names
+        if not any(s.school_attribute for s in self.options.searches().values()):
+            return [SchoolInfo(s, names[s], s) for s in sorted(names)]
+        found = await self._run(self.specs(schools_only=True), None)
         for name, search in self.options.searches().items():
             if search.school_attribute:
                 held.update(
                     v for e in found[name].entries if (v := m.first(e, search.school_attribute))
                 )
-        names = self.options.school_names
         return [SchoolInfo(s, names.get(s, s), s) for s in sorted({*names, *held})]
 
     async def extract(

@@ -100,15 +100,16 @@ def members_by_group(
     return {dn: sorted(names) for dn, names in out.items()}
 
 
+_SEP: Final = "\x1f"
 #: The users columns the decoding fills, each with its type (the others come from conform).
 _TEXT_TARGETS: Final = tuple(t for t in get_args(MappedAttribute) if t != "grades")
 _SCHEMA: Final = {
     **{t: pl.Utf8() for t in _TEXT_TARGETS},
-    "grades": pl.List(pl.Utf8()),
+    "grades": pl.Utf8(),  # joined by _SEP: a list column from Python lists is slow to build
+    "sourceId": pl.Utf8(),
     "sourcedId": pl.Utf8(),
     "role": pl.Utf8(),
     "enabledUser": pl.Boolean(),
-    "orgSourcedIds": pl.List(pl.Utf8()),
     "primaryOrgSourcedId": pl.Utf8(),
     "metadata": pl.Utf8(),
     "_dn": pl.Utf8(),
@@ -123,6 +124,7 @@ class _Plan:
     search: str
     role: str
     id_attribute: str
+    id_prefix: str
     text: tuple[tuple[str, str], ...]
     grades: str | None
     school: str | None
@@ -138,6 +140,7 @@ class _Plan:
             search=name,
             role=search.role if staff else "student",
             id_attribute=options.id_attribute(search).lower(),
+            id_prefix=search.id_prefix,
             text=tuple((t, a.lower()) for t, a in mapping.items() if t != "grades"),
             grades=mapping["grades"].lower() if "grades" in mapping else None,
             school=search.school_attribute.lower() if search.school_attribute else None,
@@ -174,7 +177,8 @@ def _decode_people(
             cols[target].append(_one(values, name))
         for target in unmapped:
             cols[target].append(None)
-        cols["grades"].append((_decoded(values, plan.grades) or None) if plan.grades else None)
+        grades = _decoded(values, plan.grades) if plan.grades else None
+        cols["grades"].append(_SEP.join(grades) if grades else None)
         if groups_of is None:
             groups = sorted({group_name(g) for g in _decoded(values, "memberof")})
         else:
@@ -190,10 +194,11 @@ def _decode_people(
             found = _decoded(values, name)
             if found:
                 meta[attribute] = found[0] if len(found) == 1 else found
-        cols["sourcedId"].append(_one(values, plan.id_attribute))
+        raw_id = _one(values, plan.id_attribute)
+        cols["sourceId"].append(raw_id)
+        cols["sourcedId"].append(None if raw_id is None else plan.id_prefix + raw_id)
         cols["role"].append(role)
         cols["enabledUser"].append(enabled)
-        cols["orgSourcedIds"].append([school] if school else None)
         cols["primaryOrgSourcedId"].append(school)
         cols["metadata"].append(metadata_json(meta))
         cols["_dn"].append(entry.dn)
@@ -213,12 +218,16 @@ def build_users(
         _decode_people(_Plan.of(options, name, search), found.get(name, ()), groups_of, cols)
     if not cols["_dn"]:
         return ENTITIES["users"].empty()
-    frame = pl.DataFrame(cols, schema=_SCHEMA)
+    frame = pl.DataFrame(cols, schema=_SCHEMA).with_columns(
+        pl.col("grades").str.split(_SEP),
+        pl.when(pl.col("primaryOrgSourcedId").is_not_null())
+        .then(pl.concat_list(pl.col("primaryOrgSourcedId")))
+        .alias("orgSourcedIds"),
+    )
     _check_ids(frame, options, source)
     users = frame.drop("_dn", "_search").with_columns(
         pl.lit("active").alias("status"),
         pl.lit(source).alias("source"),
-        pl.col("sourcedId").alias("sourceId"),
     )
     return conform("users", users)
 

@@ -7,9 +7,9 @@ policy. The service URL, client ID and secret are the source's ``delivery``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rostersync.errors import ConfigValidationError, Problem
 
@@ -72,6 +72,12 @@ class RestOptions(BaseModel):
     )
     verify_tls: bool = Field(default=True, description="Check the server's TLS certificate.")
 
+    @model_validator(mode="after")
+    def _oauth1_is_1p1(self) -> Self:
+        if self.auth == "oauth1" and self.version != "1.1":
+            raise ValueError("auth oauth1 (OAuth 1.0a) is a OneRoster 1.1 option; 1.2 uses oauth2")
+        return self
+
     def scopes(self) -> str:
         """The scopes asked for."""
         if self.scope:
@@ -85,16 +91,10 @@ class RestOptions(BaseModel):
 def parse_options(raw: Any, where: str = "connector") -> RestOptions:
     """Validate the ``connector:`` block, reporting every problem with its path."""
     try:
-        options = RestOptions.model_validate(raw or {})
+        return RestOptions.model_validate(raw or {})
     except ValidationError as exc:
         problems = [
             Problem(".".join(str(p) for p in (where, *err["loc"])), err["msg"])
             for err in exc.errors()
         ]
         raise ConfigValidationError(f"{where} (OneRoster REST options)", problems) from exc
-    if options.auth == "oauth1" and options.version != "1.1":
-        raise ConfigValidationError(
-            f"{where} (OneRoster REST options)",
-            [Problem(f"{where}.auth", "OAuth 1.0a is a OneRoster 1.1 option; 1.2 uses oauth2")],
-        )
-    return options

@@ -57,6 +57,14 @@ class PowerSchoolOptions(BaseModel):
             "and the pace adapts to it; such waits do not count against max_retries."
         ),
     )
+    gradebook_import: bool = Field(
+        default=False,
+        description=(
+            "After each sync, read PowerTeacher Pro's categories, assignments and scores into "
+            "the OneRoster Gradebook service (the plugin must grant ASSIGNMENTSECTION and "
+            "ASSIGNMENTSCORE; connectors/powerschool/gradebook.py)."
+        ),
+    )
     page_size: int | None = Field(
         default=None,
         ge=1,

@@ -30,8 +30,10 @@ from rostersync.connectors.base import (
     ProgressCallback,
     SchoolInfo,
 )
+from rostersync.connectors.catalog import SourceField
 from rostersync.connectors.health import PartialExtractError
 from rostersync.connectors.powerschool import _tables as tables
+from rostersync.connectors.powerschool import catalog, diagnosis
 from rostersync.connectors.powerschool import incremental as inc
 from rostersync.connectors.powerschool import mapping as m
 from rostersync.connectors.powerschool._assemble import ExtractedFrames, build_roster
@@ -125,6 +127,8 @@ class PowerSchoolConnector:
     """Reads a PowerSchool district through a plugin's OAuth client."""
 
     app: ClassVar[str] = "powerschool"
+    #: The name of its card in the Application Gallery.
+    title: ClassVar[str] = "PowerSchool SIS"
     #: Every extract is the whole of its scope (all schools of the mapping, every student the
     #: school lists), so a record that stops coming back is gone: the change flow treats absence
     #: as deletion for this source, like bulk upload mode (the health ledger and the hold
@@ -240,6 +244,9 @@ class PowerSchoolConnector:
 
     async def test_connection(self) -> ConnectionReport:
         """Check everything a sync needs and say exactly what is wrong, or what was found."""
+        wrong_url = diagnosis.service_url_report(self.session.base_url)
+        if wrong_url is not None:
+            return wrong_url
         try:
             md = await self.metadata()
             district = unwrap_single(await self.session.get("/ws/v1/district"), "district")
@@ -288,6 +295,18 @@ class PowerSchoolConnector:
                 details={"problems": problems},
                 **base,
             )
+        unknown = await diagnosis.unknown_fields(
+            self.session, tables.custom_reads(self.plan.custom_fields)
+        )
+        if unknown:
+            return ConnectionReport(
+                False,
+                "PowerSchool has no field " + ", ".join(unknown) + " (read by the attribute "
+                "mapping)",
+                hint="check the spelling of each TABLE.field against PowerSchool's tables",
+                details={"problems": problems, "unknown_fields": unknown},
+                **base,
+            )
         if problems:
             return ConnectionReport(
                 False,
@@ -305,6 +324,10 @@ class PowerSchoolConnector:
             },
             **base,
         )
+
+    async def source_fields(self) -> list[SourceField]:
+        """The tables, extension groups and extension tables a mapping can read."""
+        return await catalog.source_fields(self.session)
 
     def _field_name(self, name: str) -> str:
         """A denied ``table.column`` as the configuration spells it, else ``TABLE.column``."""

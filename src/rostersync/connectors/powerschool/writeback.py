@@ -66,6 +66,9 @@ class Answer:
         return self.status < 400
 
     def summary(self, limit: int = 300) -> str:
+        """``HTTP status: body`` cut to ``limit`` characters (a success's echo is left out)."""
+        if self.ok:
+            return f"HTTP {self.status}"
         text = self.body if isinstance(self.body, str) else repr(self.body)
         return f"HTTP {self.status}: {text[:limit]}"
 

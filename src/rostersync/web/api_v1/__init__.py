@@ -23,6 +23,7 @@ from rostersync.settings import Settings
 from rostersync.store import Store
 from rostersync.web.api_v1 import audit, clients, configs, districts, runs, secrets, versions
 from rostersync.web.api_v1 import events as events_feed
+from rostersync.web.api_v1 import wizard as wizard_api
 from rostersync.web.api_v1._core import BodyLimit, ErrorBody, error_response
 from rostersync.web.docs import SWAGGER_UI_PATH
 
@@ -54,6 +55,7 @@ def build_router() -> APIRouter:
 
     for module in (run_stream, schedules, notifications, admins):
         router.include_router(module.router)
+    router.include_router(wizard_api.router)  # the Application Gallery and the wizard
     # manual match / unmatch and the syncs' re-links
     from rostersync.web.api_v1 import matches
 

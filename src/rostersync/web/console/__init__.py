@@ -32,9 +32,11 @@ from rostersync.web.console import (
     changes,
     district_admin,
     home,
+    notifications,
     runs,
     versions,
 )
+from rostersync.web.console import wizard as wizard_pages
 
 STATIC_DIR: Final = Path(__file__).parent.parent / "static"
 #: Where the console's own and vendored assets are served (the pages refer to them by path).
@@ -53,7 +55,9 @@ PAGE_MODULES: list[ModuleType] = [
     changes,
     versions,
     district_admin,
+    notifications,
     audit_admins,
+    wizard_pages,  # the Application Gallery and the configuration wizard
 ]
 
 

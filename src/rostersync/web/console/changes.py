@@ -1,20 +1,20 @@
 """A held run's change set: per-entity diffs with before/after values, paged and searchable,
 the threshold that tripped, and Approve / Reject (a reason required) — over the sync package's
-``load_changes``, ``approval.approve`` and ``approval.reject``, as ``/api/v1`` uses them.
+``approval.approve`` and ``approval.reject``, as ``/api/v1`` uses them; pages are read from the
+stored frames (``manage.changes``, ``manage.change_review``), never the whole set.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import polars as pl
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rostersync import manage
-from rostersync.changes.report import change_rows
+from rostersync.manage.change_review import review_page
+from rostersync.manage.changes import change_counts
 from rostersync.sync import approval
-from rostersync.sync.changesets import load_changes
 from rostersync.web.console.deps import (
     PREFIX,
     ConsoleError,
@@ -49,49 +49,29 @@ def _page(
     d = district_for(request, session, district)
     store = store_of(request)
     run = manage.show_run(store, run_id, d.id)
-    base = run.change_summary.get("base_version")
-    changes = load_changes(store, run_id, base if isinstance(base, int) else None)
-    with_changes = [n for n, ch in changes.entities.items() if ch.total]
+    total, counts = change_counts(store, run)
+    with_changes = [n for n, c in counts.items() if c["added"] or c["updated"] or c["deleted"]]
     shown = entity or (with_changes[0] if with_changes else "")
-    found = changes.entities.get(shown)
-    if shown and found is None:
+    if shown and shown not in counts:
         known = ", ".join(with_changes) or "none"
         raise ConsoleError(404, f"Run {run_id} has no changes of {shown!r} (entities: {known})")
-    records: list[dict[str, Any]] = []
-    total = 0
-    if found is not None:
-        frame = {"added": found.added, "updated": found.updated, "deleted": found.deleted}[kind]
-        ids = frame.get_column("sourcedId")
-        if search:
-            ids = ids.filter(ids.str.contains(search, literal=True))
-        total = ids.len()
-        page_ids = ids.slice(offset, PAGE).to_list()
-        rows = change_rows(found).filter(
-            (pl.col("change") == kind) & pl.col("sourcedId").is_in(page_ids)
-        )
-        by_id: dict[str, list[dict[str, Any]]] = {i: [] for i in page_ids}
-        for row in rows.iter_rows(named=True):
-            by_id[row["sourcedId"]].append(
-                {"field": row["field"], "before": row["before"], "after": row["after"]}
-            )
-        records = [{"sourcedId": i, "fields": f} for i, f in by_id.items()]
+    page = (
+        review_page(store, run, shown, kind, offset=offset, limit=PAGE, search=search or None)
+        if shown
+        else None
+    )
     summary = run.change_summary
+    base = summary.get("base_version")
     data = {
         "run": run_summary(run),
-        "base_version": changes.base_version,
-        "total": changes.total,
-        "entities": changes.counts(),
+        "base_version": base if isinstance(base, int) else None,
+        "total": total,
+        "entities": counts,
         "hold_reasons": summary.get("hold_reasons", []),
         "trips": summary.get("trips", []),
-        "page": {
-            "entity": shown,
-            "kind": kind,
-            "search": search or None,
-            "total": total,
-            "offset": offset,
-            "limit": PAGE,
-            "records": records,
-        },
+        "page": page.as_dict()
+        if page
+        else {"entity": "", "kind": kind, "search": None, "total": 0, "offset": 0, "limit": PAGE},
     }
     return render(
         request,

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, Response
 
 from rostersync import manage
 from rostersync.manage import run_reports
+from rostersync.manage.run_history import run_history as history_of
 from rostersync.store import RunRecord
 from rostersync.sync.events import read_events
 from rostersync.sync.states import RunStatus
@@ -19,6 +20,7 @@ from rostersync.web.console import charts
 from rostersync.web.console.deps import (
     NAV_PAGES,
     PREFIX,
+    ConsoleError,
     SessionDep,
     district_for,
     render,
@@ -61,25 +63,23 @@ def run_history(
     district: str,
     status: Annotated[str, Query(max_length=20)] = "",
     trigger: Annotated[str, Query(max_length=40)] = "",
-    offset: Annotated[int, Query(ge=0, le=manage.MAX_RUNS_LISTED)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
     """The district's runs, newest first, filtered by status and trigger, 50 a page."""
     d = district_for(request, session, district)
-    runs = manage.list_runs(store_of(request), d.id, limit=manage.MAX_RUNS_LISTED)
-    triggers = sorted({r.trigger for r in runs})
-    chosen = [
-        r
-        for r in runs
-        if (not status or r.status == status) and (not trigger or r.trigger == trigger)
-    ]
-    page = chosen[offset : offset + PAGE]
-    chart = _charts(runs)
+    store = store_of(request)
+    if status and status not in STATUSES:
+        raise ConsoleError(422, f"Status: {status!r} is not a run status")
+    history = history_of(
+        store, d.id, status=status or None, trigger=trigger or None, offset=offset, limit=PAGE
+    )
+    chart = _charts(manage.list_runs(store, d.id, limit=30))
     data = {
         "filters": {"status": status or None, "trigger": trigger or None},
-        "total": len(chosen),
+        "total": history.total,
         "offset": offset,
         "limit": PAGE,
-        "runs": [run_summary(r) for r in page],
+        "runs": history.runs,
         "charts": chart,
     }
     return render(
@@ -90,7 +90,7 @@ def run_history(
         district=d,
         active="runs",
         statuses=STATUSES,
-        triggers=triggers,
+        triggers=history.triggers,
         records_svg=charts.records_chart(chart["runs"], chart["records"]),
         duration_svg=charts.duration_chart(chart["runs"], chart["durations"]),
     )

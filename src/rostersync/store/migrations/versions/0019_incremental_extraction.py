@@ -1,5 +1,6 @@
 """Incremental extraction and the events feed: each source's baseline (the last extraction's
-frames and cursor), the per-record events of published versions and how far they are written.
+frames and cursor), the per-record events of published versions and how far they are written,
+each district's early-access opt-in, and the SIS's next first day of school per source.
 
 Revision ID: 0019
 Revises: 0018
@@ -69,10 +70,39 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("pruned_below", sa.BigInteger, nullable=True),
     )
+    op.create_table(
+        "early_access",
+        sa.Column(
+            "district_id",
+            sa.Integer,
+            sa.ForeignKey("districts.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("opted_in", sa.Boolean, nullable=False),
+        sa.Column("changed_by", sa.Text, nullable=False),
+        sa.Column("changed_at", TS, nullable=False),
+        sa.Column("note", sa.Text, nullable=True),
+    )
+    op.create_table(
+        "sis_calendars",
+        sa.Column(
+            "district_id",
+            sa.Integer,
+            sa.ForeignKey("districts.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("source", sa.Text, primary_key=True),
+        sa.Column("first_day", sa.Date, nullable=True),
+        sa.Column("seen_at", TS, nullable=False),
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table("sis_calendars")
+    op.drop_table("early_access")
     op.drop_table("roster_event_marks")
     op.drop_index("ix_roster_events_district", table_name="roster_events")
     op.drop_table("roster_events")
