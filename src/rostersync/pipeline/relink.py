@@ -36,14 +36,16 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final
 
 import polars as pl
 
 from rostersync.config import DistrictConfig, fields
 from rostersync.model import Roster
 from rostersync.pipeline._exprs import isin
-from rostersync.pipeline._refs import LINK_KEYS, REFERENCES, rename_records
+from rostersync.pipeline._followers import contacts_of_relinked, link_rows_follow
+from rostersync.pipeline._previous import PreviousRoster
+from rostersync.pipeline._refs import rename_records
 from rostersync.pipeline._report import StageReport, entries
 from rostersync.pipeline.uniqueness import key_parts
 
@@ -59,31 +61,6 @@ LINKS_SCHEMA: Final = pl.Schema(
     }
 )
 PAIRS_SCHEMA: Final = pl.Schema({"entity": pl.Utf8(), "a": pl.Utf8(), "b": pl.Utf8()})
-
-
-class PreviousRoster(Protocol):
-    """The last published roster, read only as far as needed."""
-
-    def ids(self, entity: str) -> pl.Series:
-        """The sourcedIds of a table."""
-        ...
-
-    def table(self, entity: str) -> pl.DataFrame:
-        """A whole table."""
-        ...
-
-
-@dataclass
-class PublishedRoster:
-    """A :class:`PreviousRoster` over a roster in memory."""
-
-    roster: Roster
-
-    def ids(self, entity: str) -> pl.Series:
-        return self.roster[entity]["sourcedId"]
-
-    def table(self, entity: str) -> pl.DataFrame:
-        return self.roster[entity]
 
 
 @dataclass
@@ -141,59 +118,6 @@ def _pairs(gone: pl.DataFrame, new: pl.DataFrame, n: int, needed: int) -> pl.Dat
         (pl.sum_horizontal([e.cast(pl.Int32) for e in equal]) / n).alias("score"),
         *[e.alias(f"__eq{i}") for i, e in enumerate(equal)],
     )
-
-
-def _link_rows_follow(
-    out: Roster, previous: PreviousRoster, entity: str, kept: pl.Series
-) -> tuple[Roster, list[pl.DataFrame], list[pl.DataFrame]]:
-    """Link rows that point at re-linked records and whose own ID changed keep theirs."""
-    parts: list[pl.DataFrame] = []
-    links: list[pl.DataFrame] = []
-    refs = {(t, c) for t, c in REFERENCES.get(entity, ())}
-    for table, keys in LINK_KEYS.items():
-        touched = [c for c in keys if (table, c) in refs]
-        if not touched or out[table].height == 0:
-            continue
-        near = pl.any_horizontal([isin(pl.col(c), kept) for c in touched])
-        fresh = out[table].filter(near & ~isin(pl.col("sourcedId"), previous.ids(table)))
-        if fresh.height == 0:
-            continue
-        before = previous.table(table)
-        gone = before.filter(near & ~isin(pl.col("sourcedId"), out[table]["sourcedId"]))
-        pairs = fresh.select("sourcedId", *keys).join(
-            gone.select(pl.col("sourcedId").alias("old"), *keys), on=list(keys), nulls_equal=True
-        )
-        pairs = pairs.filter(
-            (pl.len().over("sourcedId") == 1) & (pl.len().over("old") == 1)
-        ).select(pl.col("sourcedId").alias("new"), "old")
-        if pairs.height == 0:
-            continue
-        mapping = pairs.select(old="new", new="old")
-        out = dict(out)
-        out[table] = out[table].with_columns(
-            pl.col("sourcedId").replace(mapping["old"], mapping["new"])
-        )
-        reason = f"same {', '.join(keys)} as a published link of a re-linked record"
-        parts.append(
-            entries(
-                pairs.rename({"new": "sourcedId"}).with_columns(pl.lit(None).alias("source")),
-                stage=STAGE,
-                entity=table,
-                action="relinked",
-                reason=reason,
-                detail=pl.col("old"),
-            )
-        )
-        links.append(
-            pairs.select(
-                pl.lit(table).alias("entity"),
-                pl.col("new").alias("from_id"),
-                pl.col("old").alias("to_id"),
-                pl.lit(1.0).alias("confidence"),
-                pl.lit(reason).alias("detail"),
-            )
-        )
-    return out, parts, links
 
 
 #: Not compared by the tie-break: the IDs, what the store stamps, and the username (often made
@@ -269,50 +193,6 @@ def _without_apart(pairs: pl.DataFrame, apart: pl.DataFrame, entity: str) -> pl.
     return pairs.join(split, left_on=["old", "new"], right_on=["b", "a"], how="anti")
 
 
-def _contacts_of_relinked(
-    out: Roster, before: Roster, previous: PreviousRoster, kept: pl.Series, attrs: list[str]
-) -> pl.DataFrame:
-    """Scored pairs (old, new) of contacts of re-linked students whose IDs changed with the
-    student's (legacy contacts are keyed by the student): the same student, and equal on
-    every key either of them has."""
-    links_now = out["userContacts"].filter(isin(pl.col("studentSourcedId"), kept))
-    if links_now.height == 0:
-        return pl.DataFrame()
-    links_then = previous.table("userContacts").filter(isin(pl.col("studentSourcedId"), kept))
-    now_ids = out["users"]["sourcedId"]
-    appeared = links_now.filter(~isin(pl.col("contactSourcedId"), previous.ids("users")))
-    gone = links_then.filter(~isin(pl.col("contactSourcedId"), now_ids))
-    anchored = (
-        gone.select("studentSourcedId", pl.col("contactSourcedId").alias("old"))
-        .join(
-            appeared.select("studentSourcedId", pl.col("contactSourcedId").alias("new")),
-            on="studentSourcedId",
-        )
-        .select("old", "new")
-        .unique()
-    )
-    if anchored.height == 0:
-        return pl.DataFrame()
-    cols = [f"__k{i}" for i in range(len(attrs))]
-    old_keys = key_parts(before, "contact", attrs).rename({c: f"{c}o" for c in cols})
-    new_keys = key_parts(out, "contact", attrs)
-    both = anchored.join(old_keys, left_on="old", right_on="sourcedId").join(
-        new_keys, left_on="new", right_on="sourcedId"
-    )
-    equal = [(pl.col(c) == pl.col(f"{c}o")).fill_null(False) for c in cols]
-    given = [pl.col(c).is_not_null() | pl.col(f"{c}o").is_not_null() for c in cols]
-    n_given = pl.sum_horizontal([g.cast(pl.Int32) for g in given])
-    return both.select(
-        "old",
-        "new",
-        pl.when(n_given > 0)
-        .then(pl.sum_horizontal([e.cast(pl.Int32) for e in equal]) / n_given)
-        .otherwise(0.0)
-        .alias("score"),
-        *[e.alias(f"__eq{i}") for i, e in enumerate(equal)],
-    )
-
-
 def _apply(
     out: Roster,
     previous: PreviousRoster,
@@ -332,7 +212,7 @@ def _apply(
         )
     )
     out = rename_records(out, entity, chosen.select(old="new", new="old"))
-    out, link_parts, link_rows = _link_rows_follow(out, previous, entity, chosen["old"])
+    out, link_parts, link_rows = link_rows_follow(out, previous, entity, chosen["old"], STAGE)
     parts.extend(link_parts)
     links.extend(link_rows)
     return out
@@ -380,7 +260,7 @@ def relink(
             continue
         out = _apply(out, previous, chosen, entity, parts, links)
         if etype == "student" and "contact" in keys:
-            pairs = _contacts_of_relinked(out, before, previous, chosen["old"], keys["contact"])
+            pairs = contacts_of_relinked(out, before, previous, chosen["old"], keys["contact"])
             if pairs.height:
                 pairs = _without_apart(pairs.filter(pl.col("score") >= minimum), split, entity)
                 pairs = _with_same_content(pairs, before[entity], out[entity])
