@@ -33,7 +33,20 @@ STREAM_DOC = {
     200: {
         "description": "`text/event-stream`: `run_event` events (data: a run event as JSON, "
         'id: its cursor), then one `end` event (data: `{"status": …}`)',
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "description": "one event of the stream",
+                    "type": "object",
+                    "properties": {
+                        "event": {"type": "string", "enum": ["run_event", "end"]},
+                        "data": {"type": "string", "description": "JSON"},
+                        "id": {"type": "string"},
+                    },
+                    "required": ["event", "data"],
+                }
+            }
+        },
     }
 }
 
