@@ -120,6 +120,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "secrets",
     "admins",
     "audit",
+    "notifications",
 )
 
 for _module in COMMAND_MODULES:
