@@ -22,6 +22,7 @@ from rostersync.web.api_v1 import (
     schedules,
     secrets,
     versions,
+    wizard,
 )
 from rostersync.web.api_v1.models import RunOut
 
@@ -38,7 +39,7 @@ def test_every_endpoint_is_documented_with_its_response_model(raw: httpx.Client)
     assert response.status_code == 200
     doc = response.json()
     paths = doc["paths"]
-    modules = (districts, configs, runs, versions, clients, secrets, audit)
+    modules = (districts, configs, runs, versions, clients, secrets, audit, wizard)
     modules += (run_stream, schedules, notifications, admins)
     routes = {
         (method, PREFIX + route.path)

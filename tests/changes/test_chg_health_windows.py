@@ -137,3 +137,19 @@ def test_scopes_still_sent_that_lost_their_records_fail() -> None:
     day5["classes"] = day1["classes"].filter(pl.col("sourcedId") != "c4")
     day5["enrollments"] = day2["enrollments"]
     assert check_source_health(day1, day5) == []
+
+
+def test_many_emptied_classes_are_named_up_to_a_bound_then_counted() -> None:
+    """An outage over thousands of classes gives ten named reasons and one count, not thousands."""
+    day1 = _with_enrollments(make_roster(300, n_schools=3), per_class=8)  # 30 classes
+    gone = [f"c{i}" for i in range(0, 30, 2)]  # 15 classes across the three schools
+    day2 = dict(day1)
+    day2["enrollments"] = day1["enrollments"].filter(~pl.col("classSourcedId").is_in(gone))
+    reasons = [r for r in check_source_health(day1, day2) if r.startswith("class:")]
+    named = sorted(gone)[:10]
+    assert [r.split(":")[1] for r in reasons[:10]] == named
+    assert reasons[10] == (
+        "class:…: 5 more classes of the source 'sis' lost all their enrollments (40 in all) the "
+        "same way while still sent (the first 10 are named above)"
+    )
+    assert len(reasons) == 11

@@ -13,7 +13,7 @@ from rostersync.pipeline import master_field_merge, run_pipeline
 
 AD = {
     "name": "ad",
-    "app": "ldap",
+    "app": "powerschool",
     "delivery": {"url": "http://ad", "client_id": "x", "client_secret": "env:AD"},
 }
 

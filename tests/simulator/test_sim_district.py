@@ -125,4 +125,4 @@ def test_new_school_year_brings_new_terms_and_sections(monkeypatch: pytest.Monke
     new_sections = district["sections"].filter(pl.col("termid") // 100 == 36)
     assert new_sections.height > 0
     logged = district.changes_since(1).filter(pl.col("what") == "new school year")
-    assert set(logged["table"].to_list()) == {"terms", "sections"}
+    assert set(logged["table"].to_list()) == {"terms", "sections", "sectionteacher"}

@@ -41,6 +41,9 @@ SCHOOL_MIN_RECORDS = 20
 SCHOOL_MIN_KEPT = 0.25
 #: A class still sent that had at least this many enrollments and now has none fails the run.
 CLASS_MIN_ENROLLMENTS = 5
+#: Classes named one by one per source; the rest are counted in one line, so an outage over a
+#: district's thousands of classes gives a reason list an admin can read (and a bounded report).
+CLASS_REASONS_LISTED = 10
 
 #: Entities whose records belong to a school, checked per school (the column naming it).
 SCHOOL_SCOPED: dict[str, str] = {
@@ -125,11 +128,21 @@ def scope_losses(
             .join(_present(candidate, "classes", key), on=["source", key], how="semi")
             .sort("source", key)
         )
-        for src, cls, n in emptied.select("source", key, "n").iter_rows():
-            reasons.append(
-                f"class:{cls}: its {n} enrollments from the source {src!r} all vanished while "
-                "the class is still sent (a partial outage of the source, not deletions)"
-            )
+        for (src,), group in emptied.group_by(["source"], maintain_order=True):
+            rows = group.select(key, "n").rows()
+            for cls, n in rows[:CLASS_REASONS_LISTED]:
+                reasons.append(
+                    f"class:{cls}: its {n} enrollments from the source {src!r} all vanished "
+                    "while the class is still sent (a partial outage of the source, not deletions)"
+                )
+            if len(rows) > CLASS_REASONS_LISTED:
+                more = len(rows) - CLASS_REASONS_LISTED
+                total = sum(n for _, n in rows[CLASS_REASONS_LISTED:])
+                reasons.append(
+                    f"class:…: {more} more classes of the source {src!r} lost all their "
+                    f"enrollments ({total} in all) the same way while still sent (the first "
+                    f"{CLASS_REASONS_LISTED} are named above)"
+                )
     return reasons
 
 

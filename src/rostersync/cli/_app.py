@@ -120,6 +120,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "secrets",
     "admins",
     "audit",
+    "gradebook",
+    "early_access",
+    "matches",
     "notifications",
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -44,6 +45,14 @@ def register(app: typer.Typer) -> None:
         concurrency: Annotated[
             int, typer.Option(min=1, max=64, help="With --celery: worker processes.")
         ] = 2,
+        watch: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--watch",
+                help="A district configuration file (YAML) to watch: each edit is saved as the "
+                "district's new configuration at the next tick. Repeat for several files.",
+            ),
+        ] = None,
     ) -> None:
         """Run the sync scheduler: due syncs start by themselves (in-process or on Celery)."""
         settings = get_settings()
@@ -67,7 +76,16 @@ def register(app: typer.Typer) -> None:
         kind: ExecutorKind = executor  # type: ignore[assignment]
         store = cli_store()
         recover_interrupted_runs(store)  # runs a killed process left running or publishing
-        scheduler = Scheduler(store, make_executor(settings, store, kind, max_workers=max_runs))
+        for path in watch or []:
+            if not path.is_file():
+                raise ConfigurationError(
+                    f"--watch {path}: no such file",
+                    setting="--watch",
+                    hint="give the path of a district configuration file (YAML)",
+                )
+        scheduler = Scheduler(
+            store, make_executor(settings, store, kind, max_workers=max_runs), watch=watch or ()
+        )
         if once:
             result = scheduler.tick()
             scheduler.executor.shutdown(wait=True)

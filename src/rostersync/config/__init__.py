@@ -15,6 +15,7 @@ from rostersync.config._models import (
     ContactNameRule,
     Delivery,
     DistrictConfig,
+    Relinking,
     SchoolMapping,
     SourceConfig,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "Limits",
     "MappingRule",
     "NotificationsConfig",
+    "Relinking",
     "RolloverWindow",
     "SchoolMapping",
     "SourceConfig",

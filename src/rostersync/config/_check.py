@@ -159,6 +159,12 @@ def _check_requirements(raw: Any, path: str) -> Problems:
                 pass  # pydantic reports the bad value
 
 
+def check_relinking(raw: Any, path: str = "relinking") -> Problems:
+    """Unknown attributes among the ``relinking.keys``."""
+    if isinstance(raw, dict):
+        yield from _check_domains(raw.get("keys"), f"{path}.keys")
+
+
 def _check_domains(raw: Any, path: str) -> Problems:
     for etype, attrs in _typed_types(raw):
         if not isinstance(attrs, list):

@@ -30,6 +30,7 @@ from rostersync.config._sections import (
     deprecated_setting,
 )
 from rostersync.config._transforms import MappingRule
+from rostersync.errors import ConfigurationError
 
 EntityTypeName = Literal["student", "contact", "teacher", "admin", "course", "class", "calendar"]
 Requirement = Literal["report", "skip"]
@@ -49,7 +50,10 @@ class _Section(BaseModel):
 class Delivery(_Section):
     """Delivery config: where the source app's API is and the OAuth client to use."""
 
-    url: str = Field(description="Service URL of the source app, e.g. https://sis.example.org.")
+    url: str = Field(
+        description="Service URL of the source app, e.g. https://sis.example.org "
+        "(an LDAP source: ldap://host:389 or ldaps://host:636)."
+    )
     client_id: str = Field(min_length=1, description="OAuth client ID.")
     client_secret: str = Field(
         description="OAuth client secret as a reference: env:NAME, file:PATH or store:NAME."
@@ -58,8 +62,9 @@ class Delivery(_Section):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+        # ldap:// and ldaps:// are the servers of the `ldap` app (its connector checks them)
+        if not re.match(r"^(https?|ldaps?)://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL (ldap:// or ldaps:// for LDAP)")
         return value.rstrip("/")
 
     @field_validator("client_secret")
@@ -104,7 +109,13 @@ class Advanced(_Section):
             "delete what they stop sending whatever this says."
         ),
     )
-    multiple_sources: bool = Field(False, description="Data comes from several sources.")
+    multiple_sources: bool = Field(
+        False,
+        description=(
+            "Data comes from several sources: this source's records are matched with those of "
+            "the other sources that say so by their common domains of uniqueness."
+        ),
+    )
     compare_by_uniqueness: bool = Field(True, description="Merge records equal on a domain.")
     preview: bool = Field(False, description="Every sync waits for approval.")
     hold_threshold: HoldThreshold = Field(
@@ -143,7 +154,13 @@ class SourceConfig(_Section):
     )
     app: str = Field(min_length=1, description="Connector name, e.g. powerschool.")
     sync_mode: Literal["import", "two_way"] = Field("import", description="import or two_way.")
-    delivery: Delivery = Field(description="Service URL and OAuth client.")
+    delivery: Delivery | None = Field(
+        None,
+        description=(
+            "Service URL and OAuth client; required by apps that read a service, refused by "
+            "apps that read files (e.g. oneroster_csv)."
+        ),
+    )
     connector: dict[str, Any] = Field(
         default_factory=dict, description="App-specific options, checked by the connector."
     )
@@ -164,13 +181,59 @@ class SourceConfig(_Section):
         default_factory=dict, description="Per entity type: attributes identifying a record."
     )
 
+    def require_delivery(self) -> Delivery:
+        """The delivery of a source whose app reads a service (a clear error when absent)."""
+        if self.delivery is None:
+            raise ConfigurationError(
+                f"source {self.name!r} (app {self.app}) has no delivery",
+                setting=f"sources.{self.name}.delivery",
+                hint="give its service URL, OAuth client ID and client secret reference",
+            )
+        return self.delivery
+
+    def domains(self) -> dict[str, list[str]]:
+        """The configured domains, people default to name + email (whether or not records are
+        compared by them: re-linking uses them as its default keys)."""
+        out: dict[str, list[str]] = {t: list(DEFAULT_PEOPLE_DOMAIN) for t in PEOPLE_TYPES}
+        out.update({t: list(attrs) for t, attrs in self.uniqueness_domains.items()})
+        return {t: attrs for t, attrs in out.items() if attrs}
+
     def effective_domains(self) -> dict[str, list[str]]:
         """The domains dedup uses: configured ones, people default to name + email."""
         if not self.advanced.compare_by_uniqueness:
             return {}
-        out: dict[str, list[str]] = {t: list(DEFAULT_PEOPLE_DOMAIN) for t in PEOPLE_TYPES}
-        out.update({t: list(attrs) for t, attrs in self.uniqueness_domains.items()})
-        return {t: attrs for t, attrs in out.items() if attrs}
+        return self.domains()
+
+
+class Relinking(_Section):
+    """Re-linking when IDs change: a record that disappears while one that appears matches it
+    on the secondary keys keeps its sourcedId (an update, not a deletion plus a creation)."""
+
+    enabled: bool = Field(True, description="Re-link records whose ID changed in the source.")
+    min_confidence: float = Field(
+        1.0,
+        ge=0.5,
+        le=1.0,
+        description=(
+            "Share of the keys that must be equal (and not empty) on both records, from 0.5 "
+            "to 1.0 (all of them)."
+        ),
+    )
+    keys: dict[EntityTypeName, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "Per entity type: the secondary keys compared (e.g. metadata.stateId, email, "
+            "givenName, familyName, birthDate); default: the type's domain of uniqueness."
+        ),
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _some_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for etype, attrs in value.items():
+            if not attrs:
+                raise ValueError(f"keys.{etype} is empty: give at least one attribute")
+        return value
 
 
 class DistrictConfig(_Section):
@@ -191,6 +254,10 @@ class DistrictConfig(_Section):
     )
     notifications: NotificationsConfig = Field(
         default_factory=NotificationsConfig, description="Who is told about runs, and how."
+    )
+    relinking: Relinking = Field(
+        default_factory=Relinking,
+        description="Keep a record's sourcedId when the source renumbers it (reported).",
     )
     deletion_retention_days: int = Field(
         30,

@@ -92,6 +92,14 @@ master_fields:                            # with several sources: who wins per a
   users:                                  # an entity type or a table
     email: [sis]                          # sources in priority order
 
+relinking:                                # when the source renumbers records (new SIS IDs)
+  enabled: true                           # a record that disappears while a new one matches it
+                                          #   keeps its sourcedId: an update, not delete+create
+  min_confidence: 1.0                     # share of the keys equal on both (0.5-1.0)
+  keys: {}                                # per type; default: its domain of uniqueness
+  # keys:
+  #   student: [metadata.stateId, givenName, familyName, birthDate]
+
 hold_threshold:                           # hold a sync until approved when a change exceeds a limit
                                           # (one per district; a source's advanced.hold_threshold
                                           # is still read, deprecated)

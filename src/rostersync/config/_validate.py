@@ -18,7 +18,7 @@ from typing import Any, Final
 import yaml
 from pydantic import ValidationError
 
-from rostersync.config._check import check_master_fields, check_source
+from rostersync.config._check import check_master_fields, check_relinking, check_source
 from rostersync.config._models import DistrictConfig
 from rostersync.config._sections import FIELD_ALIASES as SCHEDULE_ALIASES
 from rostersync.config._sections import ConfigDeprecationWarning
@@ -134,7 +134,9 @@ def validate_config(data: Any, source_name: str) -> DistrictConfig:
                     problems.append(Problem(f"sources[{i}].name", f"source {name!r} is twice"))
                 names.append(name)
             problems.extend(check_source(raw, f"sources[{i}]"))
+            problems.extend(delivery_problems(raw, f"sources[{i}]"))
     problems.extend(check_master_fields(data.get("master_fields"), names))
+    problems.extend(check_relinking(data.get("relinking")))
     if problems:
         raise ConfigValidationError(source_name, _merge_same_path(problems))
     assert config is not None
@@ -214,6 +216,32 @@ def option_problems(data: Any) -> list[Problem]:
         except ValidationError as exc:
             problems.extend(pydantic_problems(exc, f"sources[{i}].connector"))
     return problems
+
+
+def delivery_problems(raw: dict[str, Any], path: str) -> list[Problem]:
+    """A source's ``delivery`` against its app: an app reading a service needs one, an app
+    reading files (its connector says ``uses_delivery = False``) refuses one it would ignore.
+    """
+    app = raw.get("app")
+    given = raw.get("delivery") is not None
+    uses = True
+    for ep in entry_points(group=CONNECTOR_GROUP):
+        if ep.name == app:
+            try:
+                uses = bool(getattr(ep.load(), "uses_delivery", True))
+            except Exception:  # a broken package: option_problems says which
+                uses = True
+    if uses and not given:
+        return [Problem(f"{path}.delivery", "required setting is missing")]
+    if given and not uses:
+        return [
+            Problem(
+                f"{path}.delivery",
+                f"app {app!r} reads files, not a service: remove delivery (its connector "
+                "options say where the files are)",
+            )
+        ]
+    return []
 
 
 def installed_apps() -> list[str]:

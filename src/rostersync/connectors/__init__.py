@@ -13,6 +13,7 @@ from typing import cast
 
 from rostersync.connectors.base import (
     REQUIRED_MEMBERS,
+    Baseline,
     Capabilities,
     ConnectionReport,
     Connector,
@@ -35,6 +36,7 @@ GROUP = "rostersync.connectors"
 
 __all__ = [
     "GROUP",
+    "Baseline",
     "Capabilities",
     "ConnectionReport",
     "Connector",

@@ -7,11 +7,13 @@ through the entry-point group ``rostersync.connectors`` (see :mod:`rostersync.co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import httpx
+import polars as pl
 
 from rostersync.connectors.health import SourceHealth
 from rostersync.model import Roster
@@ -87,6 +89,23 @@ class RequestStats:
     by_status: dict[int, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """What an incremental connector keeps between runs: the source frames of its last
+    extraction, folded up to ``cursor`` (the source's change-tracking position).
+
+    The connector alone reads ``frames``; the sync stores and returns the baseline as is.
+    ``fingerprint`` names what the frames were read for (scope and reads): a baseline with
+    another fingerprint is not folded into but replaced by a full pull.
+    """
+
+    cursor: str
+    frames: Mapping[str, pl.DataFrame]
+    fingerprint: str
+    #: When the last full pull behind these frames was taken (a full pull every N days).
+    full_at: datetime
+
+
 @dataclass
 class Extraction:
     """Canonical tables of one source, the verdict on their health, and what they cost.
@@ -102,6 +121,8 @@ class Extraction:
     stats: dict[str, Any] = field(default_factory=dict)
     health: SourceHealth = field(default_factory=SourceHealth)
     requests: RequestStats = field(default_factory=RequestStats)
+    #: For an incremental connector: what to fold the next extraction into (None otherwise).
+    baseline: Baseline | None = None
 
 
 #: The former name of :class:`Extraction`.

@@ -33,6 +33,12 @@ from rostersync.manage.districts import (
     list_districts,
     show_district,
 )
+from rostersync.manage.matches import (
+    entity_table,
+    link_records,
+    list_matches,
+    unlink_records,
+)
 from rostersync.manage.runs import MAX_LIMIT as MAX_RUNS_LISTED
 from rostersync.manage.runs import list_runs, show_run
 from rostersync.manage.versions import diff_versions, list_versions, rollback_version
@@ -50,10 +56,13 @@ __all__ = [
     "delete_district",
     "diff_config_versions",
     "diff_versions",
+    "entity_table",
     "get_config_version",
+    "link_records",
     "list_api_clients",
     "list_config_versions",
     "list_districts",
+    "list_matches",
     "list_runs",
     "list_versions",
     "parse_expiry",
@@ -63,4 +72,5 @@ __all__ = [
     "show_api_client",
     "show_district",
     "show_run",
+    "unlink_records",
 ]

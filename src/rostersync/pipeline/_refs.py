@@ -89,3 +89,18 @@ def dedupe_links(
             gone = extra["sourcedId"].implode()
             out[table] = frame.filter(~pl.col("sourcedId").is_in(gone))
     return out, dropped
+
+
+def rename_records(tables: Roster, entity: str, mapping: pl.DataFrame) -> Roster:
+    """``tables`` with the records of ``entity`` renamed ``old`` → ``new`` (a person's
+    demographics too) and every reference to them rewritten."""
+    if mapping.height == 0:
+        return tables
+    old, new = mapping["old"], mapping["new"]
+    out = dict(tables)
+    out[entity] = out[entity].with_columns(pl.col("sourcedId").replace(old, new))
+    if entity == "users" and "demographics" in out:
+        out["demographics"] = out["demographics"].with_columns(
+            pl.col("sourcedId").replace(old, new)
+        )
+    return rewrite_ids(out, entity, mapping)

@@ -31,8 +31,10 @@ REPORT_SCHEMA: Final = pl.Schema(
 
 #: skipped: dropped for a missing attribute; reported: kept but listed; filtered: dropped by a
 #: rule or the schools mapping; merged: became another record (detail: which); removed: dropped
-#: by referential cleanup.
-ACTIONS: Final = ("skipped", "reported", "filtered", "merged", "removed")
+#: by referential cleanup; won: a source's value was chosen for an attribute of a record several
+#: sources have (reason: the attribute, detail: why); relinked: a record whose ID changed in the
+#: source keeps its published sourcedId (detail: that ID).
+ACTIONS: Final = ("skipped", "reported", "filtered", "merged", "removed", "won", "relinked")
 
 _TYPE_OF_ROLE: Final = {
     role: name for name, t in ENTITY_TYPES.items() if t.roles for role in t.roles
@@ -120,6 +122,9 @@ class RunReport:
     stages: list[StageReport]
     records_in: dict[str, int]
     records_out: dict[str, int]
+    #: Re-links found by this run (``entity, from_id, to_id, confidence, detail``), for the
+    #: sync to keep; None when the run did not look for any.
+    links: pl.DataFrame | None = None
 
     @property
     def records(self) -> pl.DataFrame:

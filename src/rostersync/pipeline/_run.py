@@ -1,8 +1,11 @@
 """The pipeline entry point: every configured stage in order, one run report.
 
 Per source: schools mapping → attribute mapping → contact name parsing → data requirements →
-filter rules → SIS prefix → uniqueness domains; then the master-field merge across sources, the
-referential cleanup and, last, validity (every record valid against the OneRoster data model).
+filter rules → SIS prefix → uniqueness domains; then, across sources, the domains of uniqueness
+between sources that share people and the master-field merge; the referential cleanup; validity
+(every record valid against the OneRoster data model) and, last, on the roster as it would be
+published, the kept identity decisions (manual matches, earlier re-links) and re-linking against
+the last published roster.
 Pure: tables and configuration in, tables and report out.
 """
 
@@ -10,16 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import polars as pl
+
 from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.errors import ConfigurationError
 from rostersync.model import ENTITIES, Roster, conform
 from rostersync.pipeline._report import RunReport, StageReport
 from rostersync.pipeline.cleanup import referential_cleanup
 from rostersync.pipeline.contacts import contact_name_parsing
+from rostersync.pipeline.crosssource import match_across_sources
 from rostersync.pipeline.filters import filter_rules
 from rostersync.pipeline.mapping import attribute_mapping
+from rostersync.pipeline.matches import apply_matches, kept_apart, no_decisions
 from rostersync.pipeline.merge import master_field_merge
 from rostersync.pipeline.prefix import sis_prefix
+from rostersync.pipeline.relink import PreviousRoster, relink
 from rostersync.pipeline.requirements import data_requirements
 from rostersync.pipeline.schools import schools_mapping
 from rostersync.pipeline.uniqueness import uniqueness_domains
@@ -66,9 +74,18 @@ def run_source(
 
 
 def run_pipeline(
-    roster_by_source: dict[str, Roster], config: DistrictConfig
+    roster_by_source: dict[str, Roster],
+    config: DistrictConfig,
+    *,
+    previous: PreviousRoster | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> tuple[Roster, RunReport]:
-    """The candidate roster and the run report from each source's extracted roster."""
+    """The candidate roster and the run report from each source's extracted roster.
+
+    ``previous`` is the last published roster (re-linking compares with it; None: no
+    re-linking) and ``decisions`` the kept identity decisions
+    (:mod:`rostersync.pipeline.matches`). The re-links found are in :attr:`RunReport.links`.
+    """
     names = [s.name for s in config.sources]
     unknown = sorted(set(roster_by_source) - set(names))
     if unknown:
@@ -91,12 +108,25 @@ def run_pipeline(
     if not processed:
         empty = complete({})
         return empty, RunReport([], records_in, dict.fromkeys(ENTITIES, 0))
+    if len(processed) > 1:
+        processed, cross_report = match_across_sources(processed, config)
+        reports.append(cross_report)
     merged, merge_report = master_field_merge(processed, config)
     reports.append(merge_report)
+    kept = decisions if decisions is not None else no_decisions()
     final, cleanup_report = referential_cleanup(merged)
     reports.append(cleanup_report)
     final, validity_report = validity(final)
     reports.append(validity_report)
+    # Last, on the roster as it would be published: what was published is compared with it.
+    if decisions is not None:
+        final, matches_report = apply_matches(final, kept)
+        reports.append(matches_report)
+    links = None
+    if previous is not None:
+        relinked = relink(final, previous, config, kept_apart(kept))
+        final, links = relinked.roster, relinked.links
+        reports.append(relinked.report)
     final = {name: final[name].select(ENTITIES[name].field_names) for name in ENTITIES}
     records_out = {name: table.height for name, table in final.items()}
-    return final, RunReport(reports, records_in, records_out)
+    return final, RunReport(reports, records_in, records_out, links)

@@ -13,6 +13,11 @@ configuration. A lower source therefore only fills what higher ones leave empty.
 not depend on the order in which the rosters are given, only on the configuration.
 A key of ``master_fields`` may be a table (``users``) or an entity type (``student``), which
 applies to its whole table; demographic attributes of people apply to ``demographics``.
+
+Provenance: for every record several sources have, the report lists each attribute that has a
+value with the source that won it (action ``won``, reason ``attribute NAME``) and why — the
+preferred source's value, the preferred source's value over different ones, or a fallback
+because the preferred source has none.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from rostersync.pipeline._exprs import is_empty
 from rostersync.pipeline._report import StageReport, entries
 
 STAGE = "master_fields"
+
+#: Bookkeeping columns: not attributes anyone chooses a source for.
+NOT_CHOSEN = frozenset({"sourcedId", "dateLastModified", "source", "sourceId"})
 
 
 def priorities(config: DistrictConfig) -> dict[tuple[str, str], list[str]]:
@@ -44,6 +52,38 @@ def priorities(config: DistrictConfig) -> dict[tuple[str, str], list[str]]:
 def _rank(order: list[str], default: list[str]) -> dict[str, int]:
     ranked = order + [s for s in default if s not in order]
     return {name: i for i, name in enumerate(ranked)}
+
+
+def _provenance(multi: pl.DataFrame, entity: str, column: str, rank: pl.Expr) -> pl.DataFrame:
+    """Report rows: which source won ``column`` of each record several sources have, and why.
+
+    ``multi`` holds the rows of records in several sources (``__src``), empty values nulled.
+    """
+    keep = ["sourcedId", "__src", "role"] if "role" in multi.columns else ["sourcedId", "__src"]
+    ranked = multi.select(*keep, pl.col(column).alias("__v"), rank.alias("__r")).with_columns(
+        pl.col("__src").sort_by("__r").first().over("sourcedId").alias("__pref")
+    )
+    won = (
+        ranked.filter(pl.col("__v").is_not_null())
+        .with_columns(pl.col("__v").hash().n_unique().over("sourcedId").alias("__n"))
+        .filter(pl.col("__r") == pl.col("__r").min().over("sourcedId"))
+    )
+    detail = (
+        pl.when(pl.col("__src") != pl.col("__pref"))
+        .then(pl.concat_str(pl.lit("fallback: source "), "__pref", pl.lit(" has no value")))
+        .when(pl.col("__n") > 1)
+        .then(pl.lit("preferred source; other sources differ"))
+        .otherwise(pl.lit("preferred source; other sources agree or have no value"))
+    )
+    return entries(
+        won.with_columns(pl.col("__src").alias("source")),
+        stage=STAGE,
+        entity=entity,
+        action="won",
+        reason=f"attribute {column}",
+        detail=detail,
+        source=None,
+    )
 
 
 def master_field_merge(
@@ -97,6 +137,8 @@ def master_field_merge(
                 else rank_default
             )
             aggs.append(pl.col(c).sort_by(rank).drop_nulls().first())
+            if c not in NOT_CHOSEN:
+                parts.append(_provenance(multi, name, c, rank))
         merged = multi.group_by("sourcedId", maintain_order=True).agg(aggs)
         winner = multi.with_columns(rank_default.alias("__rank")).with_columns(
             (pl.col("__rank") == pl.col("__rank").min().over("sourcedId")).alias("__win")

@@ -102,31 +102,47 @@ def merge_group_rows(rows: pl.DataFrame, group: str) -> pl.DataFrame:
     return cleaned.group_by(group, maintain_order=True).agg(aggs)
 
 
-def _find_duplicates(tables: Roster, etype: str, attrs: list[str]) -> pl.DataFrame:
-    """(sourcedId, __survivor) of every record of the type that is in a group of duplicates."""
+def key_parts(tables: Roster, etype: str, attrs: list[str]) -> pl.DataFrame:
+    """``sourcedId`` and ``__k0``, ``__k1``… : each domain attribute of every record of the
+    type, normalised as the domain compares it (null when empty)."""
     entity = fields.entity_of(etype)
     base = tables[entity]
+    key_cols = [f"__k{i}" for i in range(len(attrs))]
     cols = {"sourcedId", "metadata", *(a for a in attrs if a in base.schema)}
     if entity == "users":
         cols.add("role")
     view = rows_of_type(base.select([c for c in base.columns if c in cols]), etype)
-    if view.height < 2:
-        return pl.DataFrame(schema={"sourcedId": pl.Utf8, "__survivor": pl.Utf8})
+    if view.height == 0:
+        return pl.DataFrame(schema={"sourcedId": pl.Utf8, **dict.fromkeys(key_cols, pl.Utf8)})
     if entity == "users":
         view = with_demographics(view, tables["demographics"], set(attrs))
     dtypes = fields.attribute_dtypes(etype)
-    key_cols = [f"__k{i}" for i in range(len(attrs))]
     keyed = view.select(
         "sourcedId",
         *[attribute(a, view.schema).alias(p) for a, p in zip(attrs, key_cols, strict=True)],
     )
     for attr, part in zip(attrs, key_cols, strict=True):
         keyed = key_column(keyed, part, dtypes.get(attr))
+    return keyed
+
+
+def domain_keys(tables: Roster, etype: str, attrs: list[str]) -> pl.DataFrame:
+    """(sourcedId, __key) of every record of the type whose domain attributes are all given.
+
+    The key is the normalised attributes joined; a record with an empty attribute in the domain
+    has no key (it is never equal to another record on the domain).
+    """
+    key_cols = [f"__k{i}" for i in range(len(attrs))]
+    keyed = key_parts(tables, etype, attrs)
     keyed = keyed.select("sourcedId", pl.concat_str(key_cols, separator=_SEP).alias("__key"))
-    return (
-        keyed.filter(pl.col("__key").is_not_null())
-        .filter(pl.len().over("__key") > 1)
-        .select("sourcedId", pl.col("sourcedId").min().over("__key").alias("__survivor"))
+    return keyed.filter(pl.col("__key").is_not_null())
+
+
+def _find_duplicates(tables: Roster, etype: str, attrs: list[str]) -> pl.DataFrame:
+    """(sourcedId, __survivor) of every record of the type that is in a group of duplicates."""
+    keyed = domain_keys(tables, etype, attrs)
+    return keyed.filter(pl.len().over("__key") > 1).select(
+        "sourcedId", pl.col("sourcedId").min().over("__key").alias("__survivor")
     )
 
 

@@ -37,6 +37,9 @@ class ScheduledSource:
     schedule: SyncSchedule
     first_day: date | None = None
     sources: tuple[str, ...] = ()
+    #: When the configuration carrying this schedule was saved: a scheduler that first sees
+    #: the source later still owes it the slots since then (run once, as ``missed``).
+    configured_at: datetime | None = None
 
     @property
     def key(self) -> SourceKey:
@@ -107,8 +110,9 @@ class SchedulePlan:
     ) -> list[SourceKey]:
         """Replace the configured sources; returns the keys that are new to the store's state.
 
-        A source without a recorded last slot starts "now": only its future slots count, so
-        adding a schedule never fires a burst of old slots.
+        A source without a recorded last slot starts when its schedule was configured (or
+        "now" when that is unknown or later): a slot that passed while no scheduler was up to
+        see the new schedule runs once, as ``missed``, and older slots never fire.
         """
         fresh: list[SourceKey] = []
         entries: dict[SourceKey, _Entry] = {}
@@ -119,6 +123,8 @@ class SchedulePlan:
             if last is None:
                 fresh.append(key)
                 last = now
+                if src.configured_at is not None and src.configured_at < now:
+                    last = src.configured_at
             old = self._entries.get(key)
             if old is not None and old.source == src and old.last_slot == last:
                 entries[key] = old

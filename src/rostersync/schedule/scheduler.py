@@ -1,6 +1,7 @@
 """The scheduler loop: each tick finds the due runs, claims them in the store, dispatches them.
 
-A tick (1) reloads the configured sources when a configuration changed (or every few minutes,
+A tick (0) saves the watched configuration files that were edited (:mod:`.watch`), (1) reloads
+the configured sources when a configuration changed (or every few minutes,
 to see new school calendars), (2) reclaims the locks of dead workers, marking their runs failed
 and retrying them where the schedule says so, (3) asks the in-memory plan which sources are due,
 (4) claims each due slot in ``schedule_state`` with a compare-and-set (so several schedulers
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +41,7 @@ from rostersync.schedule.plan import (
     SchedulePlan,
     SourceKey,
 )
+from rostersync.schedule.watch import ConfigWatch
 from rostersync.store import Store
 from rostersync.store.schema import (
     config_versions,
@@ -48,6 +51,7 @@ from rostersync.store.schema import (
     scheduler_heartbeats,
     sources,
 )
+from rostersync.sync.calendar import sis_first_days
 
 log = get_logger("schedule.scheduler")
 
@@ -117,7 +121,8 @@ def load_scheduled_sources(
 
     Sources come from the district's newest configuration (`sources[].name`), or from the
     store's activated sources when the configuration names none. `first_day` is the earliest
-    school-year start on or after yesterday in the sources' currently published calendars.
+    school-year start on or after yesterday in the sources' currently published calendars or in
+    their SIS calendars as last extracted (:mod:`rostersync.sync.calendar`).
     With `cache` (config version id → parsed), only configurations not seen before are read
     and parsed, so a periodic reload of thousands of districts stays cheap.
     """
@@ -127,7 +132,12 @@ def load_scheduled_sources(
         .subquery()
     )
     stmt = (
-        sa.select(districts.c.id, districts.c.name, config_versions.c.id.label("config_id"))
+        sa.select(
+            districts.c.id,
+            districts.c.name,
+            config_versions.c.id.label("config_id"),
+            config_versions.c.created_at,
+        )
         .join(config_versions, config_versions.c.district_id == districts.c.id)
         .join(
             latest,
@@ -162,12 +172,17 @@ def load_scheduled_sources(
             for config_id, text in conn.execute(bodies):
                 parsed[config_id] = _parse_config(text)
         first_days = {(r.district_id, r.source): r.first_day for r in conn.execute(first_days_stmt)}
+        # The SIS's calendar as last extracted: next year's first day is known even when its
+        # calendar is not published yet (early access holds it back until that day).
+        for key, day in sis_first_days(conn, today - timedelta(days=1)).items():
+            known = first_days.get(key)
+            first_days[key] = day if known is None else min(known, day)
         activated: dict[int, list[str]] = {}
         for r in conn.execute(sa.select(sources.c.district_id, sources.c.name)):
             activated.setdefault(r.district_id, []).append(r.name)
     out: list[ScheduledSource] = []
     problems: list[ScheduleProblem] = []
-    for district_id, name, config_id in rows:
+    for district_id, name, config_id, created_at in rows:
         entry = parsed.get(config_id) or old[config_id]
         parsed[config_id] = entry
         schedule, names, problem = entry
@@ -179,7 +194,11 @@ def load_scheduled_sources(
             continue
         days = [first_days[(district_id, n)] for n in names if (district_id, n) in first_days]
         first_day = min(days) if days else None
-        out.append(ScheduledSource(district_id, name, names[0], schedule, first_day, names))
+        out.append(
+            ScheduledSource(
+                district_id, name, names[0], schedule, first_day, names, as_utc(created_at)
+            )
+        )
     if cache is not None:
         cache.clear()
         cache.update(parsed)
@@ -206,8 +225,11 @@ class Scheduler:
         reload_every: timedelta = DEFAULT_RELOAD_EVERY,
         misfire_grace: timedelta = DEFAULT_MISFIRE_GRACE,
         lock_ttl: timedelta = DEFAULT_TTL,
+        watch: Iterable[str | Path] = (),
     ) -> None:
         self.store = store
+        #: District configuration files whose edits are saved as new versions each tick.
+        self.watch = ConfigWatch(store, watch)
         self.executor = executor
         self.clock = clock
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
@@ -248,7 +270,12 @@ class Scheduler:
         self._loaded_at = now
 
     def _insert_state(self, keys: list[SourceKey], now: datetime) -> None:
-        rows = [{"district_id": d, "source": s, "last_slot": now} for d, s in keys]
+        # The plan's starting slot (the schedule's save time when it is earlier), so a
+        # scheduler restarted before the owed missed run is dispatched still owes it.
+        rows = [
+            {"district_id": d, "source": s, "last_slot": self.plan.last_slot((d, s)) or now}
+            for d, s in keys
+        ]
         try:
             with self.store.engine.begin() as conn:
                 conn.execute(schedule_state.insert(), rows)
@@ -372,6 +399,7 @@ class Scheduler:
         started = time.perf_counter()
         now = self.clock()
         result = TickResult(at=now)
+        self.watch.poll()  # a saved file changes the signature: the reload below reads it
         if self._needs_reload(now):
             self.reload(now)
             result.reloaded = True

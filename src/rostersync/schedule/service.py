@@ -9,8 +9,10 @@ they go to the Celery workers.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -79,12 +81,14 @@ def start_scheduler_thread(
     executor: ExecutorKind = "auto",
     store: Store | None = None,
     run_function: RunFunction = sync_run_function,
+    watch: Sequence[str | Path] = (),
 ) -> SchedulerThread:
-    """Start the scheduler loop beside another program (e.g. the web app)."""
+    """Start the scheduler loop beside another program (e.g. the web app); ``watch`` names
+    district configuration files whose edits it saves as new versions (see :mod:`.watch`)."""
     store = store or open_store(settings)
     recover_interrupted_runs(store)  # runs a killed process left running or publishing
     scheduler = Scheduler(
-        store, make_executor(settings, store, executor, run_function=run_function)
+        store, make_executor(settings, store, executor, run_function=run_function), watch=watch
     )
     stop = threading.Event()
     thread = threading.Thread(
@@ -140,11 +144,27 @@ class ScheduleOverview:
     problems: list[ScheduleProblem]
     schedulers: list[dict[str, Any]]
 
+    @property
+    def worker(self) -> dict[str, Any]:
+        """Whether a scheduler has been seen recently, said plainly (for the CLI and the API)."""
+        running = [s for s in self.schedulers if s["running"]]
+        if running:
+            return {"seen": True, "message": f"{len(running)} scheduler(s) running"}
+        last = max((s["last_tick"] for s in self.schedulers), default=None)
+        message = (
+            "no scheduler has been seen recently: scheduled syncs will not happen until "
+            "`rostersync worker` (or `rostersync serve --with-scheduler`) runs"
+        )
+        if last is not None:
+            message += f"; the last one ticked at {last}"
+        return {"seen": False, "message": message, "last_tick": last}
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "sources": [s.as_dict() for s in self.sources],
             "problems": [p.__dict__ for p in self.problems],
             "schedulers": self.schedulers,
+            "worker": self.worker,
         }
 
 

@@ -27,7 +27,7 @@ insert are first built into scratch files that the transaction attaches and copi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -367,14 +367,20 @@ class RosterVersions:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def read_version(self, district_id: int, version: int | None = None) -> Roster:
-        """A whole version (None: current), each table in its canonical schema, by sourcedId."""
+    def read_version(
+        self, district_id: int, version: int | None = None, *, entities: Sequence[str] = ()
+    ) -> Roster:
+        """A whole version (None: current), each table in its canonical schema, by sourcedId;
+        only the tables named in ``entities`` when it is given."""
         number = self.get_version(district_id, version).version
+        unknown = sorted(set(entities) - set(ENTITIES))
+        if unknown:
+            raise FatalError(f"Unknown roster table {', '.join(unknown)}")
         with self._raw(write=False) as (conn, dbapi):
             dialect = conn.dialect.name
             return {
                 name: _bulk.read_rows(dbapi, dialect, name, district_id, number)
-                for name in ENTITIES
+                for name in (entities or ENTITIES)
             }
 
     def read_current_hashes(self, district_id: int, entity: str) -> pl.DataFrame:

@@ -497,3 +497,260 @@ def _roster_table(entity: Entity) -> sa.Table:
 roster_tables: Final[dict[str, sa.Table]] = {
     name: _roster_table(entity) for name, entity in ENTITIES.items()
 }
+
+
+# --- console: browser sessions of admin accounts (migration ``0017_console_sessions``) ---------
+#: A signed-in browser: only the SHA-256 of the session cookie's value is kept, so a copy of the
+#: database signs no one in. ``last_seen_at`` drives the idle expiry, ``created_at`` the absolute
+#: one (``admin/sessions.py``); rows of an account go with it.
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("id_hash", sa.Text, primary_key=True),
+    sa.Column(
+        "account_id",
+        sa.Integer,
+        sa.ForeignKey("admin_accounts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    #: The district the console shows (the district switcher), NULL before one is picked; not
+    #: named ``district_id``, so deleting that district does not sign its admins out.
+    sa.Column(
+        "shown_district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Index("ix_admin_sessions_account", "account_id"),
+)
+
+
+# --- Gradebook: OneRoster 1.2 Gradebook objects, and their write-back to the SIS -------------
+#: The IDs of gradebook objects compare bytewise on PostgreSQL, as the roster's IDs do.
+_GRADEBOOK_ID = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+
+#: Categories, line items, results and score scales, as apps wrote them (PUT/POST) or as the
+#: SIS's gradebook was read in import mode (``origin`` ``sis``). Not versioned: a write is the
+#: current state, a DELETE marks it ``tobedeleted``. The reference columns are copies of the
+#: object's references (``body`` holds the whole object), for lookups, sharing and filters.
+gradebook_objects = sa.Table(
+    "gradebook_objects",
+    metadata,
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("sourcedId", _GRADEBOOK_ID, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("dateLastModified", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("title", sa.Text, nullable=True),
+    sa.Column("classSourcedId", _GRADEBOOK_ID, nullable=True),
+    sa.Column("schoolSourcedId", _GRADEBOOK_ID, nullable=True),
+    sa.Column("lineItemSourcedId", _GRADEBOOK_ID, nullable=True),
+    sa.Column("studentSourcedId", _GRADEBOOK_ID, nullable=True),
+    sa.Column("categorySourcedId", _GRADEBOOK_ID, nullable=True),
+    sa.Column("academicSessionSourcedId", _GRADEBOOK_ID, nullable=True),
+    sa.Column("scoreScaleSourcedId", _GRADEBOOK_ID, nullable=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("district_id", "kind", "sourcedId", name="pk_gradebook_objects"),
+    sa.Index("ix_gradebook_objects_class", "district_id", "kind", "classSourcedId"),
+    sa.Index("ix_gradebook_objects_line_item", "district_id", "lineItemSourcedId"),
+    sa.Index("ix_gradebook_objects_student", "district_id", "studentSourcedId"),
+)
+
+#: Write-back: which SIS object each of our line items and results became, and what was last
+#: written there (``written``, a digest) and seen there (``seen``: the SIS's own value when we
+#: last wrote or read it, to tell a teacher's edit in the SIS from ours).
+gradebook_writeback_links = sa.Table(
+    "gradebook_writeback_links",
+    metadata,
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("sourcedId", _GRADEBOOK_ID, nullable=False),
+    sa.Column("sis_id", sa.Text, nullable=False),
+    sa.Column("written", sa.Text, nullable=False),
+    sa.Column("seen", sa.Text, nullable=True),
+    sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint(
+        "district_id", "source", "kind", "sourcedId", name="pk_gradebook_writeback_links"
+    ),
+)
+
+#: The per-district write-back log: what was sent, when, and the SIS's answer.
+gradebook_writeback_log = sa.Table(
+    "gradebook_writeback_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("sourcedId", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("http_status", sa.Integer, nullable=True),
+    sa.Column("answer", sa.Text, nullable=True),
+    sa.Index("ix_gradebook_writeback_log_district_at", "district_id", "at"),
+)
+
+#: Mass grade changes held for approval: one app changed more than the threshold of a class's
+#: scores within the window; nothing of that class and app is written back until approved.
+gradebook_writeback_holds = sa.Table(
+    "gradebook_writeback_holds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id", sa.Integer, sa.ForeignKey("districts.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("classSourcedId", sa.Text, nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("changed", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decision", sa.Text, nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("decided_by", sa.Text, nullable=True),
+)
+
+
+# --- Incremental extraction (issue #15) ---------------------------------------------------------
+
+#: Per (district, source), what an incremental connector folds its next extraction into: the
+#: source frames of the last extraction (a zip of Arrow IPC files), the change-tracking cursor
+#: they are current to, what they were read for, and when the last full pull was.
+extraction_baselines = sa.Table(
+    "extraction_baselines",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("cursor", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("full_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("frames", sa.LargeBinary, nullable=False),
+)
+
+# --- Events feed (issue #15) -------------------------------------------------------------------
+
+#: One row per record created, updated or deleted by a published version, in publish order
+#: (``id`` is the feed's cursor). ``role`` and ``schools`` (JSON list; NULL: not bound to a
+#: school, such as the district's calendar) are what the per-app sharing rules need to decide
+#: who may see the event without reading the record again.
+roster_events = sa.Table(
+    "roster_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("sourced_id", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=True),
+    sa.Column("schools", sa.Text, nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_roster_events_district", "district_id", "id"),
+)
+
+#: Per district, the newest version whose events are in ``roster_events``.
+roster_event_marks = sa.Table(
+    "roster_event_marks",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    #: The newest event id dropped past the retention period (a cursor below it lost events).
+    sa.Column("pruned_below", sa.BigInteger, nullable=True),
+)
+
+# --- Early access (issue #15) ------------------------------------------------------------------
+
+#: Per district, whether data of a school year that has not begun yet is published (an opt-in
+#: an admin makes deliberately, audited); no row = not opted in.
+early_access = sa.Table(
+    "early_access",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("opted_in", sa.Boolean, nullable=False),
+    sa.Column("changed_by", sa.Text, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+)
+
+#: Per (district, source), the first day of the next school year in the SIS's calendar as last
+#: extracted — before early access holds that year back from the published version — so the
+#: first-day-of-school sync is scheduled from the SIS, not only from what was published.
+sis_calendars = sa.Table(
+    "sis_calendars",
+    metadata,
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("first_day", sa.Date, nullable=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# --- Re-linking and manual match: kept decisions about which records are one (0020) ----------
+#: ``relink``: a sync found that the source renumbered ``from_id`` (published as ``to_id``);
+#: ``link``: an admin merged ``from_id`` into ``to_id``; ``apart``: an admin split the two, and
+#: they are never re-linked. A reversed decision keeps its row with ``ended_at``/``ended_by``.
+record_links = sa.Table(
+    "record_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("from_id", sa.Text, nullable=False),
+    sa.Column("to_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("ended_by", sa.Text, nullable=True),
+    sa.Index("ix_record_links_district", "district_id", "entity", "from_id"),
+)

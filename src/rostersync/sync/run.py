@@ -11,7 +11,9 @@ source health → diff against the last accepted version → rollover windows �
 preview → publish or hold → notify). :data:`Decide` is the seam a caller may replace. A failure
 before the change step (configuration, extract, pipeline) sends the "failed" notification too.
 Interrupted runs of the district (their process was killed) are settled first
-(:mod:`rostersync.sync.recovery`).
+(:mod:`rostersync.sync.recovery`). The pipeline gets the kept identity decisions and the last
+published roster to re-link against; the re-links it finds are kept once the candidate is
+published or held (:mod:`rostersync.sync.links`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from rostersync import fsutil
 from rostersync.admin.secrets import lookup_for
 from rostersync.clock import utcnow
 from rostersync.config import DistrictConfig, config_document, validate_config
-from rostersync.connectors import Extraction, ProgressCallback, ProgressEvent
+from rostersync.connectors import Baseline, Extraction, ProgressCallback, ProgressEvent
 from rostersync.errors import ConfigurationError, FatalError, RostersyncError
 from rostersync.liveness import process_identity
 from rostersync.logs import get_logger
@@ -37,8 +39,10 @@ from rostersync.model import ENTITY_TYPES, Roster
 from rostersync.pipeline import run_pipeline
 from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
-from rostersync.sync import ledger
+from rostersync.sync import ledger, writeback, writeback_read
 from rostersync.sync.events import RunEvent, RunEvents
+from rostersync.sync.incremental import load_baselines, save_baselines
+from rostersync.sync.links import PublishedVersion, keep_relinks, read_decisions
 from rostersync.sync.recovery import recover_interrupted_runs
 from rostersync.sync.sources import connector_for
 from rostersync.sync.states import RunStatus
@@ -185,9 +189,11 @@ async def extract_all(
     client_factory: ClientFactory | None = None,
     health: list[str] | None = None,
     store_lookup: Callable[[str], str | None] | None = None,
+    baselines: dict[str, Baseline | None] | None = None,
 ) -> tuple[dict[str, Roster], dict[str, Any]]:
     """Every source's canonical roster, extracted concurrently; stats per source. The
-    connectors' health problems are appended to ``health``."""
+    connectors' health problems are appended to ``health``. An incremental source (one named
+    in ``baselines``) folds its changes into its baseline, replaced by the one it returns."""
 
     async def one(index: int) -> tuple[str, Roster, dict[str, Any]]:
         source = config.sources[index]
@@ -213,7 +219,13 @@ async def extract_all(
                 )
 
         try:
-            result = await connector.extract(scope, progress=relay)
+            if baselines is not None and source.name in baselines:
+                result = await connector.extract(  # type: ignore[call-arg]
+                    scope, progress=relay, baseline=baselines[source.name]
+                )
+                baselines[source.name] = result.baseline
+            else:
+                result = await connector.extract(scope, progress=relay)
         finally:
             await client.aclose()
         if health is not None:
@@ -289,7 +301,10 @@ def sync_config(
     t0 = time.perf_counter()
     try:
         events.phase_started(phase)
+        if writeback.two_way(config):  # refused before anything is read: no grade sync granted
+            writeback.check_access(config, settings, store_lookup=secrets)
         health: list[str] = []
+        baselines = load_baselines(store, district_id, config)
         rosters, stats = asyncio.run(
             extract_all(
                 config,
@@ -298,9 +313,14 @@ def sync_config(
                 client_factory=client_factory,
                 health=health,
                 store_lookup=secrets,
+                baselines=baselines,
             )
         )
+        save_baselines(store, district_id, baselines, run_id)
         phases["extract"] = {"seconds": round(time.perf_counter() - t0, 3)}
+        modes = {n: s["incremental"] for n, s in stats.items() if "incremental" in s}
+        if modes:  # how each incremental source was read, and why a full pull when it was
+            phases["extract"]["incremental"] = modes
         events.phase_finished(phase, time.perf_counter() - t0)
         for problem in health:
             events.warning(problem, phase=phase)
@@ -318,7 +338,12 @@ def sync_config(
         phase = "pipeline"
         t0 = time.perf_counter()
         events.phase_started(phase)
-        candidate, report = run_pipeline(rosters, config)
+        previous = (
+            PublishedVersion.current(store, district_id) if config.relinking.enabled else None
+        )
+        candidate, report = run_pipeline(
+            rosters, config, previous=previous, decisions=read_decisions(store, district_id)
+        )
         phases["pipeline"] = {"seconds": round(time.perf_counter() - t0, 3)}
         events.phase_finished(phase, time.perf_counter() - t0)
         outcome.report = {
@@ -365,6 +390,16 @@ def sync_config(
         if isinstance(exc, RostersyncError | KeyboardInterrupt):
             raise
         raise FatalError(message) from exc
+    if report.links is not None and report.links.height:
+        # Published or held: the re-links stay in force for the next syncs (reversible). Should
+        # keeping them fail, the publish stands and the next sync finds them again.
+        try:
+            kept = keep_relinks(store, district_id, run_id, report.links)
+            events.warning(
+                f"{kept} records re-linked: their IDs changed in the source", phase=phase
+            )
+        except Exception as exc:
+            log.warning("re-links not kept", run=run_id, error=str(exc).splitlines()[0])
     record = store.get_run(run_id)
     phases = {**phases, **record.phases}
     phases["total_seconds"] = round(time.perf_counter() - started, 3)
@@ -399,6 +434,9 @@ def sync_config(
         log.info("sync unchanged: the current version stays", run=run_id, version=version.version)
     else:
         log.info("sync published", run=run_id, version=version.version)
+    if writeback.two_way(config):  # 2-way: the gradebook goes back to the SIS after the roster
+        writeback.after_sync(store, config, settings, events, store_lookup=secrets)
+    writeback_read.import_gradebook(store, config, settings, events, store_lookup=secrets)
     return outcome
 
 

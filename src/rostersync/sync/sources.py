@@ -23,7 +23,10 @@ def resolve_client_secret(
     store_lookup: Callable[[str], str | None] | None = None,
 ) -> str:
     """The source's OAuth client secret, read from where its reference points (``store:NAME``
-    through ``store_lookup``, the district's secret store)."""
+    through ``store_lookup``, the district's secret store); empty for a source without a
+    delivery (an app that reads files)."""
+    if source.delivery is None:
+        return ""
     secret = resolve_secret(
         source.delivery.client_secret,
         settings,

@@ -12,6 +12,10 @@ any source asks for it, and the district's top-level ``hold_threshold`` applies.
 
 :func:`notify_failure` tells the admins about a run that failed before the change step
 (extract, pipeline, configuration): the flow itself reports the failures it finds.
+
+Early access (:mod:`.early_access`): unless the district opted in, the data of a school year
+that has not begun is held back from the candidate before the change step; the run's phases say
+whether the district opted in and what was held back.
 """
 
 from __future__ import annotations
@@ -30,6 +34,12 @@ from rostersync.settings import Settings
 from rostersync.store import RosterVersion, Store
 from rostersync.store.schema import notification_deliveries
 from rostersync.sync.approval import ChangeOptions, process_candidate
+from rostersync.sync.calendar import record_sis_calendar
+from rostersync.sync.early_access import (
+    early_access_of,
+    hold_back_next_year,
+    published_school_years,
+)
 
 Decide = Callable[[Store, int, int, Roster, Sequence[str]], RosterVersion | None]
 
@@ -132,15 +142,25 @@ def decide_for(
             if notify
             else None
         )
+        day = today or district_today(config)
+        # The SIS's next first day of school, before early access may hold that year back.
+        record_sis_calendar(store, district_id, candidate, day, [s.name for s in config.sources])
+        # Early access: next year's data waits for the district's opt-in (shown on the run).
+        access = early_access_of(store, district_id)
+        early: dict[str, Any] = {"opted_in": access.opted_in, "changed_by": access.changed_by}
+        if not access.opted_in:
+            published = published_school_years(store, district_id)
+            candidate, held, years = hold_back_next_year(candidate, day, published)
+            early.update(held_back=held, school_years=years)
         outcome = process_candidate(
             store,
             district_id,
             run_id,
             candidate,
             options,
-            today=today or district_today(config),
+            today=day,
             notifier=notifier,
-            phases=store.get_run(run_id).phases,
+            phases={**store.get_run(run_id).phases, "early_access": early},
             trigger=trigger,
             health=health,
         )

@@ -28,7 +28,8 @@ def _oneroster(app: FastAPI, store: Store, settings: Settings) -> None:
     engine = read_engine(store.engine)
     if engine is not store.engine:
         app.state.on_close.append(engine.dispose)
-    install(app, Provider(engine, ApiClients(store.engine, settings.get_secret_key())))
+    app.state.oneroster = Provider(engine, ApiClients(store.engine, settings.get_secret_key()))
+    install(app, app.state.oneroster)
     # management plane: failed client authentications at the token endpoint back off
     from rostersync.web.token_backoff import TokenBackoff
 
@@ -41,8 +42,21 @@ def _management(app: FastAPI, store: Store, settings: Settings) -> None:
     api_v1.install(app, store, settings)
 
 
+def _gradebook(app: FastAPI, store: Store, settings: Settings) -> None:
+    """The OneRoster Gradebook service, over the rostering provider's engine and clients."""
+    from rostersync.export.oneroster import gradebook_api
+
+    gradebook_api.install(app, app.state.oneroster)
+
+
+def _console(app: FastAPI, store: Store, settings: Settings) -> None:
+    from rostersync.web import console
+
+    console.install(app, store, settings)
+
+
 #: Every area's router installer, in mounting order.
-ROUTER_FACTORIES: list[RouterFactory] = [_oneroster, _management]
+ROUTER_FACTORIES: list[RouterFactory] = [_oneroster, _management, _console, _gradebook]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:

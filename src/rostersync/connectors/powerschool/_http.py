@@ -286,8 +286,12 @@ class ApiSession:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         allow_empty: bool = True,
+        refusals: bool = False,
     ) -> Any:
-        """One API call with auth, throttle, retries; the decoded JSON (``None`` for 204)."""
+        """One API call with auth, throttle, retries; the decoded JSON (``None`` for 204).
+
+        With ``refusals``, a 4xx answer (other than 401) is returned as the ``httpx.Response``
+        instead of raised: a write-back reads PowerSchool's validation answers itself."""
         url = self.base_url + path
         rejected: set[str] = set()
         successes_at_first_401 = 0
@@ -325,6 +329,8 @@ class ApiSession:
             if response.status_code == 204:
                 return None
             if response.status_code >= 400:
+                if refusals:
+                    return response
                 raise self._http_error(response, path)
             self.stats.bytes += len(response.content)
             try:

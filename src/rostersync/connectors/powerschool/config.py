@@ -57,6 +57,14 @@ class PowerSchoolOptions(BaseModel):
             "and the pace adapts to it; such waits do not count against max_retries."
         ),
     )
+    gradebook_import: bool = Field(
+        default=False,
+        description=(
+            "After each sync, read PowerTeacher Pro's categories, assignments and scores into "
+            "the OneRoster Gradebook service (the plugin must grant ASSIGNMENTSECTION and "
+            "ASSIGNMENTSCORE; connectors/powerschool/gradebook.py)."
+        ),
+    )
     page_size: int | None = Field(
         default=None,
         ge=1,
@@ -72,6 +80,30 @@ class PowerSchoolOptions(BaseModel):
         description=(
             "Extra v1 `q` criterion for students of a school (e.g. "
             "`school_enrollment.enroll_status==A`). Default: PowerSchool's school default."
+        ),
+    )
+    incremental: bool = Field(
+        default=False,
+        description=(
+            "Read only what changed since the previous sync, through PowerSchool's change "
+            "tracking (/ws/dataversion and the plugin's PowerQuery, installed with the plugin "
+            "written by `rostersync powerschool plugin`). The first sync, and any sync the "
+            "change tracking cannot serve, is a full pull; the run's stats say which it was."
+        ),
+    )
+    dataversion_application: str = Field(
+        default="rostersync",
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="The data-version subscription (application name) change tracking reads.",
+    )
+    full_pull_every_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description=(
+            "With `incremental`: a full pull at least this often, whatever change tracking says."
         ),
     )
 

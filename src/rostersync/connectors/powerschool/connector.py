@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import httpx
 import polars as pl
 
+from rostersync.clock import utcnow
 from rostersync.connectors.base import (
+    Baseline,
     Capabilities,
     ConnectionReport,
     Connector,
@@ -28,11 +30,15 @@ from rostersync.connectors.base import (
     ProgressCallback,
     SchoolInfo,
 )
+from rostersync.connectors.catalog import SourceField
 from rostersync.connectors.health import PartialExtractError
 from rostersync.connectors.powerschool import _tables as tables
+from rostersync.connectors.powerschool import catalog, diagnosis
+from rostersync.connectors.powerschool import incremental as inc
 from rostersync.connectors.powerschool import mapping as m
 from rostersync.connectors.powerschool._assemble import ExtractedFrames, build_roster
 from rostersync.connectors.powerschool._auth import ClientCredentials
+from rostersync.connectors.powerschool._changes import ChangeTrackingUnavailable, current_version
 from rostersync.connectors.powerschool._http import (
     ApiSession,
     FieldsNotGranted,
@@ -75,6 +81,10 @@ class ExtractPlan:
     sync_co_teachers: bool = True
     #: entity type → custom fields named ``TABLE.field`` (as in attribute_mapping)
     custom_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``sync_mode: two_way``: grades are written back (the plugin must grant grade sync)
+    write_back: bool = False
+    #: Incremental extraction: the change-tracking PowerQuery and its columns are needed.
+    change_tracking: bool = False
 
     @classmethod
     def from_source(cls, source: Any) -> ExtractPlan:
@@ -88,11 +98,14 @@ class ExtractPlan:
                         names.append(name)
             if names:
                 custom[str(entity_type)] = tuple(dict.fromkeys(names))
+        options = parse_options(source.connector, f"sources.{source.name}.connector")
         return cls(
             source=source.name,
             contact_module=bool(source.advanced.contact_module),
             sync_co_teachers=bool(source.advanced.sync_co_teachers),
             custom_fields=custom,
+            write_back=getattr(source, "sync_mode", "import") == "two_way",
+            change_tracking=options.incremental,
         )
 
     def table_reads(self) -> list[tables.TableRead]:
@@ -103,6 +116,10 @@ class ExtractPlan:
         if self.contact_module:
             reads += list(tables.CONTACT_TABLES)
         reads += [c.read() for c in tables.custom_reads(self.custom_fields)]
+        if self.change_tracking:
+            from rostersync.connectors.powerschool._changes import ENROLLMENTS_COLUMNS
+
+            reads += [tables.TableRead(t, c) for t, c in ENROLLMENTS_COLUMNS.items()]
         return reads
 
 
@@ -110,11 +127,14 @@ class PowerSchoolConnector:
     """Reads a PowerSchool district through a plugin's OAuth client."""
 
     app: ClassVar[str] = "powerschool"
+    #: The name of its card in the Application Gallery.
+    title: ClassVar[str] = "PowerSchool SIS"
     #: Every extract is the whole of its scope (all schools of the mapping, every student the
     #: school lists), so a record that stops coming back is gone: the change flow treats absence
     #: as deletion for this source, like bulk upload mode (the health ledger and the hold
-    #: threshold guard against outages). No incremental reads or write-back yet.
-    capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=True)
+    #: threshold guard against outages). An incremental extract folds the changes into the
+    #: previous one, so it is still the whole of its scope. No write-back yet.
+    capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=True, incremental=True)
     complete_snapshot: ClassVar[bool] = True
     #: The ``connector:`` options, checked when a configuration file is loaded.
     options_model: ClassVar[type[PowerSchoolOptions]] = PowerSchoolOptions
@@ -176,12 +196,13 @@ class PowerSchoolConnector:
         Returns the connector and its client; the caller closes the client.
         """
         options = parse_options(source.connector, f"sources.{source.name}.connector")
+        delivery = source.require_delivery()
         http = client or cls.http_client(options)
         plan = ExtractPlan.from_source(source)
         conn = cls.create(
             http,
-            source.delivery.url,
-            source.delivery.client_id,
+            delivery.url,
+            delivery.client_id,
             client_secret,
             plan=plan,
             options=options,
@@ -223,6 +244,9 @@ class PowerSchoolConnector:
 
     async def test_connection(self) -> ConnectionReport:
         """Check everything a sync needs and say exactly what is wrong, or what was found."""
+        wrong_url = diagnosis.service_url_report(self.session.base_url)
+        if wrong_url is not None:
+            return wrong_url
         try:
             md = await self.metadata()
             district = unwrap_single(await self.session.get("/ws/v1/district"), "district")
@@ -271,6 +295,18 @@ class PowerSchoolConnector:
                 details={"problems": problems},
                 **base,
             )
+        unknown = await diagnosis.unknown_fields(
+            self.session, tables.custom_reads(self.plan.custom_fields)
+        )
+        if unknown:
+            return ConnectionReport(
+                False,
+                "PowerSchool has no field " + ", ".join(unknown) + " (read by the attribute "
+                "mapping)",
+                hint="check the spelling of each TABLE.field against PowerSchool's tables",
+                details={"problems": problems, "unknown_fields": unknown},
+                **base,
+            )
         if problems:
             return ConnectionReport(
                 False,
@@ -288,6 +324,10 @@ class PowerSchoolConnector:
             },
             **base,
         )
+
+    async def source_fields(self) -> list[SourceField]:
+        """The tables, extension groups and extension tables a mapping can read."""
+        return await catalog.source_fields(self.session)
 
     def _field_name(self, name: str) -> str:
         """A denied ``table.column`` as the configuration spells it, else ``TABLE.column``."""
@@ -357,8 +397,13 @@ class PowerSchoolConnector:
         schools: Sequence[str] | None = None,
         *,
         progress: ProgressCallback | None = None,
+        baseline: Baseline | None = None,
     ) -> Extraction:
         """Canonical tables for the given schools (DCIDs or school numbers; None = all).
+
+        With the ``incremental`` option, the changes since ``baseline`` are folded into it when
+        change tracking allows (see :mod:`.incremental`), and the result carries the baseline
+        for the next run; ``stats["incremental"]`` says how it was made and why.
 
         Raises :class:`~rostersync.connectors.health.PartialExtractError` when the source sent
         less than it says it holds (a partial outage): short tables are never returned.
@@ -372,38 +417,43 @@ class PowerSchoolConnector:
         # A source that lists nothing at all is no partial outage: its empty tables go to the
         # circuit breaker, which fails a run whose extract has no records.
         school_frame = self._in_scope(school_frame, schools)
-        reads, sections = self.school_reads()
-        fetched = await executor.run(school_frame, reads, sections, self.table_groups())
+        tracking = self.options.incremental
+        mark = inc.fingerprint(self, schools) if tracking else ""
+        mode: inc.Mode | None = None
+        frames: ExtractedFrames | None = None
+        version: str | None = None
+        full_at = utcnow()
+        if tracking:
+            reason = inc.full_pull_reason(self, baseline, mark, full_at)
+            if reason is None and baseline is not None:
+                frames, mode, version = await self._incremental(
+                    executor, baseline, district, school_frame
+                )
+                full_at = baseline.full_at
+            else:
+                mode = inc.Mode("full", reason or "")
+        if frames is None:
+            if tracking:
+                try:
+                    version = await current_version(
+                        self.session, self.options.dataversion_application
+                    )
+                except ChangeTrackingUnavailable as exc:
+                    version = None
+                    mode = inc.Mode("full", f"change tracking unavailable: {exc.reason}")
+            frames = await self._full(executor, district, school_frame)
+            full_at = utcnow() if mode is None or mode.mode == "full" else full_at
         health = executor.ledger.verdict()
         if not health.ok:
             raise PartialExtractError(health, source=self.plan.source)
         extracted = time.perf_counter()
-        groups = fetched.tables
-        custom = tables.custom_reads(self.plan.custom_fields)
-        roster = build_roster(
-            self.plan,
-            ExtractedFrames(
-                district=district,
-                schools=school_frame,
-                terms=fetched.school_frames["sessions"],
-                courses=fetched.school_frames["courses"],
-                sections=fetched.school_frames["classes"],
-                cc=fetched.enrollments,
-                staff=fetched.school_frames["staff"],
-                students=fetched.school_frames["students"],
-                calendar=groups["calendar"]["calendar_day"],
-                co_tables=groups.get("co-teachers", {}),
-                contact_tables=groups.get("contacts", {}),
-                custom=custom,
-                custom_tables=groups.get("custom fields", {}),
-            ),
-        )
+        roster = build_roster(self.plan, frames)
         contacts = executor.tracker("contacts")
         contacts.records = int(
             roster["users"].filter(pl.col("role").is_in(["guardian", "parent", "relative"])).height
         )
         requests = replace(self.session.stats, by_status=dict(self.session.stats.by_status))
-        stats = {
+        stats: dict[str, Any] = {
             "requests": requests.requests,
             "retries": requests.retries,
             "token_renewals": requests.renewals,
@@ -417,7 +467,92 @@ class PowerSchoolConnector:
                 for name, t in executor.trackers.items()
             },
         }
-        return Extraction(roster, stats, health, requests)
+        kept: Baseline | None = None
+        if mode is not None:
+            stats["incremental"] = {**mode.as_dict(), "version": version}
+            if version is not None:
+                kept = Baseline(version, inc.baseline_frames(frames), mark, full_at)
+        return Extraction(roster, stats, health, requests, baseline=kept)
+
+    async def _full(
+        self, executor: Executor, district: dict[str, Any], school_frame: pl.DataFrame
+    ) -> ExtractedFrames:
+        """Every read of the scope (a full pull)."""
+        reads, sections = self.school_reads()
+        fetched = await executor.run(school_frame, reads, sections, self.table_groups())
+        groups = fetched.tables
+        return ExtractedFrames(
+            district=district,
+            schools=school_frame,
+            terms=fetched.school_frames["sessions"],
+            courses=fetched.school_frames["courses"],
+            sections=fetched.school_frames["classes"],
+            cc=fetched.enrollments,
+            staff=fetched.school_frames["staff"],
+            students=fetched.school_frames["students"],
+            calendar=groups["calendar"]["calendar_day"],
+            co_tables=groups.get("co-teachers", {}),
+            contact_tables=groups.get("contacts", {}),
+            custom=tables.custom_reads(self.plan.custom_fields),
+            custom_tables=groups.get("custom fields", {}),
+        )
+
+    async def _incremental(
+        self,
+        executor: Executor,
+        baseline: Baseline,
+        district: dict[str, Any],
+        school_frame: pl.DataFrame,
+    ) -> tuple[ExtractedFrames | None, inc.Mode, str | None]:
+        """The baseline with the changes since it folded in, or (None, why a full pull)."""
+        read = inc.IncrementalRead(self, executor, baseline, school_frame)
+        try:
+            now, changed = await read.changes()
+        except ChangeTrackingUnavailable as exc:
+            return None, inc.Mode("full", f"change tracking unavailable: {exc.reason}"), None
+        since = baseline.cursor
+        if int(now) < int(since):
+            why = f"the data version went back from {since} to {now} (change tracking was reset)"
+            return None, inc.Mode("full", why), None
+        if set(changed) & inc.FULL_PULL_TABLES or set(
+            baseline.frames["schools"]["school_dcid"].to_list()
+        ) != set(school_frame["school_dcid"].to_list()):
+            return None, inc.Mode("full", "the district's schools changed"), None
+        reads, section_read = self.school_reads()
+        by_entity = {r.entity: r for r in reads}
+        try:
+            terms = await read.per_school(by_entity["sessions"], changed)
+            courses = await read.per_school(by_entity["courses"], changed)
+            staff = await read.per_school(by_entity["staff"], changed)
+            sections = await read.per_school(section_read, changed)
+            new_sections = sorted(
+                set(sections["section_dcid"].to_list())
+                - set(baseline.frames["sections"]["section_dcid"].to_list())
+            )
+            student_keys = set().union(*(changed.get(t, set()) for t in inc.STUDENT_TABLES))
+            students = await read.students(student_keys, by_entity["students"])
+            cc = await read.enrollments(now, sections, new_sections)
+            groups = await read.groups(self.table_groups(), changed)
+        except ChangeTrackingUnavailable as exc:
+            return None, inc.Mode("full", f"change tracking unavailable: {exc.reason}"), None
+        frames = ExtractedFrames(
+            district=district,
+            schools=school_frame,
+            terms=terms,
+            courses=courses,
+            sections=sections,
+            cc=cc,
+            staff=staff,
+            students=students,
+            calendar=groups["calendar"]["calendar_day"],
+            co_tables=groups.get("co-teachers", {}),
+            contact_tables=groups.get("contacts", {}),
+            custom=tables.custom_reads(self.plan.custom_fields),
+            custom_tables=groups.get("custom fields", {}),
+        )
+        counts = {t: len(k) for t, k in sorted(changed.items())}
+        mode = inc.Mode("incremental", "changes since the previous extraction", since, now, counts)
+        return frames, mode, now
 
     def _in_scope(self, frame: pl.DataFrame, schools: Sequence[str] | None) -> pl.DataFrame:
         """The schools of the scope; a clear error naming the schools the source lacks."""

@@ -5,8 +5,11 @@ client credentials (``<oauth/>``, with ``accessLevelV1Api="READ"`` so SIS 25.2+ 
 ``/ws/v1``) and asks, in ``<access_request>``, for exactly the schema-table columns the
 configuration makes the connector read: calendar days, co-teachers when ``sync_co_teachers`` is
 on, the Contacts module tables when ``contact_module`` is on, and every custom ``TABLE.field``
-named in ``attribute_mapping``. The extraction reads no PowerQuery, so the zip carries no
-``queries_root/``; if one is ever needed it goes there, declared next to its read.
+named in ``attribute_mapping``; with ``sync_mode: two_way`` also grade sync (``FullAccess`` on
+PowerTeacher Pro's assignment tables, :data:`~.writeback.WRITE_ACCESS`). With the ``incremental``
+option the zip also carries ``queries_root/rostersync.named_queries.xml``: the PowerQuery
+incremental extraction asks with ``$dataversion`` for the enrollments changed since the previous
+sync.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from rostersync.connectors.powerschool._changes import NAMED_QUERIES_XML
 from rostersync.connectors.powerschool._tables import access_fields
 from rostersync.connectors.powerschool.connector import ExtractPlan
+from rostersync.connectors.powerschool.writeback import WRITE_ACCESS
 from rostersync.errors import ConfigurationError
 
 NAMESPACE = "http://plugin.powerschool.pearson.com"
@@ -61,6 +66,11 @@ def plugin_xml(
                 f"    <field table={quoteattr(table.upper())} field={quoteattr(column.upper())} "
                 'access="ViewOnly"/>'
             )
+    if plan.write_back:  # sync_mode two_way: PowerTeacher Pro grade sync (writeback.py)
+        fields += [
+            f'    <field table="{table}" field="*" access="{access}"/>'
+            for table, access in WRITE_ACCESS
+        ]
     oauth = "<oauth/>" if v1_access is None else f'<oauth accessLevelV1Api="{v1_access}"/>'
     description = (
         "rostersync roster sync: reads schools, calendars, courses, sections, enrollments, "
@@ -82,6 +92,8 @@ def plugin_zip(plan: ExtractPlan | None = None, **options: str | None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("plugin.xml", plugin_xml(plan, **options))  # type: ignore[arg-type]
+        if plan is not None and plan.change_tracking:
+            archive.writestr("queries_root/rostersync.named_queries.xml", NAMED_QUERIES_XML)
     return buffer.getvalue()
 
 

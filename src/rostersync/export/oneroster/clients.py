@@ -40,7 +40,17 @@ SCOPE_PREFIXES = (
     "https://purl.imsglobal.org/spec/or/v1p1/scope/",
 )
 #: Scopes a client may be granted (short names; tokens carry the full 1.2 or 1.1 URIs).
-SCOPES = ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly")
+SCOPES = (
+    "roster-core.readonly",
+    "roster.readonly",
+    "roster-demographics.readonly",
+    # the Gradebook service (export/oneroster/gradebook_api.py)
+    "gradebook-core.readonly",
+    "gradebook.readonly",
+    "gradebook.createput",
+    "gradebook.createpost",
+    "gradebook.delete",
+)
 TOKEN_TTL_SECONDS = 3600
 #: Verified tokens remembered per process before the memo starts over.
 TOKEN_CACHE_SIZE = 10_000

@@ -2,7 +2,8 @@
 
 ``GET/POST /_sim/faults`` reads or changes the fault injection at run time (JSON object with any
 :class:`~.config.Faults` field, plus ``"expire_tokens": true`` to expire every issued token);
-``POST /_sim/day`` with ``{"day": N}`` moves the district to day N.
+``POST /_sim/day`` with ``{"day": N}`` moves the district to day N; ``POST /_sim/renumber`` with
+``{"school": NUMBER}`` gives that school's students new IDs (a re-import overnight).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from rostersync.errors import ConfigurationError
 
 from ._http import HttpError, json_body, json_response
 from .config import Faults
@@ -62,7 +65,21 @@ def routes(sim: Simulator) -> list[Route]:
         except HttpError as exc:
             return exc.response()
 
+    async def renumber(request: Request) -> Response:
+        try:
+            body = await json_body(request)
+            if not isinstance(body, dict) or type(body.get("school")) is not int:
+                raise HttpError(400, 'Send {"school": NUMBER} (a school number)')
+            try:
+                mapping = sim.renumber_students(int(body["school"]))
+            except ConfigurationError as exc:
+                raise HttpError(400, str(exc)) from exc
+            return json_response({"school": body["school"], "renumbered": mapping.height})
+        except HttpError as exc:
+            return exc.response()
+
     return [
         Route("/_sim/faults", faults, methods=["GET", "POST"]),
         Route("/_sim/day", day, methods=["POST"]),
+        Route("/_sim/renumber", renumber, methods=["POST"]),
     ]

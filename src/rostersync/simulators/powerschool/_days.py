@@ -36,11 +36,16 @@ def _sample(rng: np.random.Generator, frame: pl.DataFrame, k: int) -> pl.DataFra
     return frame.gather(np.sort(rng.choice(frame.height, min(k, frame.height), replace=False)))
 
 
-def _end_enrollments(cc: pl.DataFrame, student_ids: pl.Series, date: dt.date) -> pl.DataFrame:
+def _end_enrollments(
+    cc: pl.DataFrame, student_ids: pl.Series, date: dt.date
+) -> tuple[pl.DataFrame, pl.Series]:
+    """CC with the students' current enrollments ended on `date`, and the DCIDs it changed
+    (change tracking reports them like any other update)."""
     current = pl.col("studentid").is_in(student_ids.implode()) & (pl.col("dateleft") > date)
+    ended = cc.filter(current)["dcid"]
     return cc.with_columns(
         dateleft=pl.when(current).then(pl.lit(date)).otherwise("dateleft"),
-    )
+    ), ended
 
 
 def _current_sections(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -91,6 +96,7 @@ def live_day(tables: dict[str, pl.DataFrame], seed: int, day: int) -> pl.DataFra
     students = pl.concat([students, new], how="diagonal_relaxed")
     for name, frame in G.extension_tables(new, rng).items():
         tables[name] = pl.concat([tables[name], frame], how="vertical_relaxed")
+        logs.append(_log(day, name, "insert", new["dcid"], "new student"))
     cc = tables["cc"]
     added = G.enrollments(
         new,
@@ -118,8 +124,11 @@ def live_day(tables: dict[str, pl.DataFrame], seed: int, day: int) -> pl.DataFra
         .then(pl.lit(date))
         .otherwise("exitdate"),
     )
-    cc = _end_enrollments(cc, gone["id"], date)
-    logs.append(_log(day, "students", "update", gone["dcid"], "withdrawn"))
+    cc, ended = _end_enrollments(cc, gone["id"], date)
+    logs += [
+        _log(day, "students", "update", gone["dcid"], "withdrawn"),
+        _log(day, "cc", "update", ended, "ended (withdrawn)"),
+    ]
 
     # Transfers between schools (new schedule at the new school).
     numbers = tables["schools"].filter(pl.col("school_number") != G.GRADUATED_SCHOOL)[
@@ -135,12 +144,13 @@ def live_day(tables: dict[str, pl.DataFrame], seed: int, day: int) -> pl.DataFra
             .with_columns(schoolid=pl.coalesce("target", "schoolid"))
             .drop("target")
         )
-        cc = _end_enrollments(cc, movers["id"], date)
+        cc, ended = _end_enrollments(cc, movers["id"], date)
         moved = students.filter(pl.col("dcid").is_in(movers["dcid"].implode()))
         again = _reschedule(tables, cc, moved, rng, date)
         cc = pl.concat([cc, again])
         logs += [
             _log(day, "students", "update", movers["dcid"], "transferred"),
+            _log(day, "cc", "update", ended, "ended (transferred)"),
             _log(day, "cc", "insert", again["dcid"], "schedule at the new school"),
         ]
 
@@ -228,4 +238,5 @@ def _new_school_year(
     return [
         _log(day, "terms", "insert", new_terms["dcid"], "new school year"),
         _log(day, "sections", "insert", new_sections["dcid"], "new school year"),
+        _log(day, "sectionteacher", "insert", new_st["id"], "new school year"),
     ]

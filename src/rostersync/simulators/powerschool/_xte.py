@@ -2,6 +2,11 @@
 
 Assignments and scores are kept in memory per simulator (small data), validated against the
 district (teacher, sections, enrollments), and readable again with GET.
+
+Plugin access: an installed plugin (``SimulatorConfig.plugin``) must grant ``FullAccess`` on
+``ASSIGNMENTSECTION`` and ``ASSIGNMENTSCORE`` (:data:`WRITE_GRANTS`) for any write here, and
+at least ``ViewOnly`` for reads; a refusal is a 403 naming what is missing. The simulator's
+default plugin grants grade sync.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 CATEGORIES = ("Homework", "Quiz", "Test", "Project")
 SCORE_KINDS = ("REAL_SCORE", "COLLECTED", "LATE", "MISSING", "EXEMPT", "INCOMPLETE", "ABSENT")
+#: What an installed plugin must grant (table, access) for grade-sync writes.
+WRITE_GRANTS = (("ASSIGNMENTSECTION", "FullAccess"), ("ASSIGNMENTSCORE", "FullAccess"))
 
 
 class Xte:
@@ -33,9 +40,32 @@ class Xte:
         self.sections: dict[int, Row] = {}
         #: (assignmentsectionid, studentsdcid) → score
         self.scores: dict[tuple[int, int], Row] = {}
+        #: the same scores by assignment section (reads by assignmentsectionid)
+        self._by_section: dict[int, dict[int, Row]] = {}
         self._next = 77_001
+        #: (district object, section DCID → enrolled student DCIDs): read once per day
+        self._rosters: tuple[object, dict[int, set[int]]] = (None, {})
+
+    def _granted(self, request: Request) -> None:
+        """403 unless the installed plugin grants grade sync (reads: any access; writes:
+        FullAccess on every table of :data:`WRITE_GRANTS`)."""
+        if self.sim.config.plugin is None:
+            return
+        write = request.method != "GET"
+        missing = [
+            f"{table} ({access})"
+            for table, access in WRITE_GRANTS
+            if (level := self.sim.plugin.level(table, "*")) is None or (write and level != access)
+        ]
+        if missing:
+            raise HttpError(
+                403,
+                "The plugin's access_request does not grant PowerTeacher Pro grade sync: "
+                + ", ".join(missing),
+            )
 
     def teacher(self, request: Request) -> int:
+        self._granted(request)
         raw = request.query_params.get("users_dcid", "")
         try:
             users_dcid = int(raw)
@@ -146,7 +176,7 @@ class Xte:
     async def delete(self, request: Request) -> Response:
         self.teacher(request)
         ident = self._existing(request)
-        graded = [k for k in self.scores if k[0] == ident]
+        graded = [(ident, student) for student in self._by_section.get(ident, {})]
         force = request.query_params.get("force", "").lower() == "true"
         if graded and not force:
             raise HttpError(
@@ -156,10 +186,20 @@ class Xte:
             )
         for key in graded:
             self.scores.pop(key)
+        self._by_section.pop(ident, None)
         self.sections.pop(ident)
         return Response(status_code=204)
 
     def _enrolled(self, section_dcid: int) -> set[int]:
+        district, known = self._rosters
+        if district is not self.sim.district:
+            district, known = self._rosters = (self.sim.district, {})
+        found = known.get(section_dcid)
+        if found is None:
+            found = known[section_dcid] = self._read_enrolled(section_dcid)
+        return found
+
+    def _read_enrolled(self, section_dcid: int) -> set[int]:
         d = self.sim.district
         section_id = d["sections"].filter(pl.col("dcid") == section_dcid)["id"]
         ids = d["cc"].filter(pl.col("sectionid").is_in(section_id.implode()))["studentid"]
@@ -201,6 +241,7 @@ class Xte:
         with self.sim.lock:
             for section, student, score in accepted:
                 self.scores[(section, student)] = score
+                self._by_section.setdefault(section, {})[student] = score
         return json_response({"assignment_scores": [s for _a, _b, s in accepted]})
 
     async def get_scores(self, request: Request) -> Response:
@@ -210,7 +251,11 @@ class Xte:
             wanted = {int(s) for s in raw.split(",") if s.strip()}
         except ValueError:
             raise HttpError(400, "assignmentsectionid must be a comma list of integers") from None
-        found = [s for (a, _st), s in self.scores.items() if not wanted or a in wanted]
+        if wanted:
+            by_section = self._by_section
+            found = [s for a in sorted(wanted) for s in by_section.get(a, {}).values()]
+        else:
+            found = list(self.scores.values())
         return json_response({"assignment_scores": found})
 
 

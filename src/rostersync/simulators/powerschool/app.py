@@ -90,6 +90,11 @@ class Simulator:
                 fresh.revision = d.revision + 1
                 self.district = fresh
 
+    def renumber_students(self, school_number: int) -> pl.DataFrame:
+        """Give a school's students new IDs (see :meth:`District.renumber_students`)."""
+        with self.lock:
+            return self.district.renumber_students(school_number)
+
     def view(self, name: str) -> pl.DataFrame:
         with self.lock:
             if self._revision != self.district.revision:

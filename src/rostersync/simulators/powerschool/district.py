@@ -7,6 +7,8 @@ PowerSchool tables behind the API (lower-case names and columns: ``students``, `
 - :meth:`District.counts` — rows per table and per v1 resource;
 - :attr:`District.duplicates` — students entered twice (``dcid`` → ``duplicate_of``);
 - :meth:`District.changes_since` — what each day changed (``day, table, action, key``).
+
+:meth:`District.renumber_students` gives a school's students new IDs overnight (a re-import).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import polars as pl
 
 from rostersync.errors import ConfigurationError
 
-from . import _days, _generate
+from . import _days, _generate, _renumber
 
 GENERATOR_VERSION = 1
 CHANGE_SCHEMA: dict[str, pl.DataType] = {
@@ -87,6 +89,17 @@ class District:
             logs.append(_days.live_day(self.tables, self.seed, self.day))
         self.changes = pl.concat(logs)
         self.revision += 1
+
+    def renumber_students(self, school_number: int) -> pl.DataFrame:
+        """Give every student of a school new IDs and DCIDs (see :mod:`._renumber`); returns
+        ``old_dcid, new_dcid, old_id, new_id``."""
+        self.duplicates, mapping = _renumber.renumber_school(
+            self.tables, self.duplicates, school_number
+        )
+        log = _days._log(self.day, "students", "update", mapping["new_dcid"], "renumbered")
+        self.changes = pl.concat([self.changes, log])
+        self.revision += 1
+        return mapping
 
     def manifest(self) -> dict[str, Any]:
         """What identifies and summarises this district (written next to its tables)."""

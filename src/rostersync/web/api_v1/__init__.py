@@ -22,6 +22,8 @@ from rostersync import __version__
 from rostersync.settings import Settings
 from rostersync.store import Store
 from rostersync.web.api_v1 import audit, clients, configs, districts, runs, secrets, versions
+from rostersync.web.api_v1 import events as events_feed
+from rostersync.web.api_v1 import wizard as wizard_api
 from rostersync.web.api_v1._core import BodyLimit, ErrorBody, error_response
 from rostersync.web.docs import SWAGGER_UI_PATH
 
@@ -53,6 +55,7 @@ def build_router() -> APIRouter:
 
     for module in (run_stream, schedules, notifications, admins):
         router.include_router(module.router)
+    router.include_router(wizard_api.router)  # the Application Gallery and the wizard
     return router
 
 
@@ -61,6 +64,9 @@ def install(app: FastAPI, store: Store, settings: Settings) -> None:
     router = build_router()
     # Documented by its own schema below; the app's /openapi.json stays the OneRoster provider's.
     app.include_router(router, include_in_schema=False)
+    # The apps' events feed: under /api/v1 but authenticated with OneRoster client tokens, not
+    # personal tokens, so it stays out of the admins' schema.
+    app.include_router(events_feed.router, prefix=PREFIX, include_in_schema=False)
 
     app.add_middleware(BodyLimit)
     schema: dict[str, Any] = {}

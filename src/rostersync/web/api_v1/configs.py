@@ -52,6 +52,7 @@ def store_references_only(config: DistrictConfig, section: str = "") -> None:
     found: list[tuple[str, str | None]] = [
         (f"sources[{i}].delivery.client_secret", source.delivery.client_secret)
         for i, source in enumerate(config.sources)
+        if source.delivery is not None
     ]
     notifications = config.notifications
     found += [("notifications.webhook_secret", notifications.webhook_secret)]
