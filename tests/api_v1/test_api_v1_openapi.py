@@ -30,7 +30,7 @@ from rostersync.web.api_v1.models import RunOut
 
 @pytest.fixture
 def raw(api: Api) -> httpx.Client:
-    client = httpx.Client(base_url=api.url)
+    client = httpx.Client(base_url=api.url, timeout=60)
     api.clients["raw"] = client
     return client
 
