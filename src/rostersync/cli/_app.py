@@ -123,6 +123,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gradebook",
     "early_access",
     "matches",
+    "ldap",
+    "notifications",
 )
 
 for _module in COMMAND_MODULES:
