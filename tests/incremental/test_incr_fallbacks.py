@@ -131,8 +131,10 @@ def test_only_connectors_that_fold_into_a_baseline_are_given_one() -> None:
     from rostersync.sync.incremental import is_incremental
 
     assert is_incremental("powerschool")
-    # Incremental by dateLastModified, not by folding: extracted as usual, never given a baseline.
+    # The OneRoster REST source folds its dateLastModified delta into a baseline too.
     assert get_connector_class("oneroster_rest").capabilities.incremental
-    assert not is_incremental("oneroster_rest")
+    assert is_incremental("oneroster_rest")
+    # Whole snapshots every time: extracted as usual, never given a baseline.
+    assert not get_connector_class("ldap").capabilities.incremental
     assert not is_incremental("ldap")
     assert not is_incremental("no_such_app")
