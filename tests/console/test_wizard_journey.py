@@ -241,24 +241,3 @@ def test_yaml_out_and_back_in(
     expect(page.get_by_text("The YAML file was imported")).to_be_visible()
     expect(page.get_by_role("button", name="FINISH")).to_be_visible()
     assert manage.list_config_versions(console.store, d.id)[0].comment == "wizard import"
-
-
-def test_an_operator_starts_a_district_from_the_console(console: Console, page: Page) -> None:
-    login(page, console, "olive")
-    page.goto(console.url + "/console/?all=1")
-    page.get_by_role("link", name="New district").click()
-    page.get_by_label("District name").fill("!!!")
-    page.get_by_role("button", name="Create and configure").click()
-    expect(page.locator("#district-name-error")).to_contain_text("has no letters or digits")
-    check_page(page, "wizard new district", console.backend)
-    page.get_by_label("District name").fill("Ogdenville")
-    page.get_by_role("button", name="Create and configure").click()
-    expect(page.get_by_role("heading", name="Application Gallery")).to_be_visible()
-    created = console.store.get_district("Ogdenville")
-    assert ("console:olive", "district.create") in {(a, b) for a, b, _ in console.audit_actions()}
-    assert page.url.endswith(f"/console/d/{created.slug}/wizard")
-
-    console.account("dana", "district_admin", (created.id,))
-    page.context.clear_cookies()
-    login(page, console, "dana")
-    assert page.request.get(console.url + "/console/wizard/new-district").status == 403

@@ -552,7 +552,7 @@ class PowerSchoolConnector:
             )
             student_keys = set().union(*(changed.get(t, set()) for t in inc.STUDENT_TABLES))
             students = await read.students(student_keys, by_entity["students"])
-            cc = await read.enrollments(now, sections, new_sections)
+            cc = await read.enrollments(changed, sections, new_sections)
             groups = await read.groups(self.table_groups(), changed)
         except ChangeTrackingUnavailable as exc:
             return None, inc.Mode("full", f"change tracking unavailable: {exc.reason}"), None

@@ -18,11 +18,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from rostersync import manage
-from rostersync.admin import authz
 from rostersync.admin.sessions import Session
 from rostersync.config import TEMPLATES, HoldThreshold, fields
-from rostersync.errors import ConfigurationError, ConfigValidationError, RostersyncError
+from rostersync.errors import ConfigValidationError, RostersyncError
 from rostersync.manage import sis, sis_preview, wizard, wizard_run
 from rostersync.manage.wizard import WizardState
 from rostersync.store import District
@@ -170,37 +168,6 @@ async def import_file(request: Request, session: SessionDep, district: str) -> R
         active="wizard",
         status=422,
     )
-
-
-# --- a new district (operators) ---------------------------------------------------------------
-
-NEW_DISTRICT: Final = PREFIX + "/wizard/new-district"
-
-
-@router.get(NEW_DISTRICT, include_in_schema=False)
-def new_district_page(request: Request, session: SessionDep) -> Response:
-    """Create a district, then configure it (operators: it changes the installation)."""
-    authz.require(session.account, "write", None)
-    return render(request, "wizard_new_district.html", {}, session=session, active="wizard")
-
-
-@router.post(NEW_DISTRICT, include_in_schema=False)
-async def new_district(request: Request, session: SessionDep) -> Response:
-    authz.require(session.account, "write", None)
-    name = forms.text(await request.form(), "name")
-    try:
-        created = manage.create_district(store_of(request), actor(session), name)
-    except ConfigurationError as exc:
-        return render(
-            request,
-            "wizard_new_district.html",
-            {"error": str(exc)},
-            session=session,
-            active="wizard",
-            name=name,
-            status=422,
-        )
-    return RedirectResponse(f"{PREFIX}/d/{created.slug}/wizard", status_code=303)
 
 
 # --- the steps --------------------------------------------------------------------------------
