@@ -1,7 +1,8 @@
 """Springfield's directory, written into a test ``slapd`` the way Active Directory holds it.
 
 ``ou=Springfield``: 30 students (two schools, grades in ``departmentNumber``, school number in
-``physicalDeliveryOfficeName``, one account disabled through ``userAccountControl``), 6 staff, and
+``physicalDeliveryOfficeName``, one account disabled through ``userAccountControl``), 6 staff (and
+a computer account among them, as Active Directory keeps them), and
 groups (Robotics Club, Teachers, Principals) whose members the ``memberof`` overlay writes into
 each person's ``memberOf``. ``ou=Quiet``: the same OUs with nobody in them. ``ou=Broken``: entries
 that break the rules (no ``employeeID``, one ``employeeID`` on two people).
@@ -93,6 +94,24 @@ def staff(key: str, given: str, family: str, school: str) -> dict[str, Any]:
     }
 
 
+#: A computer account in the staff OU: of class user on Active Directory, but nobody.
+COMPUTER_DN = f"cn=LAB-PC-01,{STAFF}"
+
+
+def computer() -> dict[str, Any]:
+    return {
+        "objectClass": ["top", "person", "organizationalPerson", "user", "computer", "adPerson"],
+        "cn": "LAB-PC-01",
+        "sn": "LAB-PC-01",
+        "instanceType": "4",
+        "nTSecurityDescriptor": b"\x01",
+        "objectCategory": f"cn=Computer,cn=Schema,{SUFFIX}",
+        "objectGUID": guid("computer-lab-pc-01"),
+        "sAMAccountName": "LAB-PC-01$",
+        "userAccountControl": "4096",
+    }
+
+
 @dataclass
 class Springfield:
     """What was written (tests compare extractions with it)."""
@@ -120,6 +139,7 @@ def _entries(written: Springfield) -> Iterator[tuple[str, dict[str, Any]]]:
     for key, given, family, school in STAFF_PEOPLE:
         written.staff[staff_dn(key)] = staff(key, given, family, school)
         yield staff_dn(key), staff(key, given, family, school)
+    yield COMPUTER_DN, computer()
     groups = {
         "Robotics Club": [student_dn(i) for i in ROBOTICS],
         "Teachers": [staff_dn(k) for k, *_ in STAFF_PEOPLE if k not in PRINCIPALS],

@@ -50,6 +50,8 @@ class DroppingProxy:
     armed: bool = False
     #: Instead of closing, stop answering (until the proxy stops): a server that hangs.
     stall: bool = False
+    #: Instead of closing, send bytes that are not LDAP, then close.
+    garble: bool = False
     port: int = 0
     dropped: int = 0
     _listener: socket.socket = field(default_factory=socket.socket)
@@ -103,6 +105,8 @@ class DroppingProxy:
                             self.dropped += 1
                             if self.stall:
                                 self._released.wait(60)
+                            if self.garble:
+                                client.sendall(b"\x30\x05\x02\x01\x07\x7f\x00" * 4)
                             self._close(server, client)
                             return
         self._close(server, client)

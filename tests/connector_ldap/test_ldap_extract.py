@@ -25,6 +25,7 @@ from connector_ldap.ldap_helpers import ldap_source
 from connector_ldap.slapd import READER_PASSWORD, SUFFIX
 from rostersync.connectors.base import Extraction, ProgressEvent
 from rostersync.connectors.ldap import LdapConnector
+from rostersync.connectors.ldap.mapping import group_name
 from rostersync.model import ENTITIES
 
 
@@ -65,6 +66,7 @@ def test_students_and_staff_are_mapped_from_their_ad_attributes(directory: Direc
     assert s2["primaryOrgSourcedId"] == "102"
     assert s2["source"] == "directory"
     assert s2["status"] == "active"
+    assert "LAB-PC-01$" not in users  # a computer account is no one (AD's default filter)
     teacher = users["mlopez"]
     assert teacher["role"] == "teacher"
     assert teacher["phone"].startswith("+1 555")
@@ -232,3 +234,39 @@ def test_without_schools_or_district_the_directory_brings_people_only(
     users = result.roster["users"]
     assert users.height == STUDENT_COUNT + len(STAFF_PEOPLE)
     assert users["orgSourcedIds"].null_count() == users.height
+
+
+@pytest.mark.parametrize(
+    ("dn", "name"),
+    [
+        ("cn=Robotics Club,ou=Groups,dc=x", "Robotics Club"),
+        (r"CN=Grade 5\, East,OU=Groups,DC=x", "Grade 5, East"),
+        (r"CN=Chlo\C3\A9's Club,OU=Groups,DC=x", "Chloé's Club"),
+        (r"CN=\#1 Team,OU=Groups,DC=x", "#1 Team"),
+    ],
+)
+def test_group_names_are_the_first_rdn_unescaped(dn: str, name: str) -> None:
+    assert group_name(dn) == name
+
+
+def test_openldap_defaults_read_entry_uuid_and_ignore_user_account_control(
+    directory: Directory,
+) -> None:
+    result = extract(directory.url, directory="openldap", staff=None)
+    users = result.roster["users"]
+    assert users.height == STUDENT_COUNT
+    for sourced_id in users["sourcedId"].to_list():
+        assert str(uuid.UUID(sourced_id)) == sourced_id  # slapd's entryUUID
+    assert users["username"].null_count() == users.height  # no uid on these entries
+    assert users["enabledUser"].all()  # userAccountControl is Active Directory's, not read
+
+
+@pytest.mark.parametrize(
+    ("scope", "found"), [("one_level", 0), ("subtree", STUDENT_COUNT + len(STAFF_PEOPLE))]
+)
+def test_scope_decides_whether_sub_ous_are_searched(
+    directory: Directory, scope: str, found: int
+) -> None:
+    base = f"ou=Springfield,{SUFFIX}"
+    result = extract(directory.url, students={"base_dn": base, "scope": scope}, staff=None)
+    assert result.roster["users"].height == found

@@ -4,6 +4,9 @@ and no extraction comes back from a search that did not finish."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -147,6 +150,54 @@ def test_a_server_that_stops_answering_mid_page_times_out_clearly(directory: Dir
     assert "connector.timeout_seconds" in (error.hint or "")
 
 
+def test_a_malformed_answer_mid_search_is_named(directory: Directory) -> None:
+    page = 7
+    with dropping_proxy(directory.server.port, drop_after_entries=page + 2) as proxy:
+        proxy.armed, proxy.garble = True, True
+        config = ldap_source(proxy.url, page_size=page, staff=None, timeout_seconds=3)
+        error, _ = failure(config)
+    assert isinstance(error, SourceUnreachable)
+    assert error.message.startswith(
+        f"The LDAP server {proxy.url} sent a malformed answer to the students search of "
+        f"'ou=Students,ou=Springfield,{SUFFIX}' after {page} entries (page 2)"
+    ), error.message
+    assert "nothing was published" in (error.hint or "")
+
+
+@pytest.fixture
+def web_server() -> Iterator[int]:
+    """A server that answers anything with an HTTP error: not LDAP (a wrong port)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            with client:
+                client.recv(4096)
+                client.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    listener.close()
+    thread.join(timeout=5)
+
+
+def test_a_server_that_does_not_speak_ldap_is_named(web_server: int) -> None:
+    url = f"ldap://127.0.0.1:{web_server}"
+    error, report = failure(ldap_source(url, timeout_seconds=3))
+    assert isinstance(error, SourceUnreachable)
+    assert error.message.startswith(f"The server at {url} does not answer as an LDAP server")
+    assert "389" in (error.hint or "")
+    assert not report.ok
+    assert report.message == error.message
+
+
 def test_an_unreachable_server_names_its_url() -> None:
     from support.servers import free_port
 
@@ -190,6 +241,10 @@ def test_bad_connector_options_are_reported_with_their_paths() -> None:
     assert f"{at}.page_size" in found
     reserved = problems({"staff": {"base_dn": "ou=S,dc=x", "extra_attributes": ["Groups"]}})
     assert "metadata.groups" in reserved[f"{at}.staff.extra_attributes"]
+    roles = problems({"students": {"base_dn": "ou=S,dc=x", "role": "administrator"}})
+    assert "students.role: roles apply to the staff search only" in roles[at]
+    unused = problems({"staff": {"base_dn": "ou=S,dc=x"}, "groups": {"base_dn": "ou=G,dc=x"}})
+    assert "base_dn applies to membership: group_search" in unused[f"{at}.groups"]
     nothing = problems({})
     assert "give `students`, `staff` or both" in nothing[at]
     spaced = problems({"staff": {"base_dn": "ou=Staff,dc=x", "attributes": {"email": "e mail"}}})

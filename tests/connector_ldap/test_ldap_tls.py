@@ -69,3 +69,16 @@ def test_a_ca_file_that_is_not_there_is_a_configuration_error(tmp_path: Path) ->
         LdapConnector.from_source(config, READER_PASSWORD)
     assert "connector.ca_file" in caught.value.message
     assert "nope.pem" in caught.value.message
+
+
+def test_tls_settings_without_tls_are_refused() -> None:
+    for url, options, setting in (
+        ("ldaps://127.0.0.1:636", {"start_tls": True}, "start_tls"),
+        ("ldap://127.0.0.1:389", {"verify_tls": False}, "verify_tls"),
+        ("ldap://127.0.0.1:389", {"ca_file": "/etc/ssl/ca.pem"}, "ca_file"),
+    ):
+        config = ldap_source(url, **options)
+        with pytest.raises(ConfigurationError) as caught:
+            LdapConnector.from_source(config, READER_PASSWORD)
+        assert f"connector.{setting}" in caught.value.message
+        assert caught.value.setting == f"sources[].connector.{setting}"

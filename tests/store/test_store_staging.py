@@ -28,10 +28,11 @@ RosterEqual = Callable[..., None]
 def _index_sql(store: Store) -> set[str]:
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            "AND tbl_name LIKE 'roster_%'"
+            "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
         )
-        return {str(r[0]) for r in rows}
+        # the versioned roster tables only (roster_events, the apps' feed, is not one of them)
+        names = {t.name for t in roster_tables.values()}
+        return {str(r[1]) for r in rows if r[0] in names}
 
 
 def _encoded(roster: Roster, district_id: int) -> dict[str, pl.DataFrame]:

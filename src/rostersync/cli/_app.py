@@ -123,6 +123,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gradebook",
     "early_access",
     "matches",
+    "ldap",
     "notifications",
 )
 

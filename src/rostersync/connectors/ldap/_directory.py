@@ -139,6 +139,9 @@ def connect(endpoint: Endpoint) -> Connection:
     except SourceError:
         close(conn)
         raise
+    except Exception as exc:  # ldap3's decoder fails in any way on bytes that are not LDAP
+        close(conn)
+        raise not_ldap(endpoint, exc) from None
     if not bound:
         close(conn)
         code = int(conn.result.get("result", -1))
@@ -152,6 +155,17 @@ def connect(endpoint: Endpoint) -> Connection:
             )
         raise result_error(conn.result, endpoint, f"the bind as {endpoint.bind_dn!r}")
     return conn
+
+
+def not_ldap(endpoint: Endpoint, exc: BaseException) -> SourceError:
+    """The error of an answer that is not LDAP at all (a web server on the port…)."""
+    return SourceUnreachable(
+        f"The server at {endpoint.url} does not answer as an LDAP server (a malformed "
+        f"response: {type(exc).__name__})",
+        source=endpoint.source,
+        hint="check delivery.url: the port of an LDAP server (389; 636 for ldaps://; 3268 for "
+        "an Active Directory Global Catalog)",
+    )
 
 
 def close(conn: Connection) -> None:
@@ -263,6 +277,15 @@ def paged_search(
                 source=endpoint.source,
                 hint="nothing was published; check the server (its idle timeout, a load "
                 "balancer or firewall in between) and run the sync again",
+            ) from None
+        except Exception as exc:  # a malformed answer: ldap3's decoder fails in any way
+            raise SourceUnreachable(
+                f"The LDAP server {endpoint.url} sent a malformed answer to the {spec.name} "
+                f"search of {spec.base_dn!r} after {len(out.entries)} entries (page "
+                f"{out.pages + 1}): {type(exc).__name__}",
+                source=endpoint.source,
+                hint="nothing was published; check what sits between rostersync and the "
+                "server (a proxy or load balancer that alters traffic) and run the sync again",
             ) from None
         result = conn.result
         out.entries.extend(_entries(conn.response or []))

@@ -57,6 +57,14 @@ DEFAULT_ATTRIBUTES: Final[dict[str, dict[str, str]]] = {
         "phone": "telephoneNumber",
     },
 }
+#: The people a search reads when it gives no filter. Active Directory's computer accounts are
+#: of class user too, so they are left out there.
+DEFAULT_FILTER: Final = {
+    "active_directory": (
+        "(&(|(objectClass=user)(objectClass=inetOrgPerson))(!(objectClass=computer)))"
+    ),
+    "openldap": "(objectClass=inetOrgPerson)",
+}
 #: The attribute that identifies an entry for good (it survives renames and moves).
 DEFAULT_ID_ATTRIBUTE: Final = {"active_directory": "objectGUID", "openldap": "entryUUID"}
 _ATTRIBUTE_NAME = r"^[A-Za-z][A-Za-z0-9-]*$"
@@ -91,10 +99,11 @@ class PeopleSearch(_Options):
     """One paged search: where a kind of person is, and how their entries map onto users."""
 
     base_dn: str = Field(description="Where the search starts, e.g. OU=Students,DC=sd,DC=org.")
-    filter: str = Field(
-        "(|(objectClass=user)(objectClass=inetOrgPerson))",
-        description="LDAP filter of the entries to read; group membership works here too, "
-        "e.g. (memberOf=CN=Teachers,OU=Groups,DC=sd,DC=org).",
+    filter: str | None = Field(
+        None,
+        description="LDAP filter of the entries to read; default: people, computer accounts "
+        "left out on Active Directory (computers are users there too). Group membership works "
+        "here too, e.g. (memberOf=CN=Teachers,OU=Groups,DC=sd,DC=org).",
     )
     scope: Literal["subtree", "one_level"] = Field(
         "subtree", description="subtree (the base and everything below) or one_level."
@@ -137,8 +146,12 @@ class PeopleSearch(_Options):
         "administrator); others keep `role`.",
     )
 
-    _filter = field_validator("filter")(_check_filter)
     _dn = field_validator("base_dn")(_check_dn)
+
+    @field_validator("filter")
+    @classmethod
+    def _people_filter(cls, value: str | None) -> str | None:
+        return None if value is None else _check_filter(value)
 
     @field_validator("attributes")
     @classmethod
@@ -196,6 +209,14 @@ class GroupOptions(_Options):
     def _search_needs_base(self) -> GroupOptions:
         if self.membership == "group_search" and not self.base_dn:
             raise ValueError("membership group_search needs base_dn (where the groups are)")
+        unused = sorted(
+            self.model_fields_set & {"base_dn", "filter", "name_attribute", "member_attribute"}
+        )
+        if self.membership == "member_of" and unused:
+            raise ValueError(
+                f"{unused[0]} applies to membership: group_search (with member_of each "
+                "person's memberOf is read)"
+            )
         return self
 
 
@@ -240,12 +261,23 @@ class LdapOptions(_Options):
     def _something_to_read(self) -> LdapOptions:
         if self.students is None and self.staff is None:
             raise ValueError("give `students`, `staff` or both: the searches to read")
+        given = self.students.model_fields_set if self.students else set()
+        staff_only = sorted(given & {"role", "roles_by_group"})
+        if staff_only:
+            raise ValueError(
+                f"students.{staff_only[0]}: roles apply to the staff search only (everyone "
+                "the students search finds is a student)"
+            )
         return self
 
     def searches(self) -> dict[str, PeopleSearch]:
         """The configured searches by name (``students``, ``staff``)."""
         found = {"students": self.students, "staff": self.staff}
         return {name: s for name, s in found.items() if s is not None}
+
+    def filter_of(self, search: PeopleSearch) -> str:
+        """The search's filter, or the directory's default one."""
+        return search.filter or DEFAULT_FILTER[self.directory]
 
     def id_attribute(self, search: PeopleSearch) -> str:
         return search.id_attribute or DEFAULT_ID_ATTRIBUTE[self.directory]

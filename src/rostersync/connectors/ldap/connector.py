@@ -86,6 +86,22 @@ class LdapConnector:
                 setting="sources[].delivery.url",
                 hint="write ldap://host:389 or ldaps://host:636 (no path)",
             )
+        ldaps = delivery.url.lower().startswith("ldaps://")
+        if ldaps and options.start_tls:
+            raise ConfigurationError(
+                f"Source {source.name!r}: connector.start_tls upgrades an ldap:// connection; "
+                f"{delivery.url} is TLS from the start",
+                setting="sources[].connector.start_tls",
+                hint="remove start_tls, or use ldap://host:389 with it",
+            )
+        idle = sorted(options.model_fields_set & {"verify_tls", "ca_file"})
+        if idle and not (ldaps or options.start_tls):
+            raise ConfigurationError(
+                f"Source {source.name!r}: connector.{idle[0]} applies to TLS, and "
+                f"{delivery.url} without start_tls is not encrypted",
+                setting=f"sources[].connector.{idle[0]}",
+                hint="use ldaps://host:636 or start_tls: true (or remove the setting)",
+            )
         if options.ca_file is not None and not Path(options.ca_file).is_file():
             raise ConfigurationError(
                 f"Source {source.name!r}: connector.ca_file {options.ca_file!r} is not a file",
@@ -120,7 +136,12 @@ class LdapConnector:
                 wanted.append("userAccountControl")
         attributes = tuple(dict.fromkeys(a for a in wanted if a))
         return SearchSpec(
-            name, search.base_dn, search.filter, search.scope, attributes, f"connector.{name}"
+            name,
+            search.base_dn,
+            opts.filter_of(search),
+            search.scope,
+            attributes,
+            f"connector.{name}",
         )
 
     def specs(self, *, schools_only: bool = False) -> list[SearchSpec]:

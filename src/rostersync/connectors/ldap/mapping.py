@@ -75,17 +75,26 @@ def normal_dn(dn: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def group_name(dn: str) -> str:
-    """A group's name as an admin knows it: the value of its DN's first RDN (cached: the same
-    few groups come back on every member)."""
+    """A group's name as an admin knows it: the value of its DN's first RDN, unescaped (cached:
+    the same few groups come back on every member)."""
     try:
         value = parse_dn(dn, escape=False, strip=True)[0][1]
     except (LDAPInvalidDnError, IndexError):
         return dn.strip()
-    return _ESCAPED.sub(lambda m: _unescape(m.group(1)), value)
+    return unescape(value)
 
 
-def _unescape(seq: str) -> str:
-    return bytes.fromhex(seq).decode("utf-8", "replace") if len(seq) == 2 else seq
+def unescape(value: str) -> str:
+    """An RDN value without its escapes (RFC 4514): ``\\,`` is ``,`` and ``\\C3\\A9`` is é."""
+    out = bytearray()
+    at = 0
+    for found in _ESCAPED.finditer(value):
+        out += value[at : found.start()].encode("utf-8")
+        escaped = found.group(1)
+        out += bytes.fromhex(escaped) if len(escaped) == 2 else escaped.encode("utf-8")
+        at = found.end()
+    out += value[at:].encode("utf-8")
+    return out.decode("utf-8", "replace")
 
 
 def members_by_group(
