@@ -208,8 +208,14 @@ def register(app: typer.Typer) -> None:
             if multi_source:
                 from rostersync.cli.demo_multi import run_multi_source
 
-                outcome, config_path = run_multi_source(
-                    console, settings, district, sim.url, sim_config.client_id, quiet=quiet
+                outcome = run_multi_source(
+                    console,
+                    settings,
+                    district,
+                    sim.url,
+                    sim_config.client_id,
+                    quiet=quiet,
+                    once=once,
                 )
                 if not outcome.version:
                     raise ConfigurationError("the demo sync published nothing")

@@ -11,6 +11,7 @@ summary shows, for a few students and teachers, which source won each attribute.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,22 @@ def print_provenance(out: Console, outcome: SyncOutcome) -> None:
     out.print("  (* a fallback: the preferred source has no value)", highlight=False)
 
 
+def print_next_steps(out: Console, outcome: SyncOutcome, path: Path) -> None:
+    """Where to look next: the report files, the run, the configuration, the versions."""
+    out.print("[bold]Where to look next[/bold]")
+    files = outcome.report.get("files")
+    for line in (
+        f"report files:   {files} (users.csv: action won, per record and attribute)"
+        if files
+        else None,
+        f"this run:       rostersync runs show {outcome.run_id}",
+        f"configuration:  {path}",
+        f"versions:       rostersync versions list -d {MULTI_DISTRICT!r}",
+    ):
+        if line is not None:
+            out.print("  " + line, soft_wrap=True, highlight=False)
+
+
 def run_multi_source(
     out: Console,
     settings: Settings,
@@ -155,8 +172,10 @@ def run_multi_source(
     client_id: str,
     *,
     quiet: bool,
-) -> tuple[SyncOutcome, Path]:
-    """Start the directory, write the package and configuration, store the secret, sync."""
+    once: bool,
+) -> SyncOutcome:
+    """Start the directory, write the package and configuration, store the secret, sync; unless
+    ``once``, keep the directory serving (the caller's simulator too) until Ctrl-C."""
     find_slapd()  # a clear message before anything starts when slapd is missing
     data_dir = settings.ensure_data_dir()
     package = write_messaging_package(district, data_dir / "demo-messaging-package")
@@ -165,8 +184,8 @@ def run_multi_source(
         body = multi_config(sis_url, client_id, directory.url, directory.reader_dn, package)
         path = data_dir / MULTI_CONFIG
         header = (
-            "# Written by `rostersync demo --multi-source`; its directory server stopped with "
-            "the demo.\n"
+            "# Written by `rostersync demo --multi-source`. Sync again while that demo serves:\n"
+            f"#   rostersync sync run --config {path}\n"
         )
         path.write_text(header + yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
         config = load_config(path)
@@ -183,20 +202,17 @@ def run_multi_source(
                     outcome = locked_sync(store, config, settings, progress=view)
         finally:
             store.dispose()
-    print_outcome(out, outcome)
-    out.print()
-    print_provenance(out, outcome)
-    out.print()
-    out.print("[bold]Where to look next[/bold]")
-    files = outcome.report.get("files")
-    for line in (
-        f"report files:   {files} (users.csv: action won, per record and attribute)"
-        if files
-        else None,
-        f"this run:       rostersync runs show {outcome.run_id}",
-        f"configuration:  {path}",
-        f"versions:       rostersync versions list -d {MULTI_DISTRICT!r}",
-    ):
-        if line is not None:
-            out.print("  " + line, soft_wrap=True, highlight=False)
-    return outcome, path
+        print_outcome(out, outcome)
+        out.print()
+        print_provenance(out, outcome)
+        out.print()
+        print_next_steps(out, outcome, path)
+        if not once:
+            out.print(f"  sync again:     rostersync sync run --config {path}", soft_wrap=True)
+            out.print("\nThe simulator and the directory keep serving; Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                out.print("stopped")
+    return outcome

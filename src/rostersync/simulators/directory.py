@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -114,6 +116,24 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+def _terminate_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While the directory runs, SIGTERM unwinds (the ``finally`` stops slapd) instead of
+    ending Python at once and leaving slapd and its files behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate_cleanly)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @contextmanager
 def running_directory(
     suffix: str, entries: Iterable[tuple[str, list[str], dict[str, Any]]]
@@ -122,23 +142,24 @@ def running_directory(
     and a reader account ``cn=reader,ou=Service,<suffix>`` with a fresh random password."""
     binary = find_slapd()
     root_password = secrets.token_urlsafe(24)
-    reader = RunningDirectory("", suffix, f"cn=reader,ou=Service,{suffix}", "")
+    reader_dn = f"cn=reader,ou=Service,{suffix}"
     reader_password = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="rostersync-slapd-") as tmp:
+    # (a temporary directory is private to its owner: mode 0700)
+    with _sigterm_unwinds(), tempfile.TemporaryDirectory(prefix="rostersync-slapd-") as tmp:
         folder = Path(tmp)
         (folder / "db").mkdir()
         (folder / "adperson.schema").write_text(AD_PERSON, encoding="utf-8")
         includes = "\n".join(f"include {SCHEMA_DIR}/{s}.schema" for s in SCHEMAS)
         includes += f"\ninclude {folder}/adperson.schema"
         config = folder / "slapd.conf"
-        fd_text = CONFIG.format(
+        text = CONFIG.format(
             includes=includes,
             dir=folder,
             suffix=suffix,
             root_dn=f"cn=admin,{suffix}",
             root_password=root_password,
         )
-        config.write_text(fd_text, encoding="utf-8")
+        config.write_text(text, encoding="utf-8")
         config.chmod(0o600)
         port = _free_port()
         log = folder / "slapd.log"
@@ -151,8 +172,8 @@ def running_directory(
         try:
             _wait_listening(process, port, log)
             url = f"ldap://127.0.0.1:{port}"
-            _populate(url, suffix, root_password, reader.reader_dn, reader_password, entries)
-            yield RunningDirectory(url, suffix, reader.reader_dn, reader_password)
+            _populate(url, suffix, root_password, reader_dn, reader_password, entries)
+            yield RunningDirectory(url, suffix, reader_dn, reader_password)
         finally:
             _stop(process)
 
