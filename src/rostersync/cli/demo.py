@@ -173,6 +173,14 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(help="Simulator port (default 8765, or any free port if taken).")
         ] = DEMO_PORT,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+        multi_source: Annotated[
+            bool,
+            typer.Option(
+                "--multi-source",
+                help="Sync a second district fed by PowerSchool, a directory (slapd) and a "
+                "OneRoster CSV package, merged with master fields.",
+            ),
+        ] = False,
     ) -> None:
         """Sync a simulated PowerSchool district end to end and show what was published."""
         from rostersync.simulators.powerschool import (
@@ -183,6 +191,10 @@ def register(app: typer.Typer) -> None:
 
         settings = get_settings()
         quiet_http_logs()
+        if multi_source:
+            from rostersync.simulators.directory import find_slapd
+
+            find_slapd()  # before the simulator starts: a clear message naming the package
         data_dir = settings.ensure_data_dir()
         console.print(f"Generating a {size} PowerSchool district (seed {seed})…")
         district = generate_district(size, seed=seed)
@@ -193,6 +205,21 @@ def register(app: typer.Typer) -> None:
             config_path = write_demo_files(
                 data_dir, sim.url, sim_config.client_id, sim_config.client_secret, district.name
             )
+            if multi_source:
+                from rostersync.cli.demo_multi import run_multi_source
+
+                outcome = run_multi_source(
+                    console,
+                    settings,
+                    district,
+                    sim.url,
+                    sim_config.client_id,
+                    quiet=quiet,
+                    once=once,
+                )
+                if not outcome.version:
+                    raise ConfigurationError("the demo sync published nothing")
+                return
             config = load_config(config_path)
             store = open_store(settings, upgrade=True)
             try:
