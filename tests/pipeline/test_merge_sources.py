@@ -190,3 +190,41 @@ def test_records_an_admin_split_are_not_merged_again(tmp_path: Path) -> None:
     assert "ad-a" not in rows(out)  # the other match stands
     kept = report.records.filter(pl.col("reason").str.contains("kept apart by an admin"))
     assert kept.select("sourcedId", "detail").rows() == [("ad-b", "ps-2")]
+
+
+def test_a_source_without_records_of_a_type_does_not_narrow_its_domain(tmp_path: Path) -> None:
+    """A third source of students only, whose teacher domain shares nothing with the others',
+    must not keep the SIS's and the directory's teachers from matching (found by the
+    multi-source demo: every teacher published twice)."""
+    messaging = {
+        "name": "msg",
+        "app": "powerschool",
+        "delivery": {"url": "http://msg", "client_id": "x", "client_secret": "env:MSG"},
+        "advanced": {"multiple_sources": True, "sis_prefix": "msg-"},
+        "uniqueness_domains": {"student": ["email"], "teacher": ["identifier"]},
+    }
+    directory = ad_roster()
+    directory["users"] = pl.concat(
+        [
+            directory["users"],
+            roster(source="ad", users=[user("t", "teacher", "Ada", "Byron", email="ada@x.org")])[
+                "users"
+            ],
+        ]
+    )
+    students_only = roster(
+        source="msg", users=[user("m1", "student", "Ana", "Lopez", email="ana@x.org")]
+    )
+    config = load(tmp_path, [SHARING, ad_source(), messaging])
+    out, report = run_pipeline({"sis": sis_roster(), "ad": directory, "msg": students_only}, config)
+    teachers = out["users"].filter(pl.col("role") == "teacher")
+    assert ids(teachers) == {"ps-9"}  # one teacher, under the SIS's ID
+    merged = report.records.filter(
+        (pl.col("stage") == "cross_source_uniqueness") & (pl.col("action") == "merged")
+    )
+    assert ("ad-t", "teacher", "ps-9") in set(
+        merged.select("sourcedId", "entityType", "detail").rows()
+    )
+    assert ("msg-m1", "student", "ps-1") in set(
+        merged.select("sourcedId", "entityType", "detail").rows()
+    )

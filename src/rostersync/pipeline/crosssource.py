@@ -22,11 +22,13 @@ Sources without ``multiple_sources`` still merge with the others by equal source
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 
 from rostersync.config import DistrictConfig, fields
-from rostersync.model import ENTITIES, Roster
-from rostersync.pipeline._exprs import isin
+from rostersync.model import ENTITIES, ENTITY_TYPES, Roster
+from rostersync.pipeline._exprs import isin, rows_of_type
 from rostersync.pipeline._refs import rename_records
 from rostersync.pipeline._report import StageReport, entries
 from rostersync.pipeline.uniqueness import domain_keys
@@ -45,15 +47,29 @@ def matching_sources(config: DistrictConfig, names: list[str] | None = None) -> 
     ]
 
 
-def common_domains(config: DistrictConfig, names: list[str]) -> dict[str, list[str]]:
-    """Per entity type, the domain attributes every matching source compares by."""
+def common_domains(
+    config: DistrictConfig,
+    names: list[str],
+    sending: Mapping[str, set[str]] | None = None,
+) -> dict[str, list[str]]:
+    """Per entity type, the domain attributes every matching source compares by.
+
+    With ``sending`` (entity type → the sources that sent records of it), a source that sent
+    none of a type has no say in that type's domain: a source of students only must not keep
+    the SIS's and the directory's teachers from matching.
+    """
     taking = matching_sources(config, names)
     if len(taking) < 2:
         return {}
-    domains = [config.source(n).effective_domains() for n in taking]
+    domains = {n: config.source(n).effective_domains() for n in taking}
+    etypes = {etype for d in domains.values() for etype in d}
     out: dict[str, list[str]] = {}
-    for etype, attrs in domains[0].items():
-        common = [a for a in attrs if all(a in d.get(etype, []) for d in domains[1:])]
+    for etype in sorted(etypes, key=list(ENTITY_TYPES).index):
+        voters = [n for n in taking if sending is None or n in sending.get(etype, set())]
+        if len(voters) < 2:
+            continue
+        first = domains[voters[0]].get(etype, [])
+        common = [a for a in first if all(a in domains[n].get(etype, []) for n in voters[1:])]
         if common:
             out[etype] = common
     return out
@@ -99,7 +115,11 @@ def match_across_sources(
     taking = matching_sources(config, order)
     out = dict(roster_by_source)
     parts: list[pl.DataFrame] = []
-    for etype, attrs in common_domains(config, order).items():
+    sending = {
+        etype: {s for s in taking if rows_of_type(out[s][fields.entity_of(etype)], etype).height}
+        for etype in ENTITY_TYPES
+    }
+    for etype, attrs in common_domains(config, order, sending).items():
         entity = fields.entity_of(etype)
         keyed = pl.concat(
             [
