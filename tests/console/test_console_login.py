@@ -21,7 +21,7 @@ def test_sign_in_switch_district_and_sign_out(page: Page, console: Console) -> N
     expect(page.get_by_role("heading", name="Districts")).to_be_visible()
     check_page(page, "districts", console.backend)
 
-    page.get_by_label("District").select_option(north.slug)
+    page.get_by_label("District", exact=True).select_option(north.slug)
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", name="North Valley")).to_be_visible()
     expect(page.get_by_text("Nothing published yet.")).to_be_visible()
@@ -89,6 +89,27 @@ def test_account_page_token_and_totp(page: Page, console: Console) -> None:
     page.get_by_role("button", name="Set up a second factor").click()
     uri = page.locator("#totp-uri").inner_text()
     seed = pyotp.parse_uri(uri).secret
+    check_page(page, "account-totp-setup", console.backend)
+    # Nothing changes until a code from the new key is confirmed: a wrong one is refused...
+    page.get_by_label("Code from the authenticator app").fill("000000")
+    page.get_by_role("button", name="Switch the second factor on").click()
+    expect(page.locator("#totp-error")).to_contain_text("does not match the new key")
+    assert not console.accounts.get("olive").totp
+    # ...and so is a key this session was not shown (the form's seal is for the shown key).
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    seal = page.locator("input[name=seal]").get_attribute("value") or ""
+    forged = pyotp.random_base32()
+    answer = page.request.post(
+        console.url + "/console/account/totp/confirm",
+        form={"csrf_token": csrf, "seed": forged, "seal": seal, "code": pyotp.TOTP(forged).now()},
+    )
+    assert answer.status == 422
+    assert "was not shown in this session" in html.unescape(answer.text())
+    assert not console.accounts.get("olive").totp
+    page.get_by_label("Code from the authenticator app").fill(pyotp.TOTP(seed).now())
+    page.get_by_role("button", name="Switch the second factor on").click()
+    expect(page.locator("#totp-done")).to_be_visible()
+    assert console.accounts.get("olive").totp
     page.get_by_role("button", name="Sign out").click()
     login(page, console, "olive")
     expect(page.get_by_role("alert")).to_contain_text("Wrong name, password or code")

@@ -247,10 +247,38 @@ class Accounts:
             )
         self.store.audit(actor, "admin.reset_password", None, name=name)
 
-    def enable_totp(self, name: str, *, actor: str) -> str:
-        """Give the account a new TOTP seed; returns its ``otpauth://`` URI (shown once)."""
+    @staticmethod
+    def new_totp_seed() -> str:
+        """A fresh TOTP key, to be shown to the admin and confirmed with a code."""
+        return pyotp.random_base32()
+
+    @staticmethod
+    def totp_uri(name: str, seed: str) -> str:
+        """The ``otpauth://`` URI an authenticator app reads for ``seed``."""
+        return pyotp.TOTP(seed).provisioning_uri(name=name, issuer_name="rostersync")
+
+    def enable_totp(
+        self, name: str, *, actor: str, seed: str | None = None, code: str | None = None
+    ) -> str:
+        """Give the account a TOTP seed; returns its ``otpauth://`` URI.
+
+        With ``seed`` (a key shown earlier by :meth:`new_totp_seed`), ``code`` must be the
+        authenticator's current code for it: a key the admin never added to an app would lock
+        them out at their next sign-in. Without one, a new seed is made and switched on at once
+        (``admins create --totp``, whose operator hands the URI over).
+        """
         account = self.get(name)
-        seed = pyotp.random_base32()
+        if seed is not None:
+            valid = len(seed) <= 128 and re.fullmatch(r"[A-Z2-7]{16,128}", seed) is not None
+            if not valid or code is None or not pyotp.TOTP(seed).verify(code, valid_window=1):
+                raise ConfigurationError(
+                    "Code: it does not match the new key; nothing changed",
+                    setting="code",
+                    hint="add the key to your authenticator app, then type the code it shows "
+                    "now (the codes change every 30 seconds)",
+                )
+        else:
+            seed = pyotp.random_base32()
         blob, _ = SecretStore(self.store, self.settings).encrypt(seed, totp_aad(account.id))
         with translate_errors(self.engine), self.engine.begin() as conn:
             conn.execute(
@@ -259,7 +287,7 @@ class Accounts:
                 .values(totp_secret=blob, updated_at=utcnow())
             )
         self.store.audit(actor, "admin.totp_enable", None, name=name)
-        return pyotp.TOTP(seed).provisioning_uri(name=name, issuer_name="rostersync")
+        return self.totp_uri(name, seed)
 
     def district_names(self, account: Account) -> list[str]:
         if not account.districts:

@@ -4,12 +4,14 @@ and personal API tokens (shown once) — over ``admin.accounts`` and ``admin.tok
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from rostersync.admin.accounts import Account
+from rostersync.admin.accounts import Account, Accounts
 from rostersync.admin.errors import AuthenticationFailed
 from rostersync.admin.sessions import ABSOLUTE, Session
 from rostersync.admin.tokens import Tokens
@@ -24,6 +26,7 @@ from rostersync.web.console.deps import (
     client_address,
     render,
     sessions_of,
+    settings_of,
 )
 from rostersync.web.console.routing import ConsoleRoute
 
@@ -126,19 +129,76 @@ def enable_totp(
     current: Annotated[str, Form(max_length=2048)] = "",
     code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Set up (or replace) the TOTP second factor; its key is shown on this answer only."""
+    """Step 1 of setting up (or replacing) the TOTP second factor: a new key is shown, and
+    nothing changes until a code from it is confirmed (step 2)."""
     try:
         _check_current(request, session, current, code)
     except AuthenticationFailed as exc:
         return _page(request, session, status=422, totp_error=exc.message)
-    uri = accounts_of(request).enable_totp(session.account.name, actor=actor(session))
-    fresh = accounts_of(request).get(session.account.name)
+    return _totp_pending(request, session, Accounts.new_totp_seed())
+
+
+def _seed_seal(request: Request, session: Session, seed: str) -> str:
+    """Binds a key shown in step 1 to this session, so step 2 need not ask for the password
+    again and no other key can be slipped in: an HMAC under the installation's secret key."""
+    key = settings_of(request).get_secret_key().encode("utf-8")
+    message = f"totp-setup\x1f{session.id}\x1f{seed}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _totp_pending(
+    request: Request, session: Session, seed: str, *, status: int = 200, error: str | None = None
+) -> Response:
+    pending = {
+        "totp_uri": Accounts.totp_uri(session.account.name, seed),
+        "totp_seed": seed,
+        "totp_seal": _seed_seal(request, session, seed),
+    }
+    data: dict[str, Any] = {**_data(request, session.account), "totp_pending": pending}
+    if error is not None:
+        data["totp_error"] = error
     return render(
         request,
         "account.html",
-        {**_data(request, fresh), "totp_uri": uri},
+        data,
         session=session,
-        totp_uri=uri,
+        status=status,
+        totp_error=error,
+        totp_uri=pending["totp_uri"],
+        totp_seed=seed,
+        totp_seal=pending["totp_seal"],
+    )
+
+
+@router.post(ACCOUNT_PATH + "/totp/confirm", include_in_schema=False)
+def confirm_totp(
+    request: Request,
+    session: SessionDep,
+    seed: Annotated[str, Form(max_length=128)] = "",
+    seal: Annotated[str, Form(max_length=128)] = "",
+    code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Step 2: the authenticator's code for the key shown in step 1 switches it on."""
+    if not hmac.compare_digest(_seed_seal(request, session, seed), seal):
+        return _page(
+            request,
+            session,
+            status=422,
+            totp_error="That key was not shown in this session: set up the second factor again",
+        )
+    accounts = accounts_of(request)
+    try:
+        accounts.enable_totp(
+            session.account.name, actor=actor(session), seed=seed, code=code.strip() or None
+        )
+    except ConfigurationError as exc:
+        return _totp_pending(request, session, seed, status=422, error=exc.message)
+    return render(
+        request,
+        "account.html",
+        _data(request, accounts.get(session.account.name)),
+        session=session,
+        totp_done=True,
     )
 
 
