@@ -162,14 +162,19 @@ def _latest(district_id: int) -> sa.Select[tuple[Any]]:
     )
 
 
-def begin_read(conn: sa.Connection, district_id: int) -> int | None:
+def begin_read(
+    conn: sa.Connection, district_id: int, already: tuple[int | None] | None = None
+) -> int | None:
     """The district's current roster version, read first by every request.
 
     Every later statement of the request carries :func:`version_guard`, so a publish that
     commits meanwhile makes it return nothing (then :class:`VersionMoved`, and a retry)
     instead of rows of another version than the cached counts and IDs describe.
+
+    ``already``: the version as this request's first statement on ``conn`` read it (with
+    the API client's row), so it costs no second round trip.
     """
-    value = conn.execute(_latest(district_id)).scalar()
+    value = already[0] if already is not None else conn.execute(_latest(district_id)).scalar()
     _refresh_retention(conn, district_id)
     return int(value) if value is not None else None
 
