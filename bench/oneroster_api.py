@@ -407,6 +407,16 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3, help="Measured runs per scenario.")
     parser.add_argument(
+        "--ceiling-requests",
+        type=int,
+        help="Measured requests per ceiling run (default 8 × --requests: the bare app answers "
+        "an order of magnitude faster, and a run of under a second on a shared machine "
+        "measures the machine's noise more than the app).",
+    )
+    parser.add_argument(
+        "--seconds", type=float, help="Replaced by --requests (refused; see bench/README.md)."
+    )
+    parser.add_argument(
         "--no-ceiling", action="store_true", help="Skip the bare-ASGI ceiling runs."
     )
     parser.add_argument("--concurrency", type=int, default=16)
@@ -433,6 +443,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be a positive number of requests per second")
+    if args.seconds is not None:
+        parser.error(
+            "--seconds was replaced by --requests N (a fixed number of requests per run, "
+            "after --warmup, --repeats times); figures recorded with --seconds before "
+            "2026-12-02 came from timed single runs (commit 70bc261's parent and earlier)"
+        )
+    if args.ceiling_requests is None:
+        args.ceiling_requests = 8 * args.requests
+    if args.requests < args.concurrency or args.ceiling_requests < args.concurrency:
+        parser.error("--requests and --ceiling-requests must be at least --concurrency")
     if args.requests < args.concurrency or args.repeats < 1 or args.warmup < 0:
         parser.error("--requests must be at least --concurrency, --repeats at least 1")
 
@@ -444,6 +464,7 @@ def main() -> None:
         "rate": args.rate,
         "server_workers": args.workers,
         "requests_per_run": args.requests,
+        "ceiling_requests_per_run": args.ceiling_requests,
         "warmup_requests": args.warmup,
         "repeats": args.repeats,
         "git_commit": git_commit(),
@@ -619,10 +640,10 @@ def main() -> None:
             ceiling_base = f"http://127.0.0.1:{ceiling_port}"
             wait_ready(ceiling_base, ceiling, path=next(iter(pages)))
 
-        def once(target: str, paths: list[str], seed: int) -> dict[str, Any]:
+        def once(target: str, paths: list[str], seed: int, count: int) -> dict[str, Any]:
             before = load_average()
             result = asyncio.run(
-                drive(target, token, paths, args.concurrency, args.requests, args.rate, seed)
+                drive(target, token, paths, args.concurrency, count, args.rate, seed)
             )
             result["load_average_1m"] = [before, load_average()]
             return result
@@ -643,10 +664,10 @@ def main() -> None:
                 # Ceiling and provider back to back, alternating which goes first.
                 first_ceiling = repeat % 2 == 0
                 if ceiling_base is not None and first_ceiling:
-                    ceiling_runs.append(once(ceiling_base, sample, repeat))
-                provider_runs.append(once(base, paths, repeat))
+                    ceiling_runs.append(once(ceiling_base, sample, repeat, args.ceiling_requests))
+                provider_runs.append(once(base, paths, repeat, args.requests))
                 if ceiling_base is not None and not first_ceiling:
-                    ceiling_runs.append(once(ceiling_base, sample, repeat))
+                    ceiling_runs.append(once(ceiling_base, sample, repeat, args.ceiling_requests))
                 if ceiling_base is not None:
                     ratios.append(round(provider_runs[-1]["rps"] / ceiling_runs[-1]["rps"], 3))
                 progress(f"  provider {provider_runs[-1]}")
