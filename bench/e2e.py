@@ -72,6 +72,9 @@ def start_simulator(size: str, latency_ms: int, plugin: Path) -> tuple[subproces
         "--plugin",
         str(plugin),
         "--enable-control",
+        # A live SIS's data version is never 0 (which PowerQueries may take as "everything").
+        "--day",
+        "1",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -173,7 +176,7 @@ def one_run(size: str, latency_ms: int, days: int, pg_base: str) -> dict[str, An
             out: dict[str, Any] = {}
             for scenario in ("first_sync", "quiet_day", "change_day"):
                 if scenario == "change_day":
-                    answer = httpx.post(f"{sim}/_sim/day", json={"day": days}, timeout=600)
+                    answer = httpx.post(f"{sim}/_sim/day", json={"day": 1 + days}, timeout=600)
                     answer.raise_for_status()
                 progress(f"{scenario}: incremental district …")
                 a = measure(store, inc)

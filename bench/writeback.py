@@ -38,6 +38,7 @@ from _common import emit, load_average, machine, peak_rss_mb, progress
 from rostersync.clock import utcnow
 from rostersync.config import validate_config
 from rostersync.export.oneroster.gradebook_model import SHAPES, columns
+from rostersync.logs import configure_logging
 from rostersync.settings import load_settings
 from rostersync.simulators.powerschool import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from rostersync.store import open_store
@@ -209,10 +210,11 @@ def main() -> None:
     parser.add_argument("--scores", type=int, default=100_000)
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--min-interval-ms", type=int, default=5)
+    parser.add_argument("--min-interval-ms", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", default=None, help="Store URL (default: SQLite in a temp dir).")
     args = parser.parse_args()
+    configure_logging("WARNING")  # stdout carries the one JSON object only
     os.environ["BENCH_PS_SECRET"] = DEFAULT_CLIENT_SECRET
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(data_dir=Path(tmp) / "var", database_url=args.db)

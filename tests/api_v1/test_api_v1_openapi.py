@@ -16,6 +16,7 @@ from rostersync.web.api_v1 import (
     clients,
     configs,
     districts,
+    matches,
     notifications,
     run_stream,
     runs,
@@ -29,7 +30,7 @@ from rostersync.web.api_v1.models import RunOut
 
 @pytest.fixture
 def raw(api: Api) -> httpx.Client:
-    client = httpx.Client(base_url=api.url)
+    client = httpx.Client(base_url=api.url, timeout=60)
     api.clients["raw"] = client
     return client
 
@@ -41,6 +42,7 @@ def test_every_endpoint_is_documented_with_its_response_model(raw: httpx.Client)
     paths = doc["paths"]
     modules = (districts, configs, runs, versions, clients, secrets, audit, wizard)
     modules += (run_stream, schedules, notifications, admins)
+    modules += (matches,)
     routes = {
         (method, PREFIX + route.path)
         for module in modules

@@ -259,3 +259,29 @@ def test_service_errors_name_the_api_field(api: Api) -> None:
     )
     assert expiry.status_code == 422
     assert expiry.json()["error"]["message"].startswith("expires: ")
+
+
+def test_versions_are_listed_a_page_at_a_time(api: Api) -> None:
+    from rostersync.model import empty_roster
+
+    d = api.store.create_district("Paged Versions")
+    for i in range(5):  # five published versions
+        api.store.publish(d.id, empty_roster(), note=f"publish {i}")
+    admin = api.client(api.account("ada", "district_admin", [d.id]))
+    base = f"/districts/{d.slug}/versions"
+    everything = [v["version"] for v in admin.get(base).json()]
+    assert everything == sorted(everything, reverse=True)
+    assert len(everything) == 5
+    pages, before = [], None
+    while True:
+        params = {"limit": 2} | ({"before": before} if before else {})
+        page = [v["version"] for v in admin.get(base, params=params).json()]
+        if not page:
+            break
+        assert len(page) <= 2
+        pages += page
+        before = page[-1]
+    assert pages == everything
+    assert admin.get(base, params={"limit": 0}).status_code == 422
+    assert admin.get(base, params={"limit": 1001}).status_code == 422
+    assert admin.get(base, params={"before": "x"}).status_code == 422

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 from csv_helpers import PackageFactory, extract, failure
 
+from rostersync.errors import SourceDataError
 from rostersync.model import ENTITIES, Roster
 
 #: Canonical columns the CSV binding does not carry (or carries differently) per version.
@@ -96,3 +97,18 @@ def test_a_1p2_delta_user_without_its_roles_is_refused_by_row(
     error = failure(make_package("1.2", "delta", previous=sis_roster, roster=current))
     assert "users.csv row " in error.message
     assert ", column sourcedId: no role for the user in roles.csv" in error.message
+
+
+def test_a_delta_package_is_refused_in_bulk_upload_mode(
+    make_package: PackageFactory, sis_roster: Roster
+) -> None:
+    from csv_helpers import connector
+
+    current, _, _ = _delta_roster(sis_roster, role=True)
+    package = make_package("1.2", "delta", previous=sis_roster, roster=current)
+    conn = connector(package)
+    conn.bulk_upload = True
+    with pytest.raises(SourceDataError) as caught:
+        conn.read(package)
+    assert "manifest.csv: delta files (" in caught.value.message
+    assert "for a source in bulk_upload mode" in caught.value.message

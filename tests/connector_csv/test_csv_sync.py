@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 import yaml
 from csv_helpers import PackageFactory, edit, lines
 from typer.testing import CliRunner, Result
@@ -50,8 +51,13 @@ def _published() -> tuple[int | None, Roster]:
 
 
 def test_a_package_is_synced_and_a_broken_one_deletes_nothing(
-    make_package: PackageFactory, sis_roster: Roster, tmp_path: Path
+    make_package: PackageFactory,
+    sis_roster: Roster,
+    tmp_path: Path,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("ROSTERSYNC_DATABASE_URL", store_url)  # SQLite, then PostgreSQL
     package = make_package("1.2", zip=True)
     config = _config(tmp_path, {"path": str(package)})
     result = _sync(config)

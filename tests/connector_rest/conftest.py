@@ -69,6 +69,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     with serve_in_thread(create_app(settings, store)) as url:
         yield Provider(
             url,
+            settings,
             store,
             district.id,
             full.client.client_id,

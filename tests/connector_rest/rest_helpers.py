@@ -11,6 +11,7 @@ import httpx
 
 from rostersync.connectors.oneroster_rest import OneRosterRestConnector, RestOptions
 from rostersync.model import Roster
+from rostersync.settings import Settings
 from rostersync.store import Store
 
 
@@ -19,6 +20,7 @@ class Provider:
     """Our OneRoster provider serving a published district, and its API clients."""
 
     url: str
+    settings: Settings
     store: Store
     district_id: int
     client_id: str

@@ -161,3 +161,19 @@ def test_oauth1_is_refused_for_1p2() -> None:
         parse_options({"auth": "oauth1"}, "sources[0].connector")
     assert caught.value.problems[0].path == "sources[0].connector"
     assert "oauth1 (OAuth 1.0a) is a OneRoster 1.1 option" in caught.value.problems[0].message
+
+
+def test_a_field_of_the_wrong_shape_is_named(provider: Provider) -> None:
+    def nested_name(users: list[dict[str, Any]]) -> None:
+        users[0]["givenName"] = {"first": "Ann"}
+
+    error = _fails(provider, _edit_users(nested_name))
+    assert "records that cannot be read together: field givenName is " in (error.message)
+
+    def all_nested(users: list[dict[str, Any]]) -> None:
+        for user in users:
+            user["givenName"] = {"first": "Ann"}
+
+    error = _fails(provider, _edit_users(all_nested))
+    assert "users: field givenName is Struct" in error.message
+    assert "not text as OneRoster has it" in error.message

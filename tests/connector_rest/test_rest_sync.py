@@ -3,6 +3,7 @@ another rostersync's provider and publishes the same roster."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,9 @@ def _sync(config: Path) -> Result:
 
 
 def test_the_upstream_roster_is_synced(
-    provider: Provider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    provider: Provider, tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ROSTERSYNC_DATABASE_URL", store_url)  # SQLite, then PostgreSQL
     monkeypatch.setenv("UPSTREAM_SECRET", provider.secret)
     result = _sync(_config(tmp_path, provider))
     assert result.exit_code == 0, result.output
@@ -62,6 +64,17 @@ def test_the_upstream_roster_is_synced(
     joined = roster["users"].join(provider.roster["users"], on="sourcedId", suffix="_up")
     assert (joined["email"].eq_missing(joined["email_up"])).all()
     assert joined.filter(pl.col("role") != pl.col("role_up")).height == 0
+
+    again = _sync(_config(tmp_path, provider))  # nothing changed upstream since
+    assert again.exit_code == 0, again.output
+    store = open_store(load_settings())
+    try:
+        run = store.get_run(json.loads(again.stdout)["run_id"])
+    finally:
+        store.dispose()
+    read = run.phases["extract"]["incremental"]["upstream"]
+    assert read["mode"] == "incremental"
+    assert read["changed"] == {}
 
 
 def test_a_wrong_secret_fails_the_run_clearly(

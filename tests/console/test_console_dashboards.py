@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,8 @@ import pytest
 from console_helpers import Console, check_page, login
 from playwright.sync_api import Page, expect
 
+from rostersync import manage
+from rostersync.manage.version_diff import version_diff
 from rostersync.simulators.powerschool import (
     RunningSimulator,
     SimulatorConfig,
@@ -117,6 +120,15 @@ def test_review_approve_reject_rollback_override_client_audit(
     page.get_by_role("button", name="Roll back").click()
     expect(page.get_by_text("Version 3 is published.")).to_be_visible()
     assert [v.version for v in console.store.list_versions(district.id)] == [3, 2, 1]
+    # The console's diff (changed rows only) agrees with the store's diff of whole versions.
+    for a, b in itertools.product((1, 2, 3), repeat=2):
+        whole = manage.diff_versions(console.store, district.id, a, b)
+        quick = version_diff(console.store, district.id, a, b, listed=10**9)
+        assert {
+            name: {k: sorted(getattr(e, k).to_list()) for k in ("added", "updated", "deleted")}
+            for name, e in whole.items()
+            if not e.is_empty
+        } == {name: e.first for name, e in quick.items()}, (a, b)
 
     # Run history: filters, and the two charts over the runs.
     page.goto(base + "/runs")

@@ -52,6 +52,10 @@ def test_session_cookie_is_httponly_lax_and_rotated_at_login(console: Console) -
         assert "SameSite=lax" in cookie
         assert "Path=/" in cookie
         old = http.cookies["rostersync_session"]
+        page = http.get("/console/account")
+        assert page.headers["cache-control"] == "no-store"
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         # Signing in again (same browser) gives a new id and ends the old one.
         assert _sign_in(http).status_code == 303
         new = http.cookies["rostersync_session"]
@@ -177,3 +181,66 @@ def test_district_admin_sees_only_granted_districts(console: Console) -> None:
         assert switched.status_code == missing.status_code == 404
         as_json = http.get(f"/console/d/{north.slug}/?format=json").json()
         assert as_json["district"]["name"] == "North Valley"
+
+
+def test_another_districts_pages_and_runs_answer_as_missing(console: Console) -> None:
+    north = console.store.create_district("North Valley")
+    south = console.store.create_district("South Ridge")
+    theirs = console.store.create_run(south.id, trigger="manual")
+    console.account("nadia", "district_admin", (north.id,))
+    with console.http() as http:
+        assert _sign_in(http, "nadia").status_code == 303
+        token = _csrf(http)
+        for path in (
+            f"/console/d/{south.slug}/runs",
+            f"/console/d/{south.slug}/runs/{theirs}",
+            f"/console/d/{south.slug}/runs/{theirs}/changes",
+            f"/console/d/{south.slug}/versions",
+            f"/console/d/{south.slug}/overrides",
+            f"/console/d/{south.slug}/clients",
+            f"/console/d/{south.slug}/notifications",
+            f"/console/d/{south.slug}/audit",
+            f"/console/d/{south.slug}/audit.csv",
+            # A run of the other district under one's own district answers as a missing run.
+            f"/console/d/{north.slug}/runs/{theirs}",
+            f"/console/d/{north.slug}/runs/{theirs}/changes",
+            f"/console/d/{north.slug}/runs/{theirs}/report/users.csv",
+        ):
+            answer = http.get(path)
+            assert answer.status_code == 404, path
+            assert "South Ridge" not in answer.text, path
+        for path, form in (
+            (f"/console/d/{south.slug}/overrides", {"until": "2099-01-01"}),
+            (f"/console/d/{south.slug}/clients", {"name": "x", "scopes": "roster-core.readonly"}),
+            (f"/console/d/{north.slug}/runs/{theirs}/changes/approve", {}),
+            (f"/console/d/{north.slug}/runs/{theirs}/changes/reject", {"reason": "no"}),
+        ):
+            answer = http.post(path, data={"csrf_token": token, **form})
+            assert answer.status_code == 404, path
+        assert console.store.get_run(theirs).status == "pending"
+
+
+def test_bad_addresses_and_nul_characters_get_clear_pages(console: Console) -> None:
+    north = console.store.create_district("North Valley")
+    with console.http() as http:
+        _sign_in(http)
+        token = _csrf(http)
+        for path in (
+            f"/console/d/{north.slug}/runs/99999999999999999999",
+            f"/console/d/{north.slug}/runs/0",
+            f"/console/d/{north.slug}/runs/abc/changes",
+            f"/console/d/{north.slug}/versions/-1/rollback",
+            f"/console/d/{north.slug}/runs?offset=-3",
+        ):
+            answer = http.get(path)
+            assert answer.status_code == 422, path
+            assert "The form is not complete or not valid" in answer.text, path
+        assert http.get(f"/console/d/{north.slug}/runs?status=exploded").status_code == 422
+        assert http.get(f"/console/d/{north.slug}/audit?since=yesterday").status_code == 422
+        nul = http.post(
+            f"/console/d/{north.slug}/overrides",
+            data={"csrf_token": token, "until": "2099-01-01", "reason": "a\x00b"},
+        )
+        assert nul.status_code == 422
+        assert "The form contains a NUL character" in nul.text
+        assert http.get(f"/console/d/{north.slug}/audit?action=%00").status_code == 422

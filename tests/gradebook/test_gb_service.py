@@ -141,3 +141,72 @@ def test_collections_page_filter_and_sort(served: Served) -> None:
     assert bad.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == (
         "invalid_selection_field"
     )
+
+
+def test_every_gradebook_endpoint_answers_per_the_specification(served: Served) -> None:
+    """Each GET path of both versions, with objects in it, checked against the spec models."""
+    cid, students = served.class_with_students(3)
+    school = served.school_of(cid)
+    served.put(f"{GB12}/categories/sweep-cat", {"category": {"title": "Labs", "weight": 2}})
+    scale = {
+        "title": "Pass/fail",
+        "type": "passfail",
+        "class": {"sourcedId": cid},
+        "scoreScaleValue": [{"itemValueLHS": "P", "itemValueRHS": "pass"}],
+    }
+    assert served.put(f"{GB12}/scoreScales/sweep-ss", {"scoreScale": scale}).status_code == 201
+    item = _line_item(served, cid, "sweep-cat", scoreScale={"sourcedId": "sweep-ss"})
+    assert served.put(f"{GB12}/lineItems/sweep-li", item).status_code == 201
+    result = _result(
+        "sweep-li",
+        students[0],
+        scoreScale={"sourcedId": "sweep-ss"},
+        textScore="P",
+        late="true",
+        comment="well done",
+    )
+    assert served.put(f"{GB12}/results/sweep-r", result).status_code == 201
+    paths = {
+        "1.2": [
+            ("categories", "/categories", False),
+            ("categories", "/categories/sweep-cat", True),
+            ("categories", f"/classes/{cid}/categories", False),
+            ("lineItems", "/lineItems", False),
+            ("lineItems", "/lineItems/sweep-li", True),
+            ("lineItems", f"/classes/{cid}/lineItems", False),
+            ("lineItems", f"/schools/{school}/lineItems", False),
+            ("results", "/results", False),
+            ("results", "/results/sweep-r", True),
+            ("results", f"/classes/{cid}/results", False),
+            ("results", f"/classes/{cid}/lineItems/sweep-li/results", False),
+            ("results", f"/classes/{cid}/students/{students[0]}/results", False),
+            ("results", "/lineItems/sweep-li/results", False),
+            ("scoreScales", "/scoreScales", False),
+            ("scoreScales", "/scoreScales/sweep-ss", True),
+            ("scoreScales", f"/classes/{cid}/scoreScales", False),
+            ("scoreScales", f"/schools/{school}/scoreScales", False),
+        ],
+        "1.1": [
+            ("categories", "/categories", False),
+            ("categories", "/categories/sweep-cat", True),
+            ("lineItems", "/lineItems", False),
+            ("lineItems", "/lineItems/sweep-li", True),
+            ("lineItems", f"/classes/{cid}/lineItems", False),
+            ("lineItems", f"/classes/{cid}/lineitems", False),
+            ("results", "/results", False),
+            ("results", "/results/sweep-r", True),
+            ("results", f"/classes/{cid}/results", False),
+            ("results", f"/classes/{cid}/lineItems/sweep-li/results", False),
+            ("results", f"/classes/{cid}/students/{students[0]}/results", False),
+        ],
+    }
+    for version, checks in paths.items():
+        base = GB12 if version == "1.2" else V11
+        for key, path, single in checks:
+            resp = served.get(base + path)
+            assert resp.status_code == 200, (version, path, resp.text)
+            body = resp.json()
+            assert gradebook_errors(version, key, body, single=single) == [], (version, path)
+            if not single:
+                assert body[key], (version, path)  # something was checked
+                assert int(resp.headers["X-Total-Count"]) >= len(body[key])

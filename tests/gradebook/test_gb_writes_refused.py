@@ -230,3 +230,12 @@ def test_unknown_paths_and_methods_answer_the_spec_payload(served: Served) -> No
     old = served.get(f"{V11}/lineItems/does-not-exist")
     assert old.status_code == 404
     assert status_errors("1.1", old.json()) == []
+
+
+def test_a_wrong_method_on_a_1p1_gradebook_path_names_the_allowed_ones(served: Served) -> None:
+    resp = served.call("POST", f"{V11}/lineItems/li-bad", json={})
+    assert resp.status_code == 405
+    assert status_errors("1.1", resp.json()) == []
+    text = resp.json()["statusInfoSet"][0]["imsx_description"]
+    assert "PUT" in text
+    assert "DELETE" in text

@@ -124,3 +124,17 @@ def test_the_plugin_carries_the_powerquery_and_grants_what_it_reads() -> None:
     with zipfile.ZipFile(io.BytesIO(plugin_zip(plain))) as archive:
         assert archive.namelist() == ["plugin.xml"]
     assert 'table="CC"' not in plugin_xml(plain)
+
+
+def test_only_connectors_that_fold_into_a_baseline_are_given_one() -> None:
+    from rostersync.connectors import get_connector_class
+    from rostersync.sync.incremental import is_incremental
+
+    assert is_incremental("powerschool")
+    # The OneRoster REST source folds its dateLastModified delta into a baseline too.
+    assert get_connector_class("oneroster_rest").capabilities.incremental
+    assert is_incremental("oneroster_rest")
+    # Whole snapshots every time: extracted as usual, never given a baseline.
+    assert not get_connector_class("ldap").capabilities.incremental
+    assert not is_incremental("ldap")
+    assert not is_incremental("no_such_app")

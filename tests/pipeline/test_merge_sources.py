@@ -10,7 +10,7 @@ from pipeline_factories import ids, load, roster, user
 
 from rostersync.config import DistrictConfig
 from rostersync.model import Roster
-from rostersync.pipeline import match_across_sources, run_pipeline
+from rostersync.pipeline import DECISIONS_SCHEMA, match_across_sources, run_pipeline
 
 SHARING = {"advanced": {"multiple_sources": True, "sis_prefix": "ps-"}}
 
@@ -177,3 +177,16 @@ def test_the_run_report_files_carry_the_provenance(tmp_path: Path) -> None:
     won = users.filter(pl.col("action") == "won")
     assert won.height
     assert set(won["source"]) == {"sis", "ad"}
+
+
+def test_records_an_admin_split_are_not_merged_again(tmp_path: Path) -> None:
+    split = pl.DataFrame(
+        [("users", "ad-b", "ps-2", "apart")], schema=DECISIONS_SCHEMA, orient="row"
+    )
+    out, report = run_pipeline(
+        {"sis": sis_roster(), "ad": ad_roster()}, both(tmp_path), decisions=split
+    )
+    assert {"ps-1", "ps-2", "ad-b"} <= set(rows(out))
+    assert "ad-a" not in rows(out)  # the other match stands
+    kept = report.records.filter(pl.col("reason").str.contains("kept apart by an admin"))
+    assert kept.select("sourcedId", "detail").rows() == [("ad-b", "ps-2")]

@@ -50,6 +50,8 @@ def test_a_slot_passed_before_any_scheduler_saw_the_schedule_runs_once(store: St
     first = scheduler.tick()
     assert [(r.trigger, r.missed) for r in first.dispatched] == [("missed", 2)]
     assert [r.trigger for r in store.list_runs(district.id)] == ["missed"]
+    reported = [e for e in store.list_audit(district.id) if e.action == "schedule.missed_run"]
+    assert [e.detail["missed_slots"] for e in reported] == [3]
     assert scheduler.tick().dispatched == []  # once, not once per missed slot
     # A second scheduler (restart) does not run it again.
     again = Scheduler(store, InlineExecutor(store, publishing_run), clock=clock)
@@ -141,3 +143,16 @@ def _wait(probe: Any, seconds: float = 20.0) -> Any:
             return value
         time.sleep(0.05)
     raise AssertionError("the worker did not pick the change up")
+
+
+def test_watching_a_file_that_is_not_there_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from support.cli import run_main
+
+    missing = tmp_path / "nowhere.yaml"
+    code, out, err = run_main(["worker", "--once", "--watch", str(missing)], capsys)
+    assert code != 0
+    assert "--watch" in out + err
+    assert str(missing) in (out + err).replace("\n", "")
+    assert "Traceback" not in out + err

@@ -124,6 +124,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "early_access",
     "matches",
     "ldap",
+    "notifications",
 )
 
 for _module in COMMAND_MODULES:

@@ -73,9 +73,6 @@ def register(app: typer.Typer) -> None:
             raise ConfigurationError(
                 f"--executor must be auto, inprocess or celery, not {executor!r}"
             )
-        kind: ExecutorKind = executor  # type: ignore[assignment]
-        store = cli_store()
-        recover_interrupted_runs(store)  # runs a killed process left running or publishing
         for path in watch or []:
             if not path.is_file():
                 raise ConfigurationError(
@@ -83,6 +80,9 @@ def register(app: typer.Typer) -> None:
                     setting="--watch",
                     hint="give the path of a district configuration file (YAML)",
                 )
+        kind: ExecutorKind = executor  # type: ignore[assignment]
+        store = cli_store()
+        recover_interrupted_runs(store)  # runs a killed process left running or publishing
         scheduler = Scheduler(
             store, make_executor(settings, store, kind, max_workers=max_runs), watch=watch or ()
         )

@@ -34,7 +34,8 @@ sources:                                  # one entry per activated source app
       bulk_upload: false                  # detect deletions against the last accepted upload
                                           # (PowerSchool sends complete snapshots: what it stops
                                           # sending is deleted either way)
-      multiple_sources: false             # data also comes from other sources (e.g. AD)
+      multiple_sources: false             # people also in other sources (e.g. AD): matched
+                                          #   with theirs on the common uniqueness domain
       compare_by_uniqueness: true         # merge records equal on their domain of uniqueness
       preview: false                      # every sync waits for an admin's approval
       sis_prefix: ""                      # prefix of every ID of this source, e.g. "ps-"

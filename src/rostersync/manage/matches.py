@@ -3,8 +3,11 @@
 - :func:`link_records` — two records of the published roster are one: ``other`` is merged into
   ``keep`` from the next sync on (``keep``'s values win, ``other`` fills what it leaves empty,
   references follow). Earlier decisions that pointed at ``other`` now point at ``keep``.
-- :func:`unlink_records` — reverse a match (an admin's link or a sync's re-link): from the next
-  sync on the two are two records again, and they are never re-linked automatically.
+- :func:`unlink_records` — reverse a match (an admin's link, a sync's re-link, or a merge of
+  two sources' records by their common domain of uniqueness: one of the two is published, the
+  other not): from the next sync on the two are two records again, and they are never
+  re-linked or merged across sources automatically. (Two records of one source equal on its
+  own domain of uniqueness are merged by that domain: change the domain to split them.)
 - :func:`list_matches` — the decisions in force (or also the reversed ones), newest first.
 
 The sync applies the decisions in force on every run (:mod:`rostersync.sync.links`), so they
@@ -125,6 +128,24 @@ def link_records(
     return next(r for r in list_links(store, d.id, entity=table, record=other) if r.id == link_id)
 
 
+def _merged_by_the_rules(
+    store: Store, district_id: int, name: str, table: str, first: str, second: str
+) -> tuple[str, str]:
+    """(gone, kept) when one of the two is published and the other is not: a record merged
+    into another by the domains of uniqueness across sources, which the split keeps apart."""
+    published = _published_ids(store, district_id, table)
+    shown = [sid for sid in (first, second) if sid in published]
+    if first != second and len(shown) == 1:
+        kept = shown[0]
+        return (second if kept == first else first), kept
+    why = "are two published records already" if len(shown) == 2 else "are not matched"
+    raise ConfigurationError(
+        f"{first!r} and {second!r} {why} in the district's {table}",
+        setting="records",
+        hint=f"see `rostersync matches list --district {name!r} --record {first}`",
+    )
+
+
 def unlink_records(
     store: Store,
     actor: str,
@@ -135,14 +156,14 @@ def unlink_records(
     *,
     note: str | None = None,
 ) -> LinkRecord:
-    """Reverse the match of two records (an admin's link or a sync's re-link); they stay apart.
+    """Reverse the match of two records (see the module docstring); they stay apart.
 
     Returns the ``apart`` decision that keeps them so.
     """
     d = store.get_district(district)
     table = entity_table(entity)
     t = record_links
-    pair = ((t.c.from_id == first) & (t.c.to_id == second)) | (
+    either_way = ((t.c.from_id == first) & (t.c.to_id == second)) | (
         (t.c.from_id == second) & (t.c.to_id == first)
     )
     with store.engine.begin() as conn:
@@ -153,25 +174,22 @@ def unlink_records(
                     t.c.entity == table,
                     t.c.ended_at.is_(None),
                     t.c.kind.in_(("link", "relink")),
-                    pair,
+                    either_way,
                 )
             )
         )
-        if not rows:
-            raise ConfigurationError(
-                f"{first!r} and {second!r} are not matched in the district's {table}",
-                setting="records",
-                hint=f"see `rostersync matches list --district {d.name!r} --record {first}`",
-            )
-        for row in rows:
-            end_link(conn, row.id, actor)
-        kept = rows[0]
+        if rows:
+            for row in rows:
+                end_link(conn, row.id, actor)
+            pair: tuple[str, str] = (rows[0].from_id, rows[0].to_id)
+        else:
+            pair = _merged_by_the_rules(store, d.id, d.name, table, first, second)
         apart_id = add_link(
             conn,
             d.id,
             entity=table,
-            from_id=kept.from_id,
-            to_id=kept.to_id,
+            from_id=pair[0],
+            to_id=pair[1],
             kind="apart",
             created_by=actor,
             detail=note,

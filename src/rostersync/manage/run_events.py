@@ -2,7 +2,9 @@
 
 The run (its owner, :mod:`rostersync.sync`) stores each event in ``run_events`` as it emits it;
 a follower reads the rows after the last id it sent, a bounded page at a time, and stops once
-the run has settled (held, published, failed, rejected) and nothing is left to read. The row id
+the run has settled (held, published, failed, rejected), its owner no longer holds the run's
+lock (a run still writes its decision and write-back events after its status settles), and
+nothing is left to read. The row id
 is the cursor (the SSE ``id``), so a reconnecting client resumes with ``Last-Event-ID``.
 """
 
@@ -15,9 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from rostersync.clock import as_utc
+from rostersync.schedule.locks import LockInfo, holder_dead
 from rostersync.store import Store
 from rostersync.store.engine import translate_errors
-from rostersync.store.schema import run_events, runs
+from rostersync.store.schema import run_events, run_locks, runs
 from rostersync.sync.states import SETTLED
 
 #: The most events one read returns (a follower reads again at once when a page was full).
@@ -35,9 +38,12 @@ class StoredEvent:
 @dataclass(frozen=True)
 class EventsPage:
     events: list[StoredEvent]
-    #: The run's status when the page was read; ``settled`` once nothing more will be emitted.
+    #: The run's status when the page was read; ``settled`` once it will not change by itself
+    #: and every event stored so far is in this page.
     status: str
     settled: bool
+    #: Whether a live process still holds the run's lock (it may emit more events).
+    owner_active: bool
 
 
 def events_after(store: Store, run_id: int, after: int = 0, limit: int = PAGE) -> EventsPage:
@@ -49,6 +55,7 @@ def events_after(store: Store, run_id: int, after: int = 0, limit: int = PAGE) -
     e = run_events.c
     with translate_errors(store.engine), store.engine.connect() as conn:
         status = conn.execute(sa.select(runs.c.status).where(runs.c.id == run_id)).scalar_one()
+        locks = conn.execute(sa.select(run_locks).where(run_locks.c.run_id == run_id)).all()
         rows = conn.execute(
             sa.select(run_events)
             .where(e.run_id == run_id, e.id > after)
@@ -69,4 +76,5 @@ def events_after(store: Store, run_id: int, after: int = 0, limit: int = PAGE) -
         )
         for r in rows
     ]
-    return EventsPage(events, status, status in SETTLED and len(rows) < limit)
+    active = any(not holder_dead(LockInfo.from_row(lock)) for lock in locks)
+    return EventsPage(events, status, status in SETTLED and len(rows) < limit, active)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from rostersync.errors import ConfigurationError
 from rostersync.store import RosterVersion, Store, VersionDiff
 
+#: The most versions one page lists.
+MAX_PAGE = 1000
 
-def list_versions(store: Store, district: str | int) -> list[RosterVersion]:
-    """A district's published roster versions, newest first."""
-    return store.list_versions(store.get_district(district).id)
+
+def list_versions(
+    store: Store, district: str | int, *, limit: int | None = None, before: int | None = None
+) -> list[RosterVersion]:
+    """A district's published roster versions, newest first (a page: ``limit`` of them, 1 to
+    1000, numbered below ``before``; None: every one)."""
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
+        raise ConfigurationError(
+            f"--limit: {limit} is out of range", setting="--limit", hint=f"give 1 to {MAX_PAGE}"
+        )
+    return store.list_versions(store.get_district(district).id, limit=limit, before=before)
 
 
 def diff_versions(store: Store, district: str | int, a: int, b: int) -> dict[str, VersionDiff]:

@@ -10,6 +10,7 @@ OneRoster data model, with documented fallbacks).
 
 from __future__ import annotations
 
+from rostersync.pipeline._previous import PreviousRoster, PublishedRoster
 from rostersync.pipeline._report import REPORT_SCHEMA, RunReport, StageReport
 from rostersync.pipeline._run import SOURCE_STAGES, complete, run_pipeline, run_source
 from rostersync.pipeline.cleanup import referential_cleanup
@@ -20,14 +21,7 @@ from rostersync.pipeline.mapping import attribute_mapping
 from rostersync.pipeline.matches import DECISIONS_SCHEMA, KINDS, apply_matches, no_decisions
 from rostersync.pipeline.merge import master_field_merge
 from rostersync.pipeline.prefix import sis_prefix
-from rostersync.pipeline.relink import (
-    LINKS_SCHEMA,
-    PreviousRoster,
-    PublishedRoster,
-    Relinked,
-    relink,
-    relink_keys,
-)
+from rostersync.pipeline.relink import LINKS_SCHEMA, Relinked, relink, relink_keys
 from rostersync.pipeline.requirements import data_requirements
 from rostersync.pipeline.schools import schools_mapping
 from rostersync.pipeline.uniqueness import uniqueness_domains

@@ -18,6 +18,7 @@ import polars as pl
 from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.errors import ConfigurationError
 from rostersync.model import ENTITIES, Roster, conform
+from rostersync.pipeline._previous import PreviousRoster
 from rostersync.pipeline._report import RunReport, StageReport
 from rostersync.pipeline.cleanup import referential_cleanup
 from rostersync.pipeline.contacts import contact_name_parsing
@@ -27,7 +28,7 @@ from rostersync.pipeline.mapping import attribute_mapping
 from rostersync.pipeline.matches import apply_matches, kept_apart, no_decisions
 from rostersync.pipeline.merge import master_field_merge
 from rostersync.pipeline.prefix import sis_prefix
-from rostersync.pipeline.relink import PreviousRoster, relink
+from rostersync.pipeline.relink import relink
 from rostersync.pipeline.requirements import data_requirements
 from rostersync.pipeline.schools import schools_mapping
 from rostersync.pipeline.uniqueness import uniqueness_domains
@@ -108,12 +109,12 @@ def run_pipeline(
     if not processed:
         empty = complete({})
         return empty, RunReport([], records_in, dict.fromkeys(ENTITIES, 0))
+    kept = decisions if decisions is not None else no_decisions()
     if len(processed) > 1:
-        processed, cross_report = match_across_sources(processed, config)
+        processed, cross_report = match_across_sources(processed, config, kept_apart(kept))
         reports.append(cross_report)
     merged, merge_report = master_field_merge(processed, config)
     reports.append(merge_report)
-    kept = decisions if decisions is not None else no_decisions()
     final, cleanup_report = referential_cleanup(merged)
     reports.append(cleanup_report)
     final, validity_report = validity(final)

@@ -14,6 +14,7 @@ domain of uniqueness become one record; the master-field merge then decides each
   source's own domain keeps them apart). It is reported and nothing in it is merged; so is a
   match whose kept ID the other source already uses for another record.
 - References (enrollments, contacts, agents, demographics) follow the kept ID.
+- **Kept apart**: two records an admin split (``rostersync matches unlink``) are never merged.
 
 Sources without ``multiple_sources`` still merge with the others by equal sourcedId (see
 :mod:`rostersync.pipeline.merge`). Pure and columnar: one key frame per type and source.
@@ -71,10 +72,28 @@ def _report(
     return rows.with_columns(pl.lit(etype).alias("entityType"))
 
 
+def _apart(apart: pl.DataFrame | None, entity: str) -> pl.Expr:
+    """Rows of ``matched`` (``sourcedId`` → ``new``) an admin keeps apart."""
+    if apart is None:
+        return pl.lit(False)
+    split = apart.filter(pl.col("entity") == entity)
+    pairs = pl.concat(
+        [
+            split.select(pl.col("a").alias("x"), pl.col("b").alias("y")),
+            split.select(pl.col("b").alias("x"), pl.col("a").alias("y")),
+        ]
+    )
+    keys = pairs.select(pl.concat_str("x", "y", separator="\x1f").alias("k"))["k"]
+    return pl.concat_str("sourcedId", "new", separator="\x1f").is_in(keys.implode())
+
+
 def match_across_sources(
-    roster_by_source: dict[str, Roster], config: DistrictConfig
+    roster_by_source: dict[str, Roster],
+    config: DistrictConfig,
+    apart: pl.DataFrame | None = None,
 ) -> tuple[dict[str, Roster], StageReport]:
-    """The sources' rosters with records equal on a common domain given one ID."""
+    """The sources' rosters with records equal on a common domain given one ID; pairs in
+    ``apart`` (``entity, a, b``: an admin split them) are never merged."""
     order = [s.name for s in config.sources if s.name in roster_by_source]
     before = {n: pl.concat([roster_by_source[s][n] for s in order]) for n in ENTITIES}
     taking = matching_sources(config, order)
@@ -114,6 +133,18 @@ def match_across_sources(
             )
             .filter(pl.col("sourcedId") != pl.col("new"))
         )
+        split = _apart(apart, entity)
+        parts.append(
+            _report(
+                matched.filter(split),
+                etype,
+                entity,
+                action="reported",
+                reason=f"same {domain} as a record of another source, kept apart by an admin",
+                detail=pl.col("new"),
+            )
+        )
+        matched = matched.filter(~split)
         for name in taking:
             mapping = matched.filter(pl.col("source") == name)
             if mapping.height == 0:

@@ -7,9 +7,10 @@ app's history. Here, compared with the last published roster:
 - **Candidates**: records of one entity type that disappeared (published, not in the new roster)
   and records that appeared (in the new roster, not published).
 - **Keys**: ``relinking.keys`` of the type, by default its domain of uniqueness (people: first
-  name + last name + email) — the attributes every source compares by. A pair is considered
-  when at least one key is equal; its **confidence** is the share of keys equal and not empty
-  on both records (values normalised as the domains compare them).
+  name + last name + email) — the attributes every source compares by. A pair's
+  **confidence** is the share of keys equal and not empty on both records (values normalised as
+  the domains compare them); pairs are found by joins on the key combinations the rule needs,
+  never by comparing every record that disappeared with every one that appeared.
 - **The rule**: a pair at or above ``relinking.min_confidence`` is re-linked when each of its
   records has no other pair as good. A tie on the keys goes to the pair whose records are equal
   but for their IDs (and username, often made from the SIS key); a tie that remains is
@@ -32,15 +33,19 @@ only when something disappeared and something appeared).
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final
 
 import polars as pl
 
 from rostersync.config import DistrictConfig, fields
 from rostersync.model import Roster
 from rostersync.pipeline._exprs import isin
-from rostersync.pipeline._refs import LINK_KEYS, REFERENCES, rename_records
+from rostersync.pipeline._followers import contacts_of_relinked, link_rows_follow
+from rostersync.pipeline._previous import PreviousRoster
+from rostersync.pipeline._refs import rename_records
 from rostersync.pipeline._report import StageReport, entries
 from rostersync.pipeline.uniqueness import key_parts
 
@@ -56,31 +61,6 @@ LINKS_SCHEMA: Final = pl.Schema(
     }
 )
 PAIRS_SCHEMA: Final = pl.Schema({"entity": pl.Utf8(), "a": pl.Utf8(), "b": pl.Utf8()})
-
-
-class PreviousRoster(Protocol):
-    """The last published roster, read only as far as needed."""
-
-    def ids(self, entity: str) -> pl.Series:
-        """The sourcedIds of a table."""
-        ...
-
-    def table(self, entity: str) -> pl.DataFrame:
-        """A whole table."""
-        ...
-
-
-@dataclass
-class PublishedRoster:
-    """A :class:`PreviousRoster` over a roster in memory."""
-
-    roster: Roster
-
-    def ids(self, entity: str) -> pl.Series:
-        return self.roster[entity]["sourcedId"]
-
-    def table(self, entity: str) -> pl.DataFrame:
-        return self.roster[entity]
 
 
 @dataclass
@@ -105,15 +85,28 @@ def relink_keys(config: DistrictConfig) -> dict[str, list[str]]:
     return out
 
 
-def _pairs(gone: pl.DataFrame, new: pl.DataFrame, n: int) -> pl.DataFrame:
-    """(old, new, score, equal): every pair equal on at least one key, scored."""
+def needed_equal(keys: int, min_confidence: float) -> int:
+    """How many keys a pair must have equal to reach ``min_confidence``."""
+    return max(1, math.ceil(keys * min_confidence - 1e-9))
+
+
+def _pairs(gone: pl.DataFrame, new: pl.DataFrame, n: int, needed: int) -> pl.DataFrame:
+    """(old, new, score, equal): every pair equal on at least ``needed`` keys, scored.
+
+    Candidates come from one join per combination of ``needed`` keys (a pair that reaches the
+    rule is equal on at least one of them), never from a cross product: joining on a single
+    common first name would pair every renumbered Ana with every other.
+    """
     cols = [f"__k{i}" for i in range(n)]
     blocks = [
-        gone.select(pl.col("sourcedId").alias("old"), c)
-        .drop_nulls(c)
-        .join(new.select(pl.col("sourcedId").alias("new"), c).drop_nulls(c), on=c)
+        gone.select(pl.col("sourcedId").alias("old"), *combo)
+        .drop_nulls(list(combo))
+        .join(
+            new.select(pl.col("sourcedId").alias("new"), *combo).drop_nulls(list(combo)),
+            on=list(combo),
+        )
         .select("old", "new")
-        for c in cols
+        for combo in itertools.combinations(cols, needed)
     ]
     pairs = pl.concat(blocks).unique()
     both = pairs.join(gone.rename({c: f"{c}o" for c in cols}), left_on="old", right_on="sourcedId")
@@ -125,59 +118,6 @@ def _pairs(gone: pl.DataFrame, new: pl.DataFrame, n: int) -> pl.DataFrame:
         (pl.sum_horizontal([e.cast(pl.Int32) for e in equal]) / n).alias("score"),
         *[e.alias(f"__eq{i}") for i, e in enumerate(equal)],
     )
-
-
-def _link_rows_follow(
-    out: Roster, previous: PreviousRoster, entity: str, kept: pl.Series
-) -> tuple[Roster, list[pl.DataFrame], list[pl.DataFrame]]:
-    """Link rows that point at re-linked records and whose own ID changed keep theirs."""
-    parts: list[pl.DataFrame] = []
-    links: list[pl.DataFrame] = []
-    refs = {(t, c) for t, c in REFERENCES.get(entity, ())}
-    for table, keys in LINK_KEYS.items():
-        touched = [c for c in keys if (table, c) in refs]
-        if not touched or out[table].height == 0:
-            continue
-        near = pl.any_horizontal([isin(pl.col(c), kept) for c in touched])
-        fresh = out[table].filter(near & ~isin(pl.col("sourcedId"), previous.ids(table)))
-        if fresh.height == 0:
-            continue
-        before = previous.table(table)
-        gone = before.filter(near & ~isin(pl.col("sourcedId"), out[table]["sourcedId"]))
-        pairs = fresh.select("sourcedId", *keys).join(
-            gone.select(pl.col("sourcedId").alias("old"), *keys), on=list(keys), nulls_equal=True
-        )
-        pairs = pairs.filter(
-            (pl.len().over("sourcedId") == 1) & (pl.len().over("old") == 1)
-        ).select(pl.col("sourcedId").alias("new"), "old")
-        if pairs.height == 0:
-            continue
-        mapping = pairs.select(old="new", new="old")
-        out = dict(out)
-        out[table] = out[table].with_columns(
-            pl.col("sourcedId").replace(mapping["old"], mapping["new"])
-        )
-        reason = f"same {', '.join(keys)} as a published link of a re-linked record"
-        parts.append(
-            entries(
-                pairs.rename({"new": "sourcedId"}).with_columns(pl.lit(None).alias("source")),
-                stage=STAGE,
-                entity=table,
-                action="relinked",
-                reason=reason,
-                detail=pl.col("old"),
-            )
-        )
-        links.append(
-            pairs.select(
-                pl.lit(table).alias("entity"),
-                pl.col("new").alias("from_id"),
-                pl.col("old").alias("to_id"),
-                pl.lit(1.0).alias("confidence"),
-                pl.lit(reason).alias("detail"),
-            )
-        )
-    return out, parts, links
 
 
 #: Not compared by the tie-break: the IDs, what the store stamps, and the username (often made
@@ -253,50 +193,6 @@ def _without_apart(pairs: pl.DataFrame, apart: pl.DataFrame, entity: str) -> pl.
     return pairs.join(split, left_on=["old", "new"], right_on=["b", "a"], how="anti")
 
 
-def _contacts_of_relinked(
-    out: Roster, before: Roster, previous: PreviousRoster, kept: pl.Series, attrs: list[str]
-) -> pl.DataFrame:
-    """Scored pairs (old, new) of contacts of re-linked students whose IDs changed with the
-    student's (legacy contacts are keyed by the student): the same student, and equal on
-    every key either of them has."""
-    links_now = out["userContacts"].filter(isin(pl.col("studentSourcedId"), kept))
-    if links_now.height == 0:
-        return pl.DataFrame()
-    links_then = previous.table("userContacts").filter(isin(pl.col("studentSourcedId"), kept))
-    now_ids = out["users"]["sourcedId"]
-    appeared = links_now.filter(~isin(pl.col("contactSourcedId"), previous.ids("users")))
-    gone = links_then.filter(~isin(pl.col("contactSourcedId"), now_ids))
-    anchored = (
-        gone.select("studentSourcedId", pl.col("contactSourcedId").alias("old"))
-        .join(
-            appeared.select("studentSourcedId", pl.col("contactSourcedId").alias("new")),
-            on="studentSourcedId",
-        )
-        .select("old", "new")
-        .unique()
-    )
-    if anchored.height == 0:
-        return pl.DataFrame()
-    cols = [f"__k{i}" for i in range(len(attrs))]
-    old_keys = key_parts(before, "contact", attrs).rename({c: f"{c}o" for c in cols})
-    new_keys = key_parts(out, "contact", attrs)
-    both = anchored.join(old_keys, left_on="old", right_on="sourcedId").join(
-        new_keys, left_on="new", right_on="sourcedId"
-    )
-    equal = [(pl.col(c) == pl.col(f"{c}o")).fill_null(False) for c in cols]
-    given = [pl.col(c).is_not_null() | pl.col(f"{c}o").is_not_null() for c in cols]
-    n_given = pl.sum_horizontal([g.cast(pl.Int32) for g in given])
-    return both.select(
-        "old",
-        "new",
-        pl.when(n_given > 0)
-        .then(pl.sum_horizontal([e.cast(pl.Int32) for e in equal]) / n_given)
-        .otherwise(0.0)
-        .alias("score"),
-        *[e.alias(f"__eq{i}") for i, e in enumerate(equal)],
-    )
-
-
 def _apply(
     out: Roster,
     previous: PreviousRoster,
@@ -316,7 +212,7 @@ def _apply(
         )
     )
     out = rename_records(out, entity, chosen.select(old="new", new="old"))
-    out, link_parts, link_rows = _link_rows_follow(out, previous, entity, chosen["old"])
+    out, link_parts, link_rows = link_rows_follow(out, previous, entity, chosen["old"], STAGE)
     parts.extend(link_parts)
     links.extend(link_rows)
     return out
@@ -355,7 +251,8 @@ def relink(
         gone = key_parts(disappeared, etype, attrs)
         if new.height == 0 or gone.height == 0:
             continue
-        pairs = _pairs(gone, new, len(attrs)).filter(pl.col("score") >= minimum)
+        needed = needed_equal(len(attrs), config.relinking.min_confidence)
+        pairs = _pairs(gone, new, len(attrs), needed).filter(pl.col("score") >= minimum)
         pairs = _with_same_content(_without_apart(pairs, split, entity), before[entity], appeared)
         chosen, found = _choose(pairs, attrs, etype, entity)
         parts.extend(found)
@@ -363,7 +260,7 @@ def relink(
             continue
         out = _apply(out, previous, chosen, entity, parts, links)
         if etype == "student" and "contact" in keys:
-            pairs = _contacts_of_relinked(out, before, previous, chosen["old"], keys["contact"])
+            pairs = contacts_of_relinked(out, before, previous, chosen["old"], keys["contact"])
             if pairs.height:
                 pairs = _without_apart(pairs.filter(pl.col("score") >= minimum), split, entity)
                 pairs = _with_same_content(pairs, before[entity], out[entity])

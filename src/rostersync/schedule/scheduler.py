@@ -417,6 +417,15 @@ class Scheduler:
                     slot=run.slot.isoformat(),
                     missed_slots=run.missed + 1,
                 )
+                # Reported where admins look, not only in the worker's log.
+                self.store.audit(
+                    "scheduler",
+                    "schedule.missed_run",
+                    run.district_id,
+                    source=run.source,
+                    slot=run.slot.isoformat(),
+                    missed_slots=run.missed + 1,
+                )
             self.executor.submit(run)
         for run in result.retried:
             log.warning("retrying an interrupted sync", district=run.district, source=run.source)

@@ -328,13 +328,20 @@ class RosterVersions:
             value = conn.execute(stmt).scalar()
         return int(value) if value is not None else None
 
-    def list_versions(self, district_id: int) -> list[RosterVersion]:
-        """Every version of a district's roster, newest first."""
+    def list_versions(
+        self, district_id: int, *, limit: int | None = None, before: int | None = None
+    ) -> list[RosterVersion]:
+        """Versions of a district's roster, newest first: every one, or a page of ``limit``
+        versions numbered below ``before``."""
         stmt = (
             sa.select(roster_versions)
             .where(roster_versions.c.district_id == district_id)
             .order_by(roster_versions.c.version.desc())
         )
+        if before is not None:
+            stmt = stmt.where(roster_versions.c.version < before)
+        if limit is not None:
+            stmt = stmt.limit(limit)
         with translate_errors(self.engine), self.engine.connect() as conn:
             return [_version_record(row) for row in conn.execute(stmt)]
 

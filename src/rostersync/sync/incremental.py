@@ -10,6 +10,7 @@ held or fails in a later phase still leaves the next run only the changes to rea
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 
 from rostersync.config import DistrictConfig
@@ -20,12 +21,19 @@ from rostersync.store.baselines import StoredBaseline, load_baseline, save_basel
 
 
 def is_incremental(app: str) -> bool:
-    """Whether the connector of ``app`` can fold changes into a baseline."""
+    """Whether the connector of ``app`` folds changes into a baseline: it declares the
+    ``incremental`` capability and its ``extract`` takes a ``baseline`` (a connector that is
+    incremental in another way, such as a ``dateLastModified`` delta, is called as usual)."""
     try:
         cls = get_connector_class(app)
     except ConfigurationError:
         return False
-    return bool(getattr(getattr(cls, "capabilities", None), "incremental", False))
+    if not getattr(getattr(cls, "capabilities", None), "incremental", False):
+        return False
+    try:
+        return "baseline" in inspect.signature(cls.extract).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def load_baselines(

@@ -241,7 +241,3 @@ FILE_SETS: Final[dict[str, tuple[str, ...]]] = {
         "users",
     ),
 }
-
-#: Rostering files whose absence leaves the roster without people or classes: a bulk package
-#: must carry them (the others are optional: an absent file is reported and imports nothing).
-CORE_FILES: Final = ("orgs", "users")

@@ -30,7 +30,7 @@ from rostersync.connectors.base import (
 )
 from rostersync.connectors.health import HealthLedger
 from rostersync.connectors.oneroster_csv._load import read_package
-from rostersync.connectors.oneroster_csv._package import open_package
+from rostersync.connectors.oneroster_csv._package import MANIFEST, open_package
 from rostersync.connectors.oneroster_csv._report import (
     ImportReport,
     PackageError,
@@ -68,9 +68,11 @@ class OneRosterCsvConnector:
     #: It reads files: a source configured with a ``delivery`` is refused at validation.
     uses_delivery: ClassVar[bool] = False
 
-    def __init__(self, options: CsvOptions, *, source: str = "csv") -> None:
+    def __init__(self, options: CsvOptions, *, source: str = "csv", bulk_upload: bool = False):
         self.options = options
         self.source = source
+        #: The source's ``advanced.bulk_upload``: absence deletes, so delta packages are refused.
+        self.bulk_upload = bulk_upload
 
     def __repr__(self) -> str:
         where = self.options.path or self.options.drop_folder
@@ -87,7 +89,8 @@ class OneRosterCsvConnector:
         """A connector for a configured source; it reads files, so the client goes unused (it
         is returned for the caller to close, as the contract says)."""
         options = parse_options(source.connector, f"sources.{source.name}.connector")
-        return cls(options, source=source.name), client or httpx.AsyncClient()
+        connector = cls(options, source=source.name, bulk_upload=source.advanced.bulk_upload)
+        return connector, client or httpx.AsyncClient()
 
     @property
     def drop_folder(self) -> DropFolder | None:
@@ -103,6 +106,14 @@ class OneRosterCsvConnector:
         report = ImportReport(path.name)
         ledger = HealthLedger()
         package = open_package(path, self.options, report)
+        deltas = sorted(n for n, mode in package.modes.items() if mode == "delta")
+        if self.bulk_upload and deltas:
+            report.error(
+                MANIFEST,
+                f"delta files ({', '.join(deltas)}) for a source in bulk_upload mode, where "
+                "every record a package lacks is deleted; send bulk packages, or turn "
+                "advanced.bulk_upload off for delta packages",
+            )
         if report.problems:
             raise PackageError(report, source=self.source)
         tables = read_package(package, self.options, report, ledger)

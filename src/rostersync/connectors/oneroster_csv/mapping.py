@@ -11,13 +11,14 @@ fields the model lacks become the record's ``metadata``. Passwords are never imp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import polars as pl
 
 from rostersync.connectors.oneroster_csv._read import ROW, ROWS_SHOWN, FileTable, report_rows
 from rostersync.connectors.oneroster_csv._report import ImportReport
-from rostersync.model import ENTITIES, Roster, conform, empty_roster
+from rostersync.model import ENTITIES, Roster, conform, empty_roster, metadata_json
 
 #: 1.2 ``roles.role`` (and 1.1 ``users.role``) → the canonical user role.
 ROLE_MAP: Mapping[str, str] = {
@@ -51,6 +52,23 @@ def metadata_expr(columns: Sequence[str]) -> pl.Expr:
     return pl.when(none).then(None).otherwise(struct).alias("metadata")
 
 
+def ascii_metadata(frame: pl.DataFrame) -> pl.DataFrame:
+    """``metadata`` text exactly as :func:`rostersync.model.metadata_json` writes it: Polars
+    encodes non-ASCII characters as they are, the canonical text escapes them (only the few
+    rows holding such characters are re-encoded)."""
+    wide = pl.col("metadata").str.contains(r"[^\x00-\x7f]")
+    odd = frame.filter(wide)
+    if not odd.height:
+        return frame
+    fixed = {text: metadata_json(json.loads(text)) for text in odd["metadata"].unique().to_list()}
+    return frame.with_columns(
+        pl.when(wide)
+        .then(pl.col("metadata").replace_strict(fixed, default=None))
+        .otherwise(pl.col("metadata"))
+        .alias("metadata")
+    )
+
+
 def _common(table: FileTable, source: str, extras: Sequence[str] = ()) -> list[pl.Expr]:
     return [
         pl.col("sourcedId"),
@@ -65,7 +83,7 @@ def _common(table: FileTable, source: str, extras: Sequence[str] = ()) -> list[p
 def _plain(entity: str, table: FileTable, source: str) -> pl.DataFrame:
     names = ENTITIES[entity].field_names
     own = [c for c in table.frame.columns if c in names and c not in _COMMON_NAMES]
-    return conform(entity, table.frame.select(*_common(table, source), *own))
+    return conform(entity, ascii_metadata(table.frame.select(*_common(table, source), *own)))
 
 
 _COMMON_NAMES = ("sourcedId", "status", "dateLastModified", "source", "sourceId", "metadata")
@@ -166,11 +184,13 @@ def _users(
     ]
     return conform(
         "users",
-        frame.select(
-            *_common(users, source, [*extras, META_ROLE]),
-            *own,
-            pl.col("role"),
-            pl.col("__birth").alias("birthDate"),
+        ascii_metadata(
+            frame.select(
+                *_common(users, source, [*extras, META_ROLE]),
+                *own,
+                pl.col("role"),
+                pl.col("__birth").alias("birthDate"),
+            )
         ),
     )
 

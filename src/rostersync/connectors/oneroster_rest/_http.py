@@ -23,11 +23,39 @@ from rostersync.errors import SourceAuthError, SourceDataError, SourceError, Sou
 
 @dataclass
 class Page:
-    """A page's JSON body and the paging headers that came with it."""
+    """A page's body (raw, and as a JSON object on demand) and its paging headers."""
 
-    body: dict[str, Any]
+    url: str
+    content: bytes
     total: int | None
     next_url: str | None
+    source: str = "oneroster"
+    _body: dict[str, Any] | None = None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The body as a JSON object; a clear error when it is none."""
+        if self._body is None:
+            try:
+                body = orjson.loads(self.content)
+            except orjson.JSONDecodeError as exc:
+                raise not_json(self.url, self.source) from exc
+            if not isinstance(body, dict):
+                raise SourceDataError(
+                    f"The OneRoster provider sent {self.url} JSON that is not an object",
+                    source=self.source,
+                    hint="the provider is not answering as a OneRoster service; check delivery.url",
+                )
+            self._body = body
+        return self._body
+
+
+def not_json(url: str, source: str) -> SourceDataError:
+    return SourceDataError(
+        f"The OneRoster provider sent {url} a body that is not JSON",
+        source=source,
+        hint="the provider is not answering as a OneRoster service; check delivery.url",
+    )
 
 
 @dataclass
@@ -115,24 +143,10 @@ class Session:
         return float(min(base, self.options.backoff_max_seconds) * (0.5 + random.random() / 2))
 
     def _page(self, url: str, resp: httpx.Response) -> Page:
-        try:
-            body = orjson.loads(resp.content)
-        except orjson.JSONDecodeError as exc:
-            raise SourceDataError(
-                f"The OneRoster provider sent {url} a body that is not JSON ({exc})",
-                source=self.source,
-                hint="the provider is not answering as a OneRoster service; check delivery.url",
-            ) from exc
-        if not isinstance(body, dict):
-            raise SourceDataError(
-                f"The OneRoster provider sent {url} JSON that is not an object",
-                source=self.source,
-                hint="the provider is not answering as a OneRoster service; check delivery.url",
-            )
         total_text = resp.headers.get("x-total-count", "")
         total = int(total_text) if total_text.isdigit() else None
         next_link = resp.links.get("next", {}).get("url")
-        return Page(body, total, next_link)
+        return Page(url, resp.content, total, next_link, self.source)
 
 
 def _described(resp: httpx.Response) -> str:

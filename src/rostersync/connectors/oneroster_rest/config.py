@@ -71,6 +71,15 @@ class RestOptions(BaseModel):
         default=30.0, gt=0, le=600, description="Longest delay between two retries."
     )
     verify_tls: bool = Field(default=True, description="Check the server's TLS certificate.")
+    full_pull_every_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description=(
+            "Between full pulls, a sync reads only what changed (dateLastModified); a full pull "
+            "this often reconciles records a provider deleted without a tombstone."
+        ),
+    )
 
     @model_validator(mode="after")
     def _oauth1_is_1p1(self) -> Self:

@@ -4,22 +4,22 @@ Built by composition: an ``httpx`` client the caller owns, a sign-in (OAuth 2 cl
 credentials or OAuth 1.0a signatures, :mod:`._auth`), a retrying session (:mod:`._http`) and
 the pager (:mod:`._paging`) reading each collection with bounded concurrency. The seven
 rostering collections are read at once, mapped by :mod:`.mapping`, and checked against what
-the provider announced. :meth:`OneRosterRestConnector.extract_changes` reads only what changed
-since a time (``filter=dateLastModified>'…'``) when the provider supports the filter, and
-everything otherwise.
+the provider announced. Between full pulls only what changed is read and folded into the
+previous extraction (:mod:`.incremental`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 import polars as pl
 
+from rostersync.clock import utcnow
 from rostersync.connectors.base import (
+    Baseline,
     Capabilities,
     ConnectionReport,
     Connector,
@@ -28,6 +28,7 @@ from rostersync.connectors.base import (
     SchoolInfo,
 )
 from rostersync.connectors.health import HealthLedger, PartialExtractError
+from rostersync.connectors.oneroster_rest import incremental as inc
 from rostersync.connectors.oneroster_rest._auth import Auth, OAuth1Signer, OAuth2Client
 from rostersync.connectors.oneroster_rest._http import Session
 from rostersync.connectors.oneroster_rest._paging import fetch_collection, gather_all
@@ -49,7 +50,8 @@ class OneRosterRestConnector:
 
     app: ClassVar[str] = "oneroster_rest"
     #: A provider lists deleted records as ``tobedeleted`` for a while (or not at all): absence
-    #: deletes only in the source's ``bulk_upload`` mode. Delta reads: ``extract_changes``.
+    #: deletes only in the source's ``bulk_upload`` mode. Between full pulls a sync reads only
+    #: what changed and folds it into the previous extraction (see :mod:`.incremental`).
     capabilities: ClassVar[Capabilities] = Capabilities(complete_snapshot=False, incremental=True)
     complete_snapshot: ClassVar[bool] = False
     options_model: ClassVar[type[RestOptions]] = RestOptions
@@ -145,12 +147,13 @@ class OneRosterRestConnector:
 
     async def list_schools(self) -> list[SchoolInfo]:
         """Every school the provider lists."""
-        ledger = HealthLedger()
-        orgs = await fetch_collection(self.session, "orgs", "orgs", ledger)
+        problems: list[str] = []
+        pages = await fetch_collection(self.session, "orgs", "orgs", HealthLedger())
+        orgs = raw_frame("orgs", pages, self.session.options.version, problems)
+        schools = orgs.filter(pl.col("type") == "school", pl.col("sourcedId").is_not_null())
         return [
-            SchoolInfo(str(o["sourcedId"]), str(o.get("name") or ""), o.get("identifier"))
-            for o in orgs
-            if o.get("type") == "school" and o.get("sourcedId")
+            SchoolInfo(r["sourcedId"], r["name"] or "", r["identifier"])
+            for r in schools.iter_rows(named=True)
         ]
 
     async def extract(
@@ -158,34 +161,48 @@ class OneRosterRestConnector:
         schools: Sequence[str] | None = None,
         *,
         progress: ProgressCallback | None = None,
+        baseline: Baseline | None = None,
     ) -> Extraction:
-        """Every rostering collection of the provider, as canonical tables."""
-        return await self._extract(schools, progress, None)
+        """Every rostering collection of the provider, as canonical tables: read whole, or —
+        given the previous extraction's ``baseline`` — only what changed since, folded into it.
+        The result carries the baseline for the next run; ``stats["incremental"]`` says how it
+        was made and why."""
+        options = self.session.options
+        mark = inc.fingerprint(self.session.base_url, options, schools)
+        now = utcnow()
+        reason = inc.full_pull_reason(options, baseline, mark, now)
+        if reason is None and baseline is not None:
+            clause = f"dateLastModified>'{baseline.cursor}'"
+            if not await self._can_filter(clause):
+                reason = "the provider cannot filter by dateLastModified"
+        if reason is not None or baseline is None:
+            result = await self._extract(progress, None)
+            mode: dict[str, Any] = {"mode": "full", "reason": reason}
+            roster, full_at = result.roster, now
+            cursor = inc.cursor_of(roster, None)
+        else:
+            result = await self._extract(progress, clause)
+            roster = inc.fold(baseline.frames, result.roster)
+            full_at = baseline.full_at
+            mode = {
+                "mode": "incremental",
+                "since": baseline.cursor,
+                "changed": inc.changed_counts(result.roster),
+            }
+            cursor = inc.cursor_of(result.roster, baseline.cursor)
+        self._check_scope(roster, schools)
+        result.stats["incremental"] = mode
+        kept = Baseline(cursor or "", roster, mark, full_at) if cursor else None
+        return Extraction(roster, result.stats, result.health, result.requests, kept)
 
-    async def extract_changes(
-        self,
-        since: datetime,
-        schools: Sequence[str] | None = None,
-        *,
-        progress: ProgressCallback | None = None,
-    ) -> Extraction:
-        """What changed since ``since`` (``stats["delta"]`` says whether the provider could
-        filter by ``dateLastModified``; when it cannot, everything is read)."""
-        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        clause = f"dateLastModified>'{stamp}'"
-        probe = {"limit": "1", "filter": clause}
+    async def _can_filter(self, clause: str) -> bool:
         try:
-            await self.session.get(self.session.url("/orgs"), probe)
+            await self.session.get(self.session.url("/orgs"), {"limit": "1", "filter": clause})
         except SourceDataError:
-            return await self._extract(schools, progress, None)
-        return await self._extract(schools, progress, clause)
+            return False
+        return True
 
-    async def _extract(
-        self,
-        schools: Sequence[str] | None,
-        progress: ProgressCallback | None,
-        clause: str | None,
-    ) -> Extraction:
+    async def _extract(self, progress: ProgressCallback | None, clause: str | None) -> Extraction:
         started = time.perf_counter()
         ledger = HealthLedger()
         extra = {"filter": clause} if clause else None
@@ -203,8 +220,8 @@ class OneRosterRestConnector:
         version = self.session.options.version
         problems: list[str] = []
         tables: dict[str, pl.DataFrame] = {}
-        for entity, records in zip(entities, fetched, strict=True):
-            frame = raw_frame(entity, records, version)
+        for entity, pages in zip(entities, fetched, strict=True):
+            frame = raw_frame(entity, pages, version, problems)
             dupes = frame.filter(pl.col("sourcedId").is_duplicated())["sourcedId"]
             if dupes.len():
                 problems.append(f"{entity} {dupes[0]!r}: the provider lists it more than once")
@@ -218,7 +235,6 @@ class OneRosterRestConnector:
                 hint="nothing was imported; correct the records on the provider",
             )
         roster = build_roster(tables)
-        self._check_scope(roster, schools)
         stats: dict[str, Any] = {
             "requests": self.session.stats.requests,
             "retries": self.session.stats.retries,
@@ -227,7 +243,7 @@ class OneRosterRestConnector:
             "delta": clause is not None,
             "extract_seconds": round(extracted - started, 3),
             "map_seconds": round(time.perf_counter() - extracted, 3),
-            "entities": {e: len(r) for e, r in zip(entities, fetched, strict=True)},
+            "entities": {e: t.height for e, t in tables.items()},
         }
         return Extraction(roster, stats, health, self.session.stats)
 

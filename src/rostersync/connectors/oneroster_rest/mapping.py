@@ -1,8 +1,9 @@
 """OneRoster JSON (1.1 and 1.2) → canonical tables.
 
-Each record's fields are picked once as it is decoded (GUIDRefs to their ``sourcedId``, string
-booleans to booleans, ``metadata`` to canonical JSON text); types, required fields and enums are
-then checked column-wise, and every problem names the collection, the record and the field.
+Each page, decoded by Polars, has its fields picked with column expressions (GUIDRefs to their
+``sourcedId``, ``metadata`` to canonical JSON text: see :mod:`._picker`); types, required fields
+and roles are then checked column-wise, and every problem names the collection, the record and
+the field.
 1.2 users carry ``roles`` (the primary role and its org; every org), 1.1 users ``role`` and
 ``orgs``; finer 1.2 roles land on the canonical ones as in the CSV source, the role as sent kept
 in ``metadata``; a user's birth date comes from ``demographics``.
@@ -10,16 +11,14 @@ in ``metadata``; a user's birth date comes from ``demographics``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import json
+from collections.abc import Sequence
 
 import polars as pl
 
-from rostersync.connectors.oneroster_csv.mapping import META_ROLE, ROLE_MAP
+from rostersync.connectors.oneroster_csv.mapping import META_ROLE, ROLE_MAP, ascii_metadata
+from rostersync.connectors.oneroster_rest._picker import TEXT_LIST, Picker
 from rostersync.model import ENTITIES, TIMESTAMP, Roster, conform, empty_roster, metadata_json
-
-Record = dict[str, Any]
-Getter = Callable[[Record], Any]
 
 #: Collection path and envelope key of each canonical entity.
 COLLECTIONS: dict[str, str] = {
@@ -32,74 +31,6 @@ COLLECTIONS: dict[str, str] = {
     "demographics": "demographics",
 }
 
-
-def _ref(key: str) -> Getter:
-    def get(r: Record) -> Any:
-        ref = r.get(key)
-        return ref.get("sourcedId") if isinstance(ref, dict) else None
-
-    return get
-
-
-def _refs(key: str) -> Getter:
-    def get(r: Record) -> Any:
-        refs = r.get(key)
-        if not isinstance(refs, list):
-            return None
-        return [x["sourcedId"] for x in refs if isinstance(x, dict) and "sourcedId" in x]
-
-    return get
-
-
-def _text(key: str) -> Getter:
-    def get(r: Record) -> Any:
-        value = r.get(key)
-        return None if value is None or value == "" else str(value)
-
-    return get
-
-
-def _list(key: str) -> Getter:
-    def get(r: Record) -> Any:
-        value = r.get(key)
-        return [str(v) for v in value] if isinstance(value, list) else None
-
-    return get
-
-
-def _meta(r: Record) -> Any:
-    value = r.get("metadata")
-    return metadata_json(value) if isinstance(value, dict) and value else None
-
-
-def _user_ids(r: Record) -> Any:
-    ids = r.get("userIds")
-    if not isinstance(ids, list):
-        return None
-    return [f"{i.get('type')}:{i.get('identifier')}" for i in ids if isinstance(i, dict)]
-
-
-def _roles(r: Record) -> tuple[Any, Any, Any]:
-    """(role, primary org, orgs) of a 1.2 user's ``roles``."""
-    roles = [x for x in r.get("roles") or [] if isinstance(x, dict)]
-    if not roles:
-        return None, None, None
-    primary = next((x for x in roles if x.get("roleType") == "primary"), roles[0])
-    org = primary.get("org")
-    orgs: list[str] = []
-    for x in roles:
-        ref = x.get("org")
-        if isinstance(ref, dict) and ref.get("sourcedId") and ref["sourcedId"] not in orgs:
-            orgs.append(str(ref["sourcedId"]))
-    return primary.get("role"), org.get("sourcedId") if isinstance(org, dict) else None, orgs
-
-
-_BASE: dict[str, Getter] = {
-    "sourcedId": _text("sourcedId"),
-    "status": _text("status"),
-    "dateLastModified": _text("dateLastModified"),
-    "metadata": _meta,
-}
 _FLAGS = (
     "americanIndianOrAlaskaNative",
     "asian",
@@ -110,110 +41,148 @@ _FLAGS = (
     "hispanicOrLatinoEthnicity",
 )
 
-FIELDS: dict[str, dict[str, Getter]] = {
-    "orgs": {
-        "name": _text("name"),
-        "type": _text("type"),
-        "identifier": _text("identifier"),
-        "parentSourcedId": _ref("parent"),
-    },
-    "academicSessions": {
-        "title": _text("title"),
-        "type": _text("type"),
-        "startDate": _text("startDate"),
-        "endDate": _text("endDate"),
-        "parentSourcedId": _ref("parent"),
-        "schoolYear": _text("schoolYear"),
-    },
-    "courses": {
-        "title": _text("title"),
-        "schoolYearSourcedId": _ref("schoolYear"),
-        "courseCode": _text("courseCode"),
-        "grades": _list("grades"),
-        "orgSourcedId": _ref("org"),
-        "subjects": _list("subjects"),
-        "subjectCodes": _list("subjectCodes"),
-    },
-    "classes": {
-        "title": _text("title"),
-        "grades": _list("grades"),
-        "courseSourcedId": _ref("course"),
-        "classCode": _text("classCode"),
-        "classType": _text("classType"),
-        "location": _text("location"),
-        "schoolSourcedId": _ref("school"),
-        "termSourcedIds": _refs("terms"),
-        "subjects": _list("subjects"),
-        "subjectCodes": _list("subjectCodes"),
-        "periods": _list("periods"),
-    },
-    "users": {
-        "enabledUser": _text("enabledUser"),
-        "username": _text("username"),
-        "userIds": _user_ids,
-        "givenName": _text("givenName"),
-        "familyName": _text("familyName"),
-        "middleName": _text("middleName"),
-        "preferredFirstName": _text("preferredFirstName"),
-        "preferredLastName": _text("preferredLastName"),
-        "identifier": _text("identifier"),
-        "email": _text("email"),
-        "sms": _text("sms"),
-        "phone": _text("phone"),
-        "agentSourcedIds": _refs("agents"),
-        "grades": _list("grades"),
-        # 1.1: role + orgs; 1.2: roles + primaryOrg (see _user_frame)
-        "role": _text("role"),
-        "orgSourcedIds": _refs("orgs"),
-        "primaryOrgSourcedId": _ref("primaryOrg"),
-    },
-    "enrollments": {
-        "classSourcedId": _ref("class"),
-        "schoolSourcedId": _ref("school"),
-        "userSourcedId": _ref("user"),
-        "role": _text("role"),
-        "primary": _text("primary"),
-        "beginDate": _text("beginDate"),
-        "endDate": _text("endDate"),
-    },
-    "demographics": {
-        "birthDate": _text("birthDate"),
-        "sex": _text("sex"),
-        **{f: _text(f) for f in _FLAGS},
-        "countryOfBirthCode": _text("countryOfBirthCode"),
-        "stateOfBirthAbbreviation": _text("stateOfBirthAbbreviation"),
-        "cityOfBirth": _text("cityOfBirth"),
-        "publicSchoolResidenceStatus": _text("publicSchoolResidenceStatus"),
-    },
-}
 
-
-def raw_frame(entity: str, records: Sequence[Record], version: str) -> pl.DataFrame:
-    """The records' fields as text / list columns (one pass over the records)."""
-    getters = {**_BASE, **FIELDS[entity]}
-    columns: dict[str, list[Any]] = {
-        name: [get(r) for r in records] for name, get in getters.items()
+def _fields(entity: str, p: Picker, version: str) -> dict[str, pl.Expr]:
+    base = {
+        "sourcedId": p.text("sourcedId"),
+        "status": p.text("status"),
+        "dateLastModified": p.text("dateLastModified"),
+        "metadata": p.metadata(),
     }
-    if entity == "users" and version == "1.2":
-        picked = [_roles(r) for r in records]
-        columns["role"] = [p[0] for p in picked]
-        columns["orgSourcedIds"] = [p[2] for p in picked]
-        columns["__rolesPrimary"] = [p[1] for p in picked]
+    if entity == "orgs":
+        own = {
+            "name": p.text("name"),
+            "type": p.text("type"),
+            "identifier": p.text("identifier"),
+            "parentSourcedId": p.ref("parent"),
+        }
+    elif entity == "academicSessions":
+        own = {
+            "title": p.text("title"),
+            "type": p.text("type"),
+            "startDate": p.text("startDate"),
+            "endDate": p.text("endDate"),
+            "parentSourcedId": p.ref("parent"),
+            "schoolYear": p.text("schoolYear"),
+        }
+    elif entity == "courses":
+        own = {
+            "title": p.text("title"),
+            "schoolYearSourcedId": p.ref("schoolYear"),
+            "courseCode": p.text("courseCode"),
+            "grades": p.texts("grades"),
+            "orgSourcedId": p.ref("org"),
+            "subjects": p.texts("subjects"),
+            "subjectCodes": p.texts("subjectCodes"),
+        }
+    elif entity == "classes":
+        own = {
+            "title": p.text("title"),
+            "grades": p.texts("grades"),
+            "courseSourcedId": p.ref("course"),
+            "classCode": p.text("classCode"),
+            "classType": p.text("classType"),
+            "location": p.text("location"),
+            "schoolSourcedId": p.ref("school"),
+            "termSourcedIds": p.refs("terms"),
+            "subjects": p.texts("subjects"),
+            "subjectCodes": p.texts("subjectCodes"),
+            "periods": p.texts("periods"),
+        }
+    elif entity == "users":
+        own = {
+            "enabledUser": p.text("enabledUser"),
+            "username": p.text("username"),
+            "userIds": p.user_ids(),
+            "givenName": p.text("givenName"),
+            "familyName": p.text("familyName"),
+            "middleName": p.text("middleName"),
+            "preferredFirstName": p.text("preferredFirstName"),
+            "preferredLastName": p.text("preferredLastName"),
+            "identifier": p.text("identifier"),
+            "email": p.text("email"),
+            "sms": p.text("sms"),
+            "phone": p.text("phone"),
+            "agentSourcedIds": p.refs("agents"),
+            "grades": p.texts("grades"),
+            "primaryOrgSourcedId": p.ref("primaryOrg"),
+        }
+        if version == "1.2":
+            role, org, orgs = p.roles()
+            own |= {"role": role, "orgSourcedIds": orgs, "__rolesPrimary": org}
+        else:
+            own |= {
+                "role": p.text("role"),
+                "orgSourcedIds": p.refs("orgs"),
+                "__rolesPrimary": pl.lit(None, pl.Utf8),
+            }
+    elif entity == "enrollments":
+        own = {
+            "classSourcedId": p.ref("class"),
+            "schoolSourcedId": p.ref("school"),
+            "userSourcedId": p.ref("user"),
+            "role": p.text("role"),
+            "primary": p.text("primary"),
+            "beginDate": p.text("beginDate"),
+            "endDate": p.text("endDate"),
+        }
+    else:
+        own = {
+            "birthDate": p.text("birthDate"),
+            "sex": p.text("sex"),
+            **{f: p.text(f) for f in _FLAGS},
+            "countryOfBirthCode": p.text("countryOfBirthCode"),
+            "stateOfBirthAbbreviation": p.text("stateOfBirthAbbreviation"),
+            "cityOfBirth": p.text("cityOfBirth"),
+            "publicSchoolResidenceStatus": p.text("publicSchoolResidenceStatus"),
+        }
+    return base | own
+
+
+def raw_frame(
+    entity: str, pages: Sequence[pl.DataFrame], version: str, problems: list[str]
+) -> pl.DataFrame:
+    """The pages' fields as text and text-list columns, columnar (one select per page)."""
+    parts: list[pl.DataFrame] = []
+    empty = pl.DataFrame()
+    for page in pages:
+        exprs = _fields(entity, Picker(entity, page, problems), version)
+        if not page.height:
+            empty = pl.DataFrame(schema=empty_schema(entity, version))
+            continue
+        parts.append(page.select(e.alias(n) for n, e in exprs.items()))
+    if not parts:
+        return empty if empty.width else pl.DataFrame(schema=empty_schema(entity, version))
+    frame = ascii_metadata(pl.concat(parts, how="vertical_relaxed"))
     if entity == "users":
-        # A role without a canonical equivalent is kept, as sent, in the metadata.
-        for i, role in enumerate(columns["role"]):
-            if role is not None and ROLE_MAP.get(role, role) != role:
-                meta = records[i].get("metadata")
-                kept = dict(meta) if isinstance(meta, dict) else {}
-                kept[META_ROLE] = role
-                columns["metadata"][i] = metadata_json(kept)
-    schema = {
-        name: pl.List(pl.Utf8)
-        if isinstance(ENTITIES[entity].schema.get(name), pl.List)
-        else pl.Utf8
-        for name in columns
+        frame = _kept_roles(frame)
+    return frame
+
+
+def empty_schema(entity: str, version: str) -> dict[str, pl.DataType]:
+    """The raw schema of a collection with no records."""
+    probe = _fields(entity, Picker(entity, pl.DataFrame(), []), version)
+    return {
+        n: TEXT_LIST if isinstance(ENTITIES[entity].schema.get(n), pl.List) else pl.Utf8()
+        for n in probe
     }
-    return pl.DataFrame(columns, schema=schema)
+
+
+def _kept_roles(frame: pl.DataFrame) -> pl.DataFrame:
+    """A role without a canonical equivalent is kept, as sent, in the metadata (few users)."""
+    odd = frame.filter(
+        pl.col("role").is_not_null()
+        & (pl.col("role").replace_strict(ROLE_MAP, default="") != pl.col("role"))
+    )
+    if not odd.height:
+        return frame
+    fixed = {
+        sid: metadata_json({**(json.loads(meta) if meta else {}), META_ROLE: role})
+        for sid, role, meta in odd.select("sourcedId", "role", "metadata").iter_rows()
+    }
+    return frame.with_columns(
+        pl.col("sourcedId").replace_strict(fixed, default=pl.col("metadata")).alias("metadata")
+    )
 
 
 def _typed(entity: str, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Expr]]:

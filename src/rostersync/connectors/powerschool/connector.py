@@ -48,6 +48,11 @@ from rostersync.connectors.powerschool._json import text, unwrap_single
 from rostersync.connectors.powerschool._paging import TablePages, count_records
 from rostersync.connectors.powerschool._reads import SCHOOLS, Executor, SchoolRead, TableGroup
 from rostersync.connectors.powerschool.config import PowerSchoolOptions, parse_options
+from rostersync.connectors.powerschool.writeback import (
+    WRITE_ACCESS,
+    GradeSync,
+    WriteAccessNotGranted,
+)
 from rostersync.errors import SourceAuthError, SourceDataError, SourceError
 
 if TYPE_CHECKING:
@@ -295,6 +300,17 @@ class PowerSchoolConnector:
                 details={"problems": problems},
                 **base,
             )
+        if self.plan.write_back:  # sync_mode two_way: the plugin must grant grade sync too
+            try:
+                await GradeSync(self.session).probe()
+            except WriteAccessNotGranted as exc:
+                return ConnectionReport(
+                    False,
+                    f"sync_mode two_way: {exc.message}",
+                    hint=exc.hint,
+                    missing_fields=[f"{table} ({access})" for table, access in WRITE_ACCESS],
+                    **base,
+                )
         unknown = await diagnosis.unknown_fields(
             self.session, tables.custom_reads(self.plan.custom_fields)
         )
@@ -531,7 +547,7 @@ class PowerSchoolConnector:
             )
             student_keys = set().union(*(changed.get(t, set()) for t in inc.STUDENT_TABLES))
             students = await read.students(student_keys, by_entity["students"])
-            cc = await read.enrollments(now, sections, new_sections)
+            cc = await read.enrollments(changed, sections, new_sections)
             groups = await read.groups(self.table_groups(), changed)
         except ChangeTrackingUnavailable as exc:
             return None, inc.Mode("full", f"change tracking unavailable: {exc.reason}"), None

@@ -67,6 +67,8 @@ SCHOOL_READ_TABLES: Mapping[str, frozenset[str]] = {
 }
 #: Tables whose keys are student DCIDs (STUDENTS and its 1:1 extensions v1 joins).
 STUDENT_TABLES = frozenset({"students", "u_def_ext_students", "studentcorefields"})
+#: The tables the enrollments PowerQuery reads: it can return rows only when one changed.
+ENROLLMENT_TABLES = frozenset({"cc", "sections", "students"})
 #: Tables whose change invalidates everything folded per school.
 FULL_PULL_TABLES = frozenset({"schools"})
 #: The most key ranges one changed schema table is read in before it is read whole instead.
@@ -232,15 +234,19 @@ class IncrementalRead:
         return replace_rows(old, fresh, "student_dcid", {str(k) for k in keys})
 
     async def enrollments(
-        self, version: str, sections: pl.DataFrame, new_sections: Sequence[str]
+        self, changed: Collection[str], sections: pl.DataFrame, new_sections: Sequence[str]
     ) -> pl.DataFrame:
-        """The baseline's enrollments with the changed CC rows folded in."""
-        app = self.connector.options.dataversion_application
-        session = self.connector.session
-        size = self.connector.page_size("schema_table_query_max_page_size")
-        fresh = await changed_enrollments(session, app, self.baseline.cursor, size)
-        self.executor.tracker("enrollments").on_page(fresh.height, 1, None)
-        folded = replace_rows(self.frames["cc"], fresh, "cc_dcid", ())
+        """The baseline's enrollments with the changed CC rows folded in (``changed``: the
+        tables change tracking reported)."""
+        changed = set(changed)
+        folded = self.frames["cc"]
+        if changed & ENROLLMENT_TABLES:  # else the query would return nothing: not asked
+            app = self.connector.options.dataversion_application
+            session = self.connector.session
+            size = self.connector.page_size("schema_table_query_max_page_size")
+            fresh = await changed_enrollments(session, app, self.baseline.cursor, size)
+            self.executor.tracker("enrollments").on_page(fresh.height, 1, None)
+            folded = replace_rows(folded, fresh, "cc_dcid", ())
         if new_sections:
             results = await asyncio.gather(
                 *(

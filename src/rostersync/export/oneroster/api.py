@@ -824,10 +824,11 @@ def install(app: FastAPI, prov: Provider) -> None:
         if exc.status_code == 404:
             error = OneRosterError("unknownobject", f"no such OneRoster {version} endpoint: {path}")
         elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "GET")
             error = OneRosterError(
                 "invaliddata",
-                f"method {request.method} is not allowed: the OneRoster rostering service is "
-                "read-only (GET)",
+                f"method {request.method} is not allowed on {path} (allowed: {allowed}; the "
+                "rostering service is read-only, the gradebook takes PUT and DELETE)",
                 status=405,
                 major="unsupported",
             )

@@ -56,6 +56,10 @@ def build_router() -> APIRouter:
     for module in (run_stream, schedules, notifications, admins):
         router.include_router(module.router)
     router.include_router(wizard_api.router)  # the Application Gallery and the wizard
+    # manual match / unmatch and the syncs' re-links
+    from rostersync.web.api_v1 import matches
+
+    router.include_router(matches.router)
     return router
 
 

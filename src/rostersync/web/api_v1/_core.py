@@ -5,7 +5,8 @@
   so a route never builds an error response itself.
 * **The caller.** :func:`current_caller` authenticates the ``Authorization: Bearer rst_…``
   personal token (``admin.tokens``); failed attempts are counted per client address by the
-  login backoff, which slows guessing and always ends on its own.
+  login backoff, which slows guessing and always ends on its own; a valid token is never
+  made to wait for others' failures.
 * **Access.** :func:`district_for` is the one place a route gets a district: out-of-scope
   districts are reported exactly as missing ones (404), a viewer's write is refused (403).
 """
@@ -274,11 +275,13 @@ def current_caller(
     store = store_of(request)
     address = client_address(request)
     backoff = LoginBackoff(store.engine)
-    backoff.check(TOKEN_BACKOFF_ACCOUNT, address)
     tokens = Tokens(store, Accounts(store, settings_of(request)))
     try:
         account = tokens.authenticate(credentials.credentials.strip())
     except AuthenticationFailed as exc:
+        # Only failures wait: a valid token (unguessable) is never refused for what others
+        # sent from the same address, so a guesser cannot lock a real caller out.
+        backoff.check(TOKEN_BACKOFF_ACCOUNT, address)
         wait = backoff.failed(TOKEN_BACKOFF_ACCOUNT, address)
         store.audit(
             "api:anonymous",
@@ -289,8 +292,6 @@ def current_caller(
             wait_seconds=round(wait.total_seconds()),
         )
         raise
-    # A success does not clear the address's count (that would be a second write on every
-    # request); the wait only follows failures, and the count is forgotten a day after the last.
     return Caller(account)
 
 

@@ -3,6 +3,8 @@
 Each stored event is sent as an SSE ``run_event`` whose ``id`` is its cursor; the stream ends
 with one ``end`` event carrying the run's settled status (held, succeeded, failed, rejected).
 A client that reconnects with ``Last-Event-ID`` (or ``?after=``) gets only what it missed.
+The stream ends once the run has settled, its owner has let go of the run's lock and its
+decision event was sent.
 The store is polled every :data:`POLL_SECONDS`, so an event reaches the client well within a
 second of being emitted (measured by ``bench/manage_api.py``).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -27,30 +30,53 @@ from rostersync.web.api_v1.models import RunEventOut
 router = APIRouter(route_class=ApiRoute, tags=["runs"])
 #: How often the stream looks for new events.
 POLL_SECONDS = 0.2
+#: A settled run without a decision event (its process died) ends the stream after this.
+QUIET_SECONDS = 2.0
 #: A comment line this often keeps proxies from closing a quiet stream.
 PING_SECONDS = 15
 STREAM_DOC = {
     200: {
         "description": "`text/event-stream`: `run_event` events (data: a run event as JSON, "
         'id: its cursor), then one `end` event (data: `{"status": …}`)',
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "description": "one event of the stream",
+                    "type": "object",
+                    "properties": {
+                        "event": {"type": "string", "enum": ["run_event", "end"]},
+                        "data": {"type": "string", "description": "JSON"},
+                        "id": {"type": "string"},
+                    },
+                    "required": ["event", "data"],
+                }
+            }
+        },
     }
 }
 
 
 async def _follow(store: Store, run_id: int, after: int) -> AsyncIterator[ServerSentEvent]:
     cursor = after
+    decided = False
+    settled_at: float | None = None
     while True:
         page = await run_in_threadpool(events_after, store, run_id, cursor)
         for stored in page.events:
             cursor = stored.id
+            decided = decided or stored.event["kind"] == "decision"
             # the very JSON of GET …/events (RunEventOut), so a client parses one shape
             data = RunEventOut.model_validate(stored.event).model_dump_json()
             yield ServerSentEvent(data=data, event="run_event", id=str(stored.id))
-        if page.settled:
-            yield ServerSentEvent(data=json.dumps({"status": page.status}), event="end")
-            return
-        if not page.events or len(page.events) < PAGE:
+        if page.settled and not page.owner_active:
+            now = time.monotonic()
+            settled_at = settled_at if settled_at is not None else now
+            # A run writes its decision after its status settles; one that died before it
+            # (recovered as failed) has none: it ends after a quiet while.
+            if decided or now - settled_at >= QUIET_SECONDS:
+                yield ServerSentEvent(data=json.dumps({"status": page.status}), event="end")
+                return
+        if len(page.events) < PAGE:
             await asyncio.sleep(POLL_SECONDS)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from rostersync import manage
+from rostersync.manage.versions import MAX_PAGE as MAX_VERSIONS_PAGE
 from rostersync.web.api_v1._core import (
+    MAX_ID,
     ApiRoute,
     CallerDep,
     NewerVersion,
@@ -23,13 +27,21 @@ DIFF_IDS = 1000
 
 
 @router.get(BASE, response_model=list[RosterVersionOut])
-def list_versions(request: Request, caller: CallerDep, district: str) -> list[RosterVersionOut]:
-    """Published roster versions, newest first."""
+def list_versions(
+    request: Request,
+    caller: CallerDep,
+    district: str,
+    limit: Annotated[int, Query(ge=1, le=MAX_VERSIONS_PAGE, description="versions per page")] = 100,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="only versions numbered below this (the next page)"),
+    ] = None,
+) -> list[RosterVersionOut]:
+    """Published roster versions, newest first, a page at a time: the next page is
+    ``?before=<the last version listed>``."""
     d = district_for(store_of(request), caller, district, "read")
-    return [
-        RosterVersionOut.model_validate(v.as_dict())
-        for v in manage.list_versions(store_of(request), d.id)
-    ]
+    found = manage.list_versions(store_of(request), d.id, limit=limit, before=before)
+    return [RosterVersionOut.model_validate(v.as_dict()) for v in found]
 
 
 @router.get(BASE + "/diff", response_model=VersionDiffOut)

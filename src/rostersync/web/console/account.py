@@ -17,6 +17,7 @@ from rostersync.errors import ConfigurationError
 from rostersync.web.console.deps import (
     PREFIX,
     SESSION_COOKIE,
+    RecordId,
     SessionDep,
     accounts_of,
     actor,
@@ -169,7 +170,7 @@ def create_token(
 
 
 @router.post(ACCOUNT_PATH + "/tokens/{token_id}/revoke", include_in_schema=False)
-def revoke_token(request: Request, session: SessionDep, token_id: int) -> Response:
+def revoke_token(request: Request, session: SessionDep, token_id: RecordId) -> Response:
     """Revoke one of the admin's own tokens."""
     accounts = accounts_of(request)
     tokens = Tokens(accounts.store, accounts)

@@ -18,6 +18,7 @@ from rostersync.sync import approval
 from rostersync.web.console.deps import (
     PREFIX,
     ConsoleError,
+    RunId,
     SessionDep,
     actor,
     district_for,
@@ -37,7 +38,7 @@ def _page(
     request: Request,
     session: SessionDep,
     district: str,
-    run_id: int,
+    run_id: RunId,
     *,
     entity: str,
     kind: Kind,
@@ -90,7 +91,7 @@ def show_changes(
     request: Request,
     session: SessionDep,
     district: str,
-    run_id: int,
+    run_id: RunId,
     entity: Annotated[str, Query(max_length=64)] = "",
     kind: Kind = "updated",
     search: Annotated[str, Query(max_length=200)] = "",
@@ -103,7 +104,7 @@ def show_changes(
 
 
 @router.post(CHANGES + "/approve", include_in_schema=False)
-def approve(request: Request, session: SessionDep, district: str, run_id: int) -> Response:
+def approve(request: Request, session: SessionDep, district: str, run_id: RunId) -> Response:
     """Publish a held run's changes."""
     d = district_for(request, session, district, "write")
     manage.show_run(store_of(request), run_id, d.id)
@@ -118,7 +119,7 @@ def reject(
     request: Request,
     session: SessionDep,
     district: str,
-    run_id: int,
+    run_id: RunId,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Discard a held run: nothing is published. A reason is required."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -38,6 +39,13 @@ LOGIN_COOKIE: Final = "rostersync_login"
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "x-csrf-token"
 TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
+
+#: The largest id or version number the store holds (a 32-bit integer column): a larger one in
+#: an address answers 422 instead of reaching the database.
+MAX_ID: Final = 2**31 - 1
+RunId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="a run's id")]
+RecordId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="an override's or token's id")]
+VersionNumber = Annotated[int, PathParam(ge=0, le=MAX_ID, description="a version number")]
 
 templates = Jinja2Templates(directory=TEMPLATE_DIR)
 #: The district pages the navigation links to ("" is the overview): a page module adds its own

@@ -19,6 +19,7 @@ from rostersync.sync.changesets import grant_override, list_overrides, revoke_ov
 from rostersync.web.console.deps import (
     NAV_PAGES,
     PREFIX,
+    RecordId,
     SessionDep,
     actor,
     district_for,
@@ -95,7 +96,7 @@ def revoke(
     request: Request,
     session: SessionDep,
     district: str,
-    override_id: int,
+    override_id: RecordId,
     reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """End an override now: runs are held by the threshold again. A reason is required."""

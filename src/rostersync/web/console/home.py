@@ -10,12 +10,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rostersync import manage
+from rostersync.admin import authz
+from rostersync.errors import ConfigurationError
 from rostersync.schedule.service import schedule_overview
 from rostersync.store import RunRecord, Store
 from rostersync.sync.events import read_events
 from rostersync.web.console.deps import (
     PREFIX,
     SessionDep,
+    actor,
     district_for,
     render,
     sessions_of,
@@ -66,6 +69,19 @@ def root() -> Response:
     return RedirectResponse(PREFIX + "/", status_code=303)
 
 
+def _home_page(
+    request: Request, session: Any, *, status: int = 200, error: str | None = None, name: str = ""
+) -> Response:
+    districts = visible_districts(request, session)
+    data: dict[str, Any] = {
+        "account": {"name": session.account.name, "role": session.account.role},
+        "districts": [{"id": d.id, "name": d.name, "slug": d.slug} for d in districts],
+    }
+    if error is not None:
+        data["error"] = {"field": "name", "message": error}
+    return render(request, "home.html", data, session=session, status=status, name=name)
+
+
 @router.get(PREFIX, include_in_schema=False)
 @router.get(PREFIX + "/", include_in_schema=False)
 def home(request: Request, session: SessionDep) -> Response:
@@ -74,11 +90,21 @@ def home(request: Request, session: SessionDep) -> Response:
     shown = [d for d in districts if d.id == session.shown_district_id]
     if shown and request.query_params.get("all") is None:
         return RedirectResponse(f"{PREFIX}/d/{shown[0].slug}/", status_code=303)
-    data = {
-        "account": {"name": session.account.name, "role": session.account.role},
-        "districts": [{"id": d.id, "name": d.name, "slug": d.slug} for d in districts],
-    }
-    return render(request, "home.html", data, session=session)
+    return _home_page(request, session)
+
+
+@router.post(PREFIX + "/districts", include_in_schema=False)
+def create_district(
+    request: Request, session: SessionDep, name: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    """A new district (operators), then straight to its Application Gallery."""
+    authz.require(session.account, "write", None)
+    try:
+        created = manage.create_district(store_of(request), actor(session), name.strip())
+    except ConfigurationError as exc:
+        return _home_page(request, session, status=422, error=exc.message, name=name)
+    sessions_of(request).show_district(session, created.id)
+    return RedirectResponse(f"{PREFIX}/d/{created.slug}/wizard", status_code=303)
 
 
 @router.post(PREFIX + "/switch", include_in_schema=False)

@@ -39,6 +39,15 @@ from rostersync.web.console.deps import (
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: On every console answer: never framed by another site (clickjacking), never cached (pages
+#: show pupils' records and, once, secrets), no referrer sent elsewhere.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 async def _sent_token(request: Request) -> str | None:
@@ -50,6 +59,24 @@ async def _sent_token(request: Request) -> str | None:
         value = (await request.form()).get(CSRF_FIELD)
         return value if isinstance(value, str) else None
     return None
+
+
+async def refuse_nul(request: Request) -> None:
+    """Text with a NUL character cannot be stored (PostgreSQL refuses it): a clear 422 page."""
+    where = None
+    if any("\x00" in str(v) for v in request.path_params.values()):
+        where = "the address"
+    elif any("\x00" in k + v for k, v in request.query_params.multi_items()):
+        where = "the query"
+    elif request.method not in SAFE_METHODS:
+        body = await request.body()
+        encoded = request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        )
+        if b"\x00" in body or (encoded and b"%00" in body):
+            where = "the form"
+    if where is not None:
+        raise ConsoleError(422, f"{where.capitalize()} contains a NUL character", hint="remove it")
 
 
 async def check_csrf(request: Request) -> None:
@@ -148,12 +175,16 @@ class ConsoleRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                await refuse_nul(request)
                 await check_csrf(request)
-                return await handler(request)
+                answer = await handler(request)
             except Exception as exc:
-                answer = error_page(request, exc)
-                if answer is None:
+                found = error_page(request, exc)
+                if found is None:
                     raise
-                return answer
+                answer = found
+            for key, value in HEADERS.items():
+                answer.headers.setdefault(key, value)
+            return answer
 
         return handle

@@ -21,6 +21,7 @@ from rostersync.web.console.deps import (
     NAV_PAGES,
     PREFIX,
     ConsoleError,
+    RunId,
     SessionDep,
     district_for,
     render,
@@ -101,7 +102,7 @@ def run_page(
     request: Request,
     session: SessionDep,
     district: str,
-    run_id: int,
+    run_id: RunId,
     entity: Annotated[str, Query(max_length=64)] = "",
     action: Annotated[str, Query(max_length=20)] = "",
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
@@ -143,7 +144,7 @@ def run_page(
 
 @router.get(RUNS + "/{run_id}/report/{entity}.csv", include_in_schema=False)
 def report_csv(
-    request: Request, session: SessionDep, district: str, run_id: int, entity: str
+    request: Request, session: SessionDep, district: str, run_id: RunId, entity: str
 ) -> Response:
     """Download the records one entity's report lists, as CSV."""
     d = district_for(request, session, district)

@@ -1,5 +1,6 @@
 """Published roster versions: the list, the diff of two, and rollback with a confirmation step —
-over ``manage.list_versions``, ``diff_versions`` and ``rollback_version``.
+over ``manage.list_versions``, ``manage.version_diff`` (reads only the rows that changed) and
+``manage.rollback_version``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rostersync import manage
+from rostersync.manage.version_diff import version_diff
 from rostersync.web.console.deps import (
     NAV_PAGES,
     PREFIX,
     ConsoleError,
     SessionDep,
+    VersionNumber,
     actor,
     district_for,
     render,
@@ -44,19 +47,16 @@ def versions_page(
     versions = manage.list_versions(store, d.id)
     diff = None
     if a is not None and b is not None:
+        found = version_diff(store, d.id, a, b, listed=LISTED)
         diff = {
             "a": a,
             "b": b,
             "entities": {
                 name: {
-                    kind: {
-                        "count": getattr(e, kind).len(),
-                        "first": getattr(e, kind).head(LISTED).to_list(),
-                    }
+                    kind: {"count": getattr(e, kind), "first": e.first[kind]}
                     for kind in ("added", "updated", "deleted")
                 }
-                for name, e in manage.diff_versions(store, d.id, a, b).items()
-                if not e.is_empty
+                for name, e in found.items()
             },
         }
     data = {
@@ -69,7 +69,7 @@ def versions_page(
 
 @router.get(VERSIONS + "/{version}/rollback", include_in_schema=False)
 def confirm_rollback(
-    request: Request, session: SessionDep, district: str, version: int
+    request: Request, session: SessionDep, district: str, version: VersionNumber
 ) -> Response:
     """Ask before rolling back: what the new version will be, and what it undoes."""
     d = district_for(request, session, district, "write")
@@ -87,7 +87,7 @@ def rollback(
     request: Request,
     session: SessionDep,
     district: str,
-    version: int,
+    version: VersionNumber,
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Publish version ``version``'s content as a new version (confirmed)."""
