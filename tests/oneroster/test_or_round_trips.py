@@ -109,3 +109,21 @@ def test_a_revoked_client_is_still_refused_on_a_cached_page(published: Provider)
     assert published.http.get(url, headers=headers).status_code == 200  # from the row cache
     clients.revoke(issued.client.client_id)
     assert published.http.get(url, headers=headers).status_code == 401
+
+
+def test_a_class_roster_checks_its_class_in_the_page_statement(
+    published: Provider, statements: list[str]
+) -> None:
+    published.bearer("full")
+    statements.clear()
+    resp = published.get(f"{V12}/classes/k-alg1/students")
+    assert resp.status_code == 200, resp.text
+    assert {u["sourcedId"] for u in resp.json()["users"]} == {"u-s1", "u-s2"}
+    assert len(statements) == 2, statements  # client + version, then the page with its class
+    # Nothing matched: the class is asked on its own, and a missing one is still a 404.
+    missing = published.get(f"{V12}/classes/k-nope/students")
+    assert missing.status_code == 404, missing.text
+    assert "k-nope" in missing.text
+    empty = published.get(f"{V12}/classes/k-alg1/students", filter="familyName='Nobody'")
+    assert empty.status_code == 200, empty.text
+    assert empty.json()["users"] == []

@@ -580,15 +580,19 @@ def _serve_as(
         extra: list[ColumnElement[bool]] = []
         if ep.kind is not None:
             extra.append(ep.kind(query.table))
+        deferred: list[tuple[Parent, Query, list[ColumnElement[bool]]]] = []
         for parent in ep.parents:
             pq = Query(
                 RESOURCES[version][parent.entity], prov.tables, scope, None, roster_version, True
             )
             cond = [parent.kind(pq.table)] if parent.kind is not None else []
-            if not pq.exists(conn, path[parent.param], cond):
-                raise OneRosterError(
-                    "unknownobject", f"no {parent.entity} with sourcedId {path[parent.param]!r}"
-                )
+            if not ep.single and pq.table is not query.table:
+                # Folded into the page's statement, one round trip fewer; asked on its own
+                # only when nothing matched, to tell a missing parent from an empty list.
+                extra.append(pq.exists_clause(path[parent.param], cond))
+                deferred.append((parent, pq, cond))
+            elif not pq.exists(conn, path[parent.param], cond):
+                raise _no_parent(parent, path)
         if ep.single:
             unexpected = set(request.query_params) - {"fields"}
             if unexpected - {k for k in unexpected if k.startswith("oauth_")}:
@@ -622,6 +626,10 @@ def _serve_as(
 
         broad = ep.narrow is None and not ep.parents
         page = query.page(conn, params, extra, key, known, broad=broad)
+        if page.total == 0:
+            for parent, pq, cond in deferred:
+                if not pq.exists(conn, path[parent.param], cond):
+                    raise _no_parent(parent, path)
         parts = rows_cache.get_all(context, page.ids) if page.rows is None and page.ids else None
         if page.rows is None and parts is None:  # evicted since: read them after all
             page = query.page(conn, params, extra, key)
@@ -645,6 +653,12 @@ def _serve_as(
         "Link": link_header(url, keep, total, params.limit, params.offset),
     }
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _no_parent(parent: Parent, path: Mapping[str, str]) -> OneRosterError:
+    return OneRosterError(
+        "unknownobject", f"no {parent.entity} with sourcedId {path[parent.param]!r}"
+    )
 
 
 def _route(ep: Endpoint, version: Version, prov: Provider) -> Callable[[Request], Response]:

@@ -511,6 +511,17 @@ class Query:
             return None, chosen
         return self.hide_related(conn, [dict(row)])[0], chosen
 
+    def exists_clause(
+        self, sourced_id: str, extra: Sequence[ColumnElement[bool]] = ()
+    ) -> ColumnElement[bool]:
+        """SQL: the object ``sourced_id`` exists and is visible (what :meth:`exists` asks), as
+        a condition of another statement."""
+        return sa.exists(
+            sa.select(self.table.c.sourcedId).where(
+                *self.base_conditions(), self.table.c.sourcedId == sourced_id, *extra
+            )
+        )
+
     def exists(
         self, conn: sa.Connection, sourced_id: str, extra: Sequence[ColumnElement[bool]] = ()
     ) -> bool:
