@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from console_helpers import Console, check_page, login
 from playwright.sync_api import Page, expect
 
 from rostersync import manage
+from rostersync.manage import wizard
 from rostersync.simulators.powerschool import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -178,6 +180,8 @@ def test_from_the_gallery_to_run_import(
         assert f"wizard {step}: sis" in comments
     _, body = manage.get_config_version(console.store, d.id)
     assert body["sync_schedule"]["timezone"] == "America/Chicago"
+    assert body["hold_threshold"]["delete_percent"] == 10  # the defaults a new form starts from
+    assert body["hold_threshold"]["update_percent"] == 75
     assert body["sources"][0]["filter_rules"] == {"student": [{"template": "active_students_only"}]}
 
 
@@ -197,3 +201,43 @@ def test_wizard_forms_need_their_token_and_their_district(
         assert other.status == 404, path
     page.goto(base + "/sources/sis/colours")
     expect(page.get_by_role("alert")).to_contain_text("No wizard step 'colours'")
+
+
+def test_yaml_out_and_back_in(
+    console: Console, page: Page, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    d = console.store.create_district("Springfield")
+    console.account("dana", "district_admin", (d.id,))
+    values = {
+        "name": "sis",
+        "app": "powerschool",
+        "delivery": {
+            "url": sim.url,
+            "client_id": DEFAULT_CLIENT_ID,
+            "client_secret": DEFAULT_CLIENT_SECRET,
+        },
+    }
+    wizard.save_step(console.store, console.settings, "cli:root", d.id, "delivery", values)
+    login(page, console, "dana")
+    page.goto(f"{console.url}/console/d/springfield/wizard")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export the configuration as YAML").click()
+    exported = tmp_path / "springfield.yaml"
+    download.value.save_as(exported)
+    text = exported.read_text()
+    assert "store:sis-client-secret" in text
+    assert DEFAULT_CLIENT_SECRET not in text
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("schools_mapping: auto", "schools_mapping: sometimes"))
+    page.get_by_label("YAML file").set_input_files(str(broken))
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("alert")).to_contain_text("sources[0].schools_mapping")
+    check_page(page, "wizard import refused", console.backend)
+    assert len(manage.list_config_versions(console.store, d.id)) == 1
+
+    page.get_by_label("YAML file").set_input_files(str(exported))
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("The YAML file was imported")).to_be_visible()
+    expect(page.get_by_role("button", name="FINISH")).to_be_visible()
+    assert manage.list_config_versions(console.store, d.id)[0].comment == "wizard import"

@@ -6,6 +6,7 @@ syncs; YAML goes out and comes back in; bad input is named by its path."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from rostersync import manage
 from rostersync.admin.secrets import SecretStore
 from rostersync.config import validate_config
 from rostersync.errors import ConfigurationError, ConfigValidationError
-from rostersync.manage import wizard
+from rostersync.manage import sis, wizard
 from rostersync.settings import Settings, load_settings
 from rostersync.simulators.powerschool import (
     DEFAULT_CLIENT_ID,
@@ -281,3 +282,31 @@ def test_the_gallery_lists_the_installed_apps() -> None:
     assert cards["powerschool"].summary.startswith("Reads a PowerSchool district")
     with pytest.raises(ConfigurationError, match="No app 'blackboard'"):
         wizard.app_card("blackboard")
+
+
+def test_an_app_that_reads_files_has_no_delivery(store: Store, tmp_path: Path) -> None:
+    """A OneRoster CSV source: Delivery Config is its options (where the files are), no URL,
+    client or secret; Test Connection says what is wrong with the place it points at."""
+    settings = load_settings()
+    d = store.create_district("Bexley")
+    assert not wizard.uses_delivery("oneroster_csv")
+    cards = {c.app: c for c in wizard.gallery()}
+    assert cards["oneroster_csv"].title == "OneRoster CSV"
+    assert not cards["oneroster_csv"].uses_delivery
+    missing = tmp_path / "nowhere.zip"
+    new = {"name": "csv", "app": "oneroster_csv", "connector": {"path": str(missing)}}
+    with pytest.raises(ConfigValidationError) as both:
+        wizard.save_step(store, settings, "admin:ann", d.id, "delivery", {**new, "connector": {}})
+    assert "give exactly one of path" in str(both.value)
+    saved = wizard.save_step(store, settings, "admin:ann", d.id, "delivery", new)
+    assert saved.version == 1
+    _, body = manage.get_config_version(store, d.id)
+    assert "delivery" not in body["sources"][0]
+    assert SecretStore(store, settings).list_secrets(d.id) == []
+    check = sis.check_connection(store, settings, d.id)
+    assert not check.report.ok
+    assert str(missing) in check.report.message
+    draft = sis.check_connection(
+        store, settings, d.id, "other", app="oneroster_csv", connector={"path": str(missing)}
+    )
+    assert not draft.report.ok

@@ -68,6 +68,13 @@ def test_connection_diagnosis(store: Store, sim: RunningSimulator) -> None:
     assert unknown.report.details["unknown_fields"] == ["U_DEF_EXT_STUDENTS.school_mail"]
     assert "U_DEF_EXT_STUDENTS.school_mail" in unknown.report.message
 
+    # Saved anyway, the pasted URL is named again by whatever reads the SIS.
+    pasted_url = {"delivery": {"url": sim.url + "/ws/v1"}}
+    wizard.save_step(store, settings, "admin:ann", d, "delivery", pasted_url)
+    with pytest.raises(ConfigurationError, match="includes PowerSchool's API path /ws/v1") as read:
+        sis.sis_schools(store, settings, d)
+    assert read.value.hint == f"set the service URL to {sim.url}"
+
     with pytest.raises(ConfigValidationError) as bad_url:
         sis.check_connection(store, settings, d, delivery={"url": "sis.example.org"})
     assert [p.path for p in bad_url.value.problems] == ["sources[0].delivery.url"]
@@ -153,6 +160,17 @@ def test_sample_of_mapped_records(store: Store, sim: RunningSimulator) -> None:
     assert other.extraction.extracted_at != sample.extraction.extracted_at
     firsts = set(sim.district.tables["studentcorefields"]["pscore_legal_first_name"])
     assert {r["givenName"] for r in other.records} <= firsts
+
+    # The extraction holds pupils' records: private, and purged with the district.
+    kept = sis_preview.district_extractions(settings.ensure_data_dir(), d)
+    assert (kept / "sis" / "extraction.json").stat().st_mode & 0o077 == 0
+    assert (kept / "sis").stat().st_mode & 0o077 == 0
+    deleted = manage.delete_district(
+        store, "admin:op", d, reports_dir=settings.ensure_data_dir() / "reports"
+    )
+    assert str(kept) in deleted.reports_removed
+    assert not kept.exists()
+    d = activated(store, settings, sim.url)
 
     with pytest.raises(ConfigurationError, match="'pupil' is not an entity type"):
         sis_preview.sample_records(store, settings, d, entity_type="pupil")

@@ -33,9 +33,9 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--access-log/--no-access-log",
-                help="Log one line per request (off for load tests and busy providers).",
+                help="Log one line per request (off by default: quiet unless asked for).",
             ),
-        ] = True,
+        ] = False,
         with_scheduler: Annotated[
             bool,
             typer.Option(
@@ -85,7 +85,9 @@ def register(app: typer.Typer) -> None:
         options: dict[str, Any] = {
             "host": host,
             "port": port,
-            "log_level": "info",
+            # the server's own start/stop lines only when asked for (ROSTERSYNC_LOG_LEVEL=DEBUG,
+            # or --access-log, whose lines uvicorn writes at its info level)
+            "log_level": "info" if settings.log_level == "DEBUG" or access_log else "warning",
             "access_log": access_log,
             "http": limited_http(max_header_bytes, header_timeout),
         }

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rostersync.manage.sis_preview import district_extractions
 from rostersync.schedule.locks import RunLocks
 from rostersync.store import District, Store
 from rostersync.store.schema import (
@@ -205,8 +206,9 @@ def delete_district(
     reports: list[str] = []
     failed: list[str] = []
     if reports_dir is not None:
-        for run_id in run_ids:
-            directory = reports_dir / f"run-{run_id}"
+        # the wizard's last extractions of the district (records of its pupils) go with it
+        extractions = district_extractions(reports_dir.parent, district.id)
+        for directory in (*(reports_dir / f"run-{r}" for r in run_ids), extractions):
             if not directory.is_dir():
                 continue
             try:

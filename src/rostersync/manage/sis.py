@@ -27,6 +27,7 @@ from rostersync.connectors import ConnectionReport, Connector, SchoolInfo, get_c
 from rostersync.connectors.catalog import FieldCatalog, SourceField
 from rostersync.errors import ConfigurationError
 from rostersync.manage.configs import get_config_version
+from rostersync.manage.wizard_steps import uses_delivery
 from rostersync.settings import Settings
 from rostersync.store import Store
 from rostersync.sync.sources import resolve_client_secret
@@ -101,31 +102,32 @@ def _unsaved(ref: SourceRef, delivery: Mapping[str, Any]) -> tuple[SourceRef, st
     body = ref.config.model_dump(mode="json", by_alias=True, exclude_none=True)
     source = body["sources"][ref.index]
     typed = delivery.get("client_secret")
-    merged = {**source["delivery"], **{k: v for k, v in delivery.items() if k != "client_secret"}}
-    source["delivery"] = merged
+    typed_fields = {k: v for k, v in delivery.items() if k != "client_secret"}
+    source["delivery"] = {**(source.get("delivery") or {}), **typed_fields}
     config = validate_config(body, "the Delivery Config form")
     secret = typed.strip() if isinstance(typed, str) and typed.strip() else None
     return SourceRef(ref.district_id, config, ref.index, config.sources[ref.index]), secret
 
 
 def _draft(
-    store: Store, district: str | int, source: str | None, app: str, delivery: Mapping[str, Any]
+    store: Store,
+    district: str | int,
+    source: str | None,
+    app: str,
+    delivery: Mapping[str, Any],
+    connector: Mapping[str, Any] | None,
 ) -> tuple[SourceRef, str | None]:
-    """A source activated but not saved yet, with its Delivery Config form values."""
+    """A source activated but not saved yet, with its Delivery Config form values (an app that
+    reads files has its connector options and no delivery)."""
     d = store.get_district(district)
-    name = source or app
-    body = {
-        "district": d.name,
-        "sources": [
-            {
-                "name": name,
-                "app": app,
-                "delivery": {**delivery, "client_secret": "store:unsaved"},
-            }
-        ],
-    }
-    config = validate_config(body, "the Delivery Config form")
+    draft: dict[str, Any] = {"name": source or app, "app": app, "connector": dict(connector or {})}
+    reads_service = uses_delivery(app)
+    if reads_service:
+        draft["delivery"] = {**delivery, "client_secret": "store:unsaved"}
+    config = validate_config({"district": d.name, "sources": [draft]}, "the Delivery Config form")
     typed = delivery.get("client_secret")
+    if not reads_service:
+        return SourceRef(d.id, config, 0, config.sources[0]), ""
     if not (isinstance(typed, str) and typed.strip()):
         raise ConfigurationError(
             "Test Connection of a new source needs the client secret",
@@ -143,15 +145,16 @@ def check_connection(
     *,
     delivery: Mapping[str, Any] | None = None,
     app: str | None = None,
+    connector: Mapping[str, Any] | None = None,
 ) -> ConnectionCheck:
     """Test Connection: the connector's diagnosis. A failed test is a report, not an error.
 
-    ``delivery`` tests Delivery Config values before they are saved; with ``app``, for a new
-    source not saved at all yet.
+    ``delivery`` tests Delivery Config values before they are saved; with ``app`` (and the
+    ``connector`` options of an app that reads files), a new source not saved at all yet.
     """
     secret = None
-    if app is not None and delivery is not None:
-        ref, secret = _draft(store, district, source, app, delivery)
+    if app is not None:
+        ref, secret = _draft(store, district, source, app, delivery or {}, connector)
     else:
         ref = source_of(store, district, source)
         if delivery:
@@ -238,7 +241,7 @@ def find_fields(
             raise ConfigurationError(
                 f"The {ref.source.app} connector cannot list its source's fields",
                 setting="attribute_mapping",
-                hint="type the field as TABLE.field",
+                hint="type the source field's name into the mapping",
             )
         return await connector.source_fields()
 

@@ -69,8 +69,13 @@ def _fingerprint(source: SourceConfig) -> str:
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
 
 
+def district_extractions(data_dir: Path, district_id: int) -> Path:
+    """Where the wizard keeps a district's last extractions (purged with the district)."""
+    return data_dir / "wizard" / f"district-{district_id}"
+
+
 def _directory(settings: Settings, district_id: int, source: str) -> Path:
-    return settings.ensure_data_dir() / "wizard" / f"district-{district_id}" / source
+    return district_extractions(settings.ensure_data_dir(), district_id) / source
 
 
 @dataclass(frozen=True)

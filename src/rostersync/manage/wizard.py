@@ -37,6 +37,7 @@ from rostersync.manage.wizard_steps import (
     check_activation,
     gallery,
     step_named,
+    uses_delivery,
 )
 from rostersync.settings import Settings
 from rostersync.store import District, Store
@@ -55,6 +56,7 @@ __all__ = [
     "import_yaml",
     "save_step",
     "step_named",
+    "uses_delivery",
     "wizard_state",
 ]
 
@@ -147,12 +149,12 @@ def _newest(store: Store, district: District) -> tuple[int | None, dict[str, Any
 
 
 def _saved_steps(store: Store, district: District, source: str | None) -> dict[str, int]:
-    """Step key → the newest version saving it for ``source`` (an import saves every step)."""
+    """Step key → the newest version saving it for ``source`` (an import fills every step)."""
     out: dict[str, int] = {}
     for info in reversed(list_config_versions(store, district.id)):
         comment = info.comment or ""
-        if comment == IMPORT_COMMENT:
-            out.update(dict.fromkeys((s.key for s in STEPS), info.version))
+        if comment == IMPORT_COMMENT:  # filled, not finished: FINISH is the admin's
+            out.update(dict.fromkeys((s.key for s in STEPS if s.key != "done"), info.version))
         for s in STEPS:
             if source is not None and comment == COMMENT.format(step=s.key, source=source):
                 out[s.key] = info.version

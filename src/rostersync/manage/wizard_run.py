@@ -118,7 +118,8 @@ def import_progress(store: Store, district: str | int, run_id: int) -> ImportPro
         status=str(run.status),
         phase=phase,
         entities=entities,
-        settled=run.status in SETTLED,
+        # The decision event is stored after the run's counts: settled once both are there.
+        settled=run.status in SETTLED and decision is not None,
         decision=decision,
         version=run.roster_version,
         published={str(k): int(v) for k, v in summary.items()},

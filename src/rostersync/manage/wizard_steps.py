@@ -215,6 +215,8 @@ class AppCard:
     title: str
     summary: str
     capabilities: dict[str, bool]
+    #: False for apps that read files: Delivery Config has no URL, client ID or secret.
+    uses_delivery: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -222,7 +224,23 @@ class AppCard:
             "title": self.title,
             "summary": self.summary,
             "capabilities": self.capabilities,
+            "uses_delivery": self.uses_delivery,
         }
+
+
+#: How words of an app's name are written on its card when its connector gives no title.
+_WORDS: Final = {
+    "ldap": "LDAP",
+    "csv": "CSV",
+    "rest": "REST",
+    "oneroster": "OneRoster",
+    "sis": "SIS",
+}
+
+
+def uses_delivery(app: str) -> bool:
+    """Whether the app reads a service (Delivery Config: URL, client ID, secret) or files."""
+    return bool(getattr(get_connector_class(app), "uses_delivery", True))
 
 
 def gallery() -> list[AppCard]:
@@ -230,7 +248,8 @@ def gallery() -> list[AppCard]:
     cards = []
     for app in installed_apps():
         cls = get_connector_class(app)
-        title = getattr(cls, "title", None) or app.replace("_", " ").title()
+        named = " ".join(_WORDS.get(w, w.capitalize()) for w in app.split("_"))
+        title = getattr(cls, "title", None) or named
         doc = inspect.getdoc(cls) or ""
         caps = cls.capabilities
         cards.append(
@@ -243,6 +262,7 @@ def gallery() -> list[AppCard]:
                     "incremental": caps.incremental,
                     "write_back": caps.write_back,
                 },
+                uses_delivery(app),
             )
         )
     return cards

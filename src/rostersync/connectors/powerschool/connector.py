@@ -53,7 +53,7 @@ from rostersync.connectors.powerschool.writeback import (
     GradeSync,
     WriteAccessNotGranted,
 )
-from rostersync.errors import SourceAuthError, SourceDataError, SourceError
+from rostersync.errors import ConfigurationError, SourceAuthError, SourceDataError, SourceError
 
 if TYPE_CHECKING:
     from rostersync.config import SourceConfig
@@ -233,6 +233,11 @@ class PowerSchoolConnector:
     async def metadata(self) -> dict[str, Any]:
         """``/ws/v1/metadata`` (read once): page sizes, versions, time zone."""
         if self._metadata is None:
+            wrong_url = diagnosis.service_url_report(self.session.base_url)
+            if wrong_url is not None:  # every read would fail as if the credentials were wrong
+                raise ConfigurationError(
+                    wrong_url.message, setting="delivery.url", hint=wrong_url.hint
+                )
             self._metadata = unwrap_single(await self.session.get("/ws/v1/metadata"), "metadata")
         return self._metadata
 

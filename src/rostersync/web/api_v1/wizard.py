@@ -34,6 +34,7 @@ class AppCardOut(Model):
     title: str
     summary: str
     capabilities: dict[str, bool]
+    uses_delivery: bool
 
 
 class StepOut(Model):
@@ -79,6 +80,7 @@ class ConnectionTestIn(Model):
     source: str | None = None
     app: str | None = None
     delivery: dict[str, Any] | None = None
+    connector: dict[str, Any] | None = None
 
 
 class SchoolOut(Model):
@@ -246,7 +248,13 @@ def connection_test(
     d = district_for(store, caller, district, "write")  # it sends the source's secret out
     given = body or ConnectionTestIn()
     check = sis.check_connection(
-        store, settings_of(request), d.id, given.source, delivery=given.delivery, app=given.app
+        store,
+        settings_of(request),
+        d.id,
+        given.source,
+        delivery=given.delivery,
+        app=given.app,
+        connector=given.connector,
     )
     return ConnectionReportOut.model_validate(check.as_dict())
 

@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from rostersync.admin.sessions import Session
-from rostersync.config import TEMPLATES, fields
-from rostersync.errors import ConfigValidationError
+from rostersync.config import TEMPLATES, HoldThreshold, fields
+from rostersync.errors import ConfigValidationError, RostersyncError
 from rostersync.manage import sis, sis_preview, wizard, wizard_run
 from rostersync.manage.wizard import WizardState
 from rostersync.store import District
@@ -44,6 +44,7 @@ BASE: Final = PREFIX + "/d/{district}/wizard"
 #: The largest YAML file the import form reads.
 MAX_YAML_BYTES: Final = 1024 * 1024
 STEP_KEYS: Final = [s.key for s in wizard.STEPS]
+HOLD_LIMITS: Final = ("delete_percent", "update_percent", "create_percent")
 
 
 def _base(d: District) -> str:
@@ -132,6 +133,7 @@ async def import_file(request: Request, session: SessionDep, district: str) -> R
     form = await request.form()
     upload = form.get("file")
     raw = await upload.read(MAX_YAML_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    await form.close()  # the upload's temporary file
     problems: list[dict[str, str]] = []
     if not raw:
         problems = [{"path": "file", "message": "choose a YAML file to import"}]
@@ -199,6 +201,7 @@ def _choices(step: str, app: str | None, sources: list[str]) -> dict[str, Any]:
         "attributes": attributes,
         "advanced": forms.ADVANCED,
         "options": forms.connector_options(app) if step == "delivery" else [],
+        "uses_delivery": wizard.uses_delivery(app) if app else True,
         "templates": {
             t: [tpl for tpl in TEMPLATES.values() if t in tpl.types] for t in forms.ENTITY_TYPES
         },
@@ -206,6 +209,8 @@ def _choices(step: str, app: str | None, sources: list[str]) -> dict[str, Any]:
         "sources": sources,
         "blank_rows": forms.BLANK_ROWS,
         "weekdays": ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
+        # A new district's form starts from the defaults: an empty box means "no limit".
+        "hold_defaults": HoldThreshold().model_dump(include=set(HOLD_LIMITS)),
     }
 
 
@@ -248,10 +253,11 @@ def step_page(
     d = district_for(request, session, district, "read")
     extra: dict[str, Any] = {"imported": request.query_params.get("imported")}
     if step == "schools_mapping":
-        extra["schools"] = [
-            s.as_dict()
-            for s in sis.sis_schools(store_of(request), settings_of(request), d.id, source)
-        ]
+        try:
+            found = sis.sis_schools(store_of(request), settings_of(request), d.id, source)
+            extra["schools"] = [s.as_dict() for s in found]
+        except RostersyncError as exc:  # AUTO MAPPING still works without the list
+            extra.update(schools=[], schools_problem=str(exc))
     return _step_page(request, session, d, source, step, **extra)
 
 
@@ -329,8 +335,8 @@ async def save(
     if step == "done":
         wizard.finish(store_of(request), actor(session), d.id, source)
         return RedirectResponse(f"{_base(d)}/sources/{source}/done?finished=1", status_code=303)
-    values = _values(request, d, source, step, form)
     try:
+        values = _values(request, d, source, step, form)
         outcome = await run_in_threadpool(
             wizard.save_step,
             store_of(request),
@@ -385,6 +391,7 @@ async def test_connection(
     }
     state = wizard.wizard_state(store_of(request), d.id, source)
     app = None if state.source_values() else forms.text(form, "app")
+    options = forms.delivery_values(form, app or state.app)["connector"] if app else None
     try:
         check = await run_in_threadpool(
             sis.check_connection,
@@ -394,10 +401,13 @@ async def test_connection(
             source,
             delivery=delivery,
             app=app,
+            connector=options,
         )
         data = check.as_dict()
     except ConfigValidationError as exc:
         data = {"ok": False, "message": str(exc.problems[0]), "hint": None, "details": {}}
+    except RostersyncError as exc:  # e.g. the stored secret cannot be read
+        data = {"ok": False, "message": exc.message, "hint": exc.hint, "details": {}}
     return _fragment(request, "wizard_partial_connection.html", data)
 
 
@@ -407,14 +417,17 @@ def field_finder(request: Request, session: SessionDep, district: str, source: s
     entity_type = request.query_params.get("entity_type") or None
     if entity_type is not None:
         sis_preview.check_entity_type(entity_type)
-    hits = sis.find_fields(
-        store_of(request),
-        settings_of(request),
-        d.id,
-        source,
-        query=request.query_params.get("q", "")[:200],
-        entity_type=entity_type,
-    )
+    try:
+        hits = sis.find_fields(
+            store_of(request),
+            settings_of(request),
+            d.id,
+            source,
+            query=request.query_params.get("q", "")[:200],
+            entity_type=entity_type,
+        )
+    except RostersyncError as exc:  # the SIS could not be read, or cannot list its fields
+        return _fragment(request, "wizard_partial_fields.html", {"problems": [str(exc)]})
     data = {"fields": [h.as_dict() for h in hits[:50]], "total": len(hits)}
     return _fragment(request, "wizard_partial_fields.html", data)
 
@@ -437,6 +450,8 @@ async def sample(request: Request, session: SessionDep, district: str, source: s
         data: dict[str, Any] = found.as_dict()
     except ConfigValidationError as exc:
         data = {"problems": [str(p) for p in exc.problems]}
+    except RostersyncError as exc:  # the SIS could not be read
+        data = {"problems": [str(exc)]}
     return _fragment(request, "wizard_partial_sample.html", data)
 
 
@@ -459,6 +474,8 @@ async def counts(request: Request, session: SessionDep, district: str, source: s
         }
     except ConfigValidationError as exc:
         data = {"problems": [str(p) for p in exc.problems]}
+    except RostersyncError as exc:  # the SIS could not be read
+        data = {"problems": [str(exc)]}
     return _fragment(request, "wizard_partial_counts.html", data)
 
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final
+from types import UnionType
+from typing import Any, Final, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from rostersync.config import TEMPLATES, Advanced, SyncSchedule, fields
 from rostersync.connectors import get_connector_class
+from rostersync.errors import ConfigValidationError, Problem
+from rostersync.manage.wizard_steps import uses_delivery
 
 #: Blank attribute-mapping rows offered per entity type.
 BLANK_ROWS: Final = 3
@@ -50,6 +53,17 @@ def checked(form: FormData, name: str) -> bool:
     return form.get(name) in ("on", "true", "1")
 
 
+def kept_json(raw: str, field: str) -> Any:
+    """A value the page carries as JSON (a rule or section the form cannot edit field by
+    field), or a problem naming it."""
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ConfigValidationError(
+            "the form", [Problem(field, f"is not valid JSON ({exc})")]
+        ) from None
+
+
 def _scalar(raw: str) -> Any:
     """A number or boolean typed into a text box, as JSON reads it; else the text."""
     try:
@@ -59,13 +73,29 @@ def _scalar(raw: str) -> Any:
     return value if isinstance(value, int | float | bool) else raw
 
 
+_SCALARS: Final = (str, int, float, type(None))
+
+
+def _is_scalar(annotation: Any) -> bool:
+    """Whether a setting is one value (a text box) rather than a list or a section (JSON)."""
+    if annotation in _SCALARS:
+        return True
+    if get_origin(annotation) is Literal:
+        return True
+    if get_origin(annotation) in (Union, UnionType):
+        return all(_is_scalar(a) for a in get_args(annotation))
+    return False
+
+
 def setting_fields(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """A model's settings for a form: name, help, kind (checkbox or text) and default."""
+    """A model's settings for a form: name, help, kind (checkbox, text or json) and default."""
     out = []
     for name, info in model.model_fields.items():
         if name in skip or info.exclude:
             continue
         kind = "checkbox" if info.annotation is bool else "text"
+        if kind == "text" and not _is_scalar(info.annotation):
+            kind = "json"
         default = info.get_default(call_default_factory=False)
         shown = default if isinstance(default, str | int | float | bool) else None
         out.append({"name": name, "help": info.description or "", "kind": kind, "default": shown})
@@ -89,13 +119,13 @@ def connector_options(app: str | None) -> list[dict[str, Any]]:
 
 def delivery_values(form: FormData, app: str | None) -> dict[str, Any]:
     """Delivery Config with Advanced Settings and the connector's options."""
-    values: dict[str, Any] = {
-        "delivery": {
+    values: dict[str, Any] = {}
+    if app is None or uses_delivery(app):
+        values["delivery"] = {
             "url": text(form, "delivery.url"),
             "client_id": text(form, "delivery.client_id"),
             "client_secret": text(form, "delivery.client_secret"),
         }
-    }
     advanced: dict[str, Any] = {}
     for f in ADVANCED:
         key = f"advanced.{f['name']}"
@@ -110,6 +140,8 @@ def delivery_values(form: FormData, app: str | None) -> dict[str, Any]:
         key = f"connector.{f['name']}"
         if f["kind"] == "checkbox":
             options[f["name"]] = checked(form, key)
+        elif f["kind"] == "json" and text(form, key):
+            options[f["name"]] = kept_json(text(form, key), key)
         elif text(form, key):
             options[f["name"]] = _scalar(text(form, key))
     values["connector"] = options
@@ -178,7 +210,8 @@ def mapping_values(form: FormData) -> dict[str, Any]:
             if not attribute or row.get("remove") == "on":
                 continue
             if row.get("json"):
-                out.setdefault(etype, {})[attribute] = json.loads(row["json"])
+                kept = kept_json(row["json"], f"map.{etype}.{attribute}")
+                out.setdefault(etype, {})[attribute] = kept
                 continue
             source = row.get("field", "")
             transforms = parse_transforms(row.get("transforms", ""))
@@ -217,8 +250,8 @@ def filter_values(form: FormData) -> dict[str, Any]:
     out: dict[str, list[Any]] = {}
     for etype in ENTITY_TYPES:
         rules = [
-            json.loads(r["json"])
-            for r in _rows(form, f"rule.{etype}").values()
+            kept_json(r["json"], f"rule.{etype}.{n}")
+            for n, r in _rows(form, f"rule.{etype}").items()
             if r.get("json") and r.get("remove") != "on"
         ]
         added = {k: text(form, f"add.{etype}.{k}") for k in ("template", "kind", "attribute")}
