@@ -13,8 +13,19 @@ concurrent HTTP clients:
   district's first publish and a second one that changed 1 % of the users (0.9 % updated,
   0.1 % deleted, served as ``tobedeleted``): an incremental consumer's poll,
 
-then times ``export oneroster-csv`` (1.2 bulk). Prints JSON: requests/s, p50/p99 latency per
-scenario, the deep/shallow latency ratio, and the export time.
+then times ``export oneroster-csv`` (1.2 bulk).
+
+Reproducible by construction: before the load, the store's tables and indexes are loaded into
+PostgreSQL's buffers (``pg_prewarm`` when the extension can be created, else a sequential read
+of every table); each scenario then gets ``--warmup`` requests over its own paths and
+connections (filling the workers' ID and row caches as that load would), and is measured
+``--repeats`` times for exactly ``--requests`` requests each. A bare ASGI app on the same server
+set-up (``bench/_ceiling.py``: uvicorn, same workers and options, same load generator and
+connections) answers with real pages of the same scenario from memory, run back to back with
+the provider (alternating which goes first); the provider's requests/s is reported as a ratio
+to it. Prints JSON: the git commit, load averages, per scenario the runs, median and spread
+(min–max) of requests/s and p50/p99 latency for the provider and the ceiling, the ratio, the
+deep/shallow latency ratio, and the export time.
 
     .venv/bin/python bench/oneroster_api.py --students 1000000 --pg postgresql+psycopg://…/db
     .venv/bin/python bench/oneroster_api.py --students 20000          # quick, SQLite
@@ -26,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import signal
@@ -53,6 +65,8 @@ from rostersync.settings import load_settings
 from rostersync.store import open_store
 
 V12 = "/ims/oneroster/rostering/v1p2"
+#: Distinct real pages per scenario the ceiling app holds (and is driven over).
+CEILING_PAGES = 200
 SCOPES = ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly")
 
 
@@ -227,15 +241,19 @@ async def drive(
     token: str,
     paths: list[str],
     concurrency: int,
-    seconds: float,
+    requests: int,
     rate: float | None = None,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Send requests for ``seconds`` from ``concurrency`` keep-alive connections.
+    """Send exactly ``requests`` requests (split over ``concurrency`` keep-alive connections).
 
     Closed loop by default (each connection sends its next request when the last is
     answered). With ``rate``, open loop: requests are due at a fixed total rate, spread over
     the connections, and each latency counts from when the request was due, so time spent
     queued behind a slow answer is measured instead of hidden.
+
+    A fixed number of requests rather than a fixed time: every repeat does the same work, so
+    repeats (and the provider against the ceiling) compare like with like.
 
     A minimal HTTP/1.1 client (a few lines over asyncio streams) rather than httpx: the load
     generator shares the cores with the server, and httpx spends more CPU per request than the
@@ -244,7 +262,6 @@ async def drive(
     host, port = base.removeprefix("http://").split(":")
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + seconds
 
     def request(path: str) -> bytes:
         return (
@@ -252,22 +269,19 @@ async def drive(
         ).encode()
 
     encoded = [request(p) for p in paths]
+    share = [requests // concurrency + (i < requests % concurrency) for i in range(concurrency)]
     start = time.perf_counter()
 
-    async def worker(seed: int) -> None:
+    async def worker(index: int) -> None:
         nonlocal errors
-        rnd = random.Random(seed)
+        rnd = random.Random(seed * 1000 + index)
         reader, writer = await asyncio.open_connection(host, int(port))
-        sent = 0
         try:
-            while time.perf_counter() < deadline:
+            for sent in range(share[index]):
                 req = rnd.choice(encoded)
                 t0 = time.perf_counter()
                 if rate is not None:
-                    t0 = start + (sent * concurrency + seed) / rate
-                    sent += 1
-                    if t0 >= deadline:
-                        break
+                    t0 = start + (sent * concurrency + index) / rate
                     await asyncio.sleep(max(0.0, t0 - time.perf_counter()))
                 try:
                     ok = await _get(reader, writer, req) == 200
@@ -292,11 +306,119 @@ async def drive(
     }
 
 
+def wait_ready(base: str, process: subprocess.Popen[bytes], path: str = "/healthz") -> None:
+    """Wait until a server started in ``process`` answers ``path``."""
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            httpx.get(f"{base}{path}", timeout=2)
+            return
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server at {base} did not start") from None
+            time.sleep(0.2)
+
+
+def git_commit() -> str:
+    """The commit measured (``+dirty`` when the worktree has uncommitted changes)."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def load_averages() -> list[float]:
+    """The 1, 5 and 15-minute load averages now."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def prewarm(url: str) -> dict[str, Any]:
+    """Load the store's tables and indexes into PostgreSQL's buffers (``pg_prewarm``), so the
+    first scenario does not pay for reading them from disk; SQLite: read each table once."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name != "postgresql":
+                for (name,) in conn.execute(
+                    sa.text("SELECT name FROM sqlite_master WHERE type = 'table'")
+                ):
+                    conn.execute(sa.text(f'SELECT count(*) FROM "{name}"'))
+                return {"method": "sqlite: count(*) over every table"}
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+            except sa.exc.DBAPIError as exc:
+                # Without the extension, a sequential read of every table brings it into the
+                # buffers (or the OS cache) just as well; indexes then warm with the first pass.
+                for (name,) in conn.execute(
+                    sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                ):
+                    conn.execute(sa.text(f'SELECT count(*) FROM "{name}"'))
+                return {"method": "count(*) per table", "pg_prewarm": str(exc.orig)[:120]}
+            blocks = conn.execute(
+                sa.text(
+                    "SELECT coalesce(sum(pg_prewarm(c.oid::regclass)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i')"
+                )
+            ).scalar_one()
+            return {"method": "pg_prewarm (tables and indexes)", "blocks": int(blocks)}
+    finally:
+        engine.dispose()
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median and spread (min–max) of repeated runs."""
+    out: dict[str, Any] = {"runs": runs}
+    for key in ("rps", "p50_ms", "p99_ms"):
+        values = [r[key] for r in runs]
+        out[key] = round(float(np.median(values)), 2)
+        out[f"{key}_spread"] = [min(values), max(values)]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=20_000)
     parser.add_argument("--pg", default=os.environ.get("ROSTERSYNC_TEST_POSTGRES_URL"))
-    parser.add_argument("--seconds", type=float, default=10.0, help="Load per scenario.")
+    parser.add_argument(
+        "--requests", type=int, default=3000, help="Measured requests per scenario and repeat."
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=2000,
+        help="Requests per scenario sent (same paths, same connections) before measuring it.",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="Measured runs per scenario.")
+    parser.add_argument(
+        "--ceiling-requests",
+        type=int,
+        help="Measured requests per ceiling run (default 8 × --requests: the bare app answers "
+        "an order of magnitude faster, and a run of under a second on a shared machine "
+        "measures the machine's noise more than the app).",
+    )
+    parser.add_argument(
+        "--seconds", type=float, help="Replaced by --requests (refused; see bench/README.md)."
+    )
+    parser.add_argument(
+        "--no-ceiling", action="store_true", help="Skip the bare-ASGI ceiling runs."
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="Server worker processes.")
     parser.add_argument(
@@ -321,6 +443,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be a positive number of requests per second")
+    if args.seconds is not None:
+        parser.error(
+            "--seconds was replaced by --requests N (a fixed number of requests per run, "
+            "after --warmup, --repeats times); figures recorded with --seconds before "
+            "2026-12-02 came from timed single runs (commit 70bc261's parent and earlier)"
+        )
+    if args.ceiling_requests is None:
+        args.ceiling_requests = 8 * args.requests
+    if args.requests < args.concurrency or args.ceiling_requests < args.concurrency:
+        parser.error("--requests and --ceiling-requests must be at least --concurrency")
+    if args.requests < args.concurrency or args.repeats < 1 or args.warmup < 0:
+        parser.error("--requests must be at least --concurrency, --repeats at least 1")
 
     out: dict[str, Any] = {
         "benchmark": "oneroster_api",
@@ -329,6 +463,12 @@ def main() -> None:
         "concurrency": args.concurrency,
         "rate": args.rate,
         "server_workers": args.workers,
+        "requests_per_run": args.requests,
+        "ceiling_requests_per_run": args.ceiling_requests,
+        "warmup_requests": args.warmup,
+        "repeats": args.repeats,
+        "git_commit": git_commit(),
+        "load_average_start": load_averages(),
         "machine": machine(),
     }
     phases = Phases()
@@ -346,6 +486,7 @@ def main() -> None:
         sep = "&" if "?" in args.pg else "?"
         url = f"{args.pg}{sep}options={quote(f'-csearch_path={schema}')}"
     server = None
+    ceiling: subprocess.Popen[bytes] | None = None
     try:
         settings = load_settings(data_dir=work / "var", database_url=url)
         with phases("generate"):
@@ -406,15 +547,7 @@ def main() -> None:
             start_new_session=True,  # its own process group, so its workers end with it
         )
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.HTTPError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the server did not start") from None
-                time.sleep(0.2)
+        wait_ready(base, server)
         token = httpx.post(
             f"{base}/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -456,32 +589,111 @@ def main() -> None:
             for _ in range(many)
         ]
 
-        def run(paths: list[str]) -> dict[str, Any]:
-            progress(f"load: {paths[0]} …")
-            # Warm up: every worker process reads the collection's IDs once per version. As
-            # many connections as the load itself, so the kernel hands some to every worker.
-            asyncio.run(drive(base, token, paths[:20], args.concurrency, 3.0))
-            result = asyncio.run(
-                drive(base, token, paths, args.concurrency, args.seconds, args.rate)
+        if url:
+            with phases("prewarm"):
+                out["prewarm"] = prewarm(url)
+
+        scenarios: dict[str, list[str]] = {}
+        if args.only in (None, "paged"):
+            scenarios |= {
+                "users_paged_whole_range": whole,
+                "users_paged_shallow": shallow,
+                "users_paged_deep": deep,
+            }
+        if args.only in (None, "class_students"):
+            scenarios["class_students"] = nested
+        if args.only in (None, "filter_familyName"):
+            scenarios["users_filter_familyName"] = filtered
+        if args.only in (None, "filter_dateLastModified"):
+            scenarios["users_filter_dateLastModified"] = polls
+
+        ceiling_base = None
+        if not args.no_ceiling:
+            # Real pages of every scenario, captured from the provider, for the bare app.
+            pages: dict[str, Any] = {}
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
+                for paths in scenarios.values():
+                    for path in paths[:CEILING_PAGES]:
+                        answer = c.get(path, timeout=60)
+                        answer.raise_for_status()
+                        keep = ("x-total-count", "link")
+                        pages[path] = {
+                            "body": answer.text,
+                            "headers": {k: v for k, v in answer.headers.items() if k in keep},
+                        }
+            (work / "pages.json").write_text(json.dumps(pages))
+            ceiling_port = free_port()
+            ceiling = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("_ceiling.py")),
+                    "--port",
+                    str(ceiling_port),
+                    "--workers",
+                    str(args.workers),
+                    "--pages",
+                    str(work / "pages.json"),
+                ],
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
             )
-            result["load_average_1m"] = load_average()
-            progress(f"  {result}")
+            ceiling_base = f"http://127.0.0.1:{ceiling_port}"
+            wait_ready(ceiling_base, ceiling, path=next(iter(pages)))
+
+        def once(target: str, paths: list[str], seed: int, count: int) -> dict[str, Any]:
+            before = load_average()
+            result = asyncio.run(
+                drive(target, token, paths, args.concurrency, count, args.rate, seed)
+            )
+            result["load_average_1m"] = [before, load_average()]
             return result
 
-        if args.only in (None, "paged"):
-            out["users_paged_whole_range"] = run(whole)
-            out["users_paged_shallow"] = run(shallow)
-            out["users_paged_deep"] = run(deep)
+        out["scenarios"] = {}
+        for name, paths in scenarios.items():
+            progress(f"{name}: {paths[0]} …")
+            # Warm-up, stated: the same paths over the same connections (every worker reads
+            # the collection's IDs once per version and fills its row cache as the load would).
+            asyncio.run(drive(base, token, paths, args.concurrency, args.warmup, None, 99))
+            provider_runs: list[dict[str, Any]] = []
+            ceiling_runs: list[dict[str, Any]] = []
+            ratios: list[float] = []
+            if ceiling_base is not None:
+                sample = paths[:CEILING_PAGES]
+                asyncio.run(drive(ceiling_base, token, sample, args.concurrency, 200, None, 98))
+            for repeat in range(args.repeats):
+                # Ceiling and provider back to back, alternating which goes first.
+                first_ceiling = repeat % 2 == 0
+                if ceiling_base is not None and first_ceiling:
+                    ceiling_runs.append(once(ceiling_base, sample, repeat, args.ceiling_requests))
+                provider_runs.append(once(base, paths, repeat, args.requests))
+                if ceiling_base is not None and not first_ceiling:
+                    ceiling_runs.append(once(ceiling_base, sample, repeat, args.ceiling_requests))
+                if ceiling_base is not None:
+                    ratios.append(round(provider_runs[-1]["rps"] / ceiling_runs[-1]["rps"], 3))
+                progress(f"  provider {provider_runs[-1]}")
+                if ceiling_runs:
+                    progress(f"  ceiling  {ceiling_runs[-1]}  ratio {ratios[-1]}")
+            entry: dict[str, Any] = {"provider": summary(provider_runs)}
+            if ceiling_runs:
+                entry["ceiling"] = summary(ceiling_runs)
+                entry["ratio_to_ceiling"] = round(float(np.median(ratios)), 3)
+                entry["ratio_spread"] = [min(ratios), max(ratios)]
+            out["scenarios"][name] = entry
+        if "users_paged_deep" in out["scenarios"]:
             out["deep_over_shallow_p50"] = round(
-                out["users_paged_deep"]["p50_ms"] / out["users_paged_shallow"]["p50_ms"], 2
+                out["scenarios"]["users_paged_deep"]["provider"]["p50_ms"]
+                / out["scenarios"]["users_paged_shallow"]["provider"]["p50_ms"],
+                2,
             )
-        if args.only in (None, "class_students"):
-            out["class_students"] = run(nested)
-        if args.only in (None, "filter_familyName"):
-            out["users_filter_familyName"] = run(filtered)
-        if args.only in (None, "filter_dateLastModified"):
-            out["users_filter_dateLastModified"] = run(polls)
+        out["load_average_end"] = load_averages()
     finally:
+        if ceiling is not None:
+            ceiling.terminate()
+            try:
+                ceiling.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(ceiling.pid, signal.SIGKILL)
+                ceiling.wait(30)
         if server is not None:
             server.terminate()
             try:

@@ -441,6 +441,15 @@ def _printable_ascii(text: str) -> bool:
 def _authenticate(
     request: Request, version: Version, prov: Provider, conn: sa.Connection
 ) -> Authenticated:
+    """Who is asking (the client and its granted scopes)."""
+    return _identify(request, version, prov, conn)[0]
+
+
+def _identify(
+    request: Request, version: Version, prov: Provider, conn: sa.Connection
+) -> tuple[Authenticated, tuple[int | None] | None]:
+    """Who is asking; with a bearer token, also the district's current roster version, read
+    in the same statement as the client's row (``None`` when it was not read)."""
     header = request.headers.get("authorization", "")
     if not _printable_ascii(header):
         # Headers arrive as latin-1: bytes past ASCII or control characters are no credential
@@ -451,10 +460,10 @@ def _authenticate(
     scheme = header.split(" ", 1)[0].lower()
     if scheme == "bearer":
         token = header[7:].strip()
-        found = prov.clients.read_token(token, conn=conn)
+        found = prov.clients.read_token_and_version(token, conn=conn)
         if found is None:
             raise OneRosterError("unauthorisedrequest", "the access token is invalid or expired")
-        return found
+        return found[0], (found[1],)
     query = list(request.query_params.multi_items())
     if version == "1.1" and (scheme == "oauth" or any(k == "oauth_signature" for k, _ in query)):
         if scheme == "oauth":
@@ -486,7 +495,7 @@ def _authenticate(
         if client.expired():
             assert client.expires_at is not None
             raise ClientExpired(client.client_id, client.expires_at)
-        return client, client.scopes
+        return (client, client.scopes), None
     raise OneRosterError(
         "unauthorisedrequest",
         "authentication required: send Authorization: Bearer <token> from POST /oauth/token"
@@ -527,14 +536,16 @@ def _serve(
     an OAuth 1.0a nonce is spent: a retry after a publish must not check it again)."""
     conn = prov.engine.connect()
     try:
+        current = None
         if not auth:
-            # On the request's own connection: the client's row (revoked or not) costs one
-            # query, no second connection from the pool.
+            # On the request's own connection: the client's row (revoked or not) and the
+            # district's current version cost one query, no second connection from the pool.
             try:
-                auth.append(_authenticate(request, version, prov, conn))
+                who, current = _identify(request, version, prov, conn)
             except ClientExpired as exc:
                 raise OneRosterError("unauthorisedrequest", str(exc)) from None
-        return _serve_as(request, ep, version, prov, auth[0], conn)
+            auth.append(who)
+        return _serve_as(request, ep, version, prov, auth[0], conn, current)
     finally:
         conn.close()
 
@@ -546,6 +557,7 @@ def _serve_as(
     prov: Provider,
     auth: Authenticated,
     conn: sa.Connection,
+    current: tuple[int | None] | None = None,
 ) -> Response:
     client, scopes = auth
     _refuse_nul(request)
@@ -563,20 +575,24 @@ def _serve_as(
     base = str(request.base_url).rstrip("/") + BASE_PATHS[version]
     serializer = prov.serializer(resource, base, version)
     with conn:  # released before the page is serialized
-        roster_version = begin_read(conn, client.district_id)
+        roster_version = begin_read(conn, client.district_id, current)
         query = Query(resource, prov.tables, scope, prov.cache, roster_version, guarded=True)
         extra: list[ColumnElement[bool]] = []
         if ep.kind is not None:
             extra.append(ep.kind(query.table))
+        deferred: list[tuple[Parent, Query, list[ColumnElement[bool]]]] = []
         for parent in ep.parents:
             pq = Query(
                 RESOURCES[version][parent.entity], prov.tables, scope, None, roster_version, True
             )
             cond = [parent.kind(pq.table)] if parent.kind is not None else []
-            if not pq.exists(conn, path[parent.param], cond):
-                raise OneRosterError(
-                    "unknownobject", f"no {parent.entity} with sourcedId {path[parent.param]!r}"
-                )
+            if not ep.single and pq.table is not query.table:
+                # Folded into the page's statement, one round trip fewer; asked on its own
+                # only when nothing matched, to tell a missing parent from an empty list.
+                extra.append(pq.exists_clause(path[parent.param], cond))
+                deferred.append((parent, pq, cond))
+            elif not pq.exists(conn, path[parent.param], cond):
+                raise _no_parent(parent, path)
         if ep.single:
             unexpected = set(request.query_params) - {"fields"}
             if unexpected - {k for k in unexpected if k.startswith("oauth_")}:
@@ -610,6 +626,10 @@ def _serve_as(
 
         broad = ep.narrow is None and not ep.parents
         page = query.page(conn, params, extra, key, known, broad=broad)
+        if page.total == 0:
+            for parent, pq, cond in deferred:
+                if not pq.exists(conn, path[parent.param], cond):
+                    raise _no_parent(parent, path)
         parts = rows_cache.get_all(context, page.ids) if page.rows is None and page.ids else None
         if page.rows is None and parts is None:  # evicted since: read them after all
             page = query.page(conn, params, extra, key)
@@ -633,6 +653,12 @@ def _serve_as(
         "Link": link_header(url, keep, total, params.limit, params.offset),
     }
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _no_parent(parent: Parent, path: Mapping[str, str]) -> OneRosterError:
+    return OneRosterError(
+        "unknownobject", f"no {parent.entity} with sourcedId {path[parent.param]!r}"
+    )
 
 
 def _route(ep: Endpoint, version: Version, prov: Provider) -> Callable[[Request], Response]:

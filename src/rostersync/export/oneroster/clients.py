@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from rostersync.clock import as_utc, utcnow
 from rostersync.errors import ConfigurationError
 from rostersync.export.oneroster.sharing import SharingRules
-from rostersync.store.schema import api_clients
+from rostersync.store.schema import api_clients, roster_versions
 
 SCOPE_PREFIXES = (
     "https://purl.imsglobal.org/spec/or/v1p2/scope/",
@@ -107,6 +107,20 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+#: Label of the district's current roster version next to a client's row.
+_CURRENT_VERSION = "current_roster_version"
+
+
+def _current_version() -> sa.Label[int]:
+    """The newest roster version of the client's district, as a column of the client's row."""
+    return (
+        sa.select(sa.func.max(roster_versions.c.version))
+        .where(roster_versions.c.district_id == api_clients.c.district_id)
+        .scalar_subquery()
+        .label(_CURRENT_VERSION)
+    )
 
 
 class ApiClients:
@@ -220,9 +234,15 @@ class ApiClients:
             ).all()
         return [self._from_row(r) for r in rows]
 
-    def _row(self, client_id: str, conn: sa.Connection | None) -> sa.Row[tuple[object, ...]] | None:
-        """The client's row, read on ``conn`` if given (a request's own connection)."""
+    def _row(
+        self, client_id: str, conn: sa.Connection | None, *, with_version: bool = False
+    ) -> sa.Row[tuple[object, ...]] | None:
+        """The client's row, read on ``conn`` if given (a request's own connection); with
+        ``with_version``, plus its district's current roster version (column
+        :data:`_CURRENT_VERSION`)."""
         stmt = sa.select(api_clients).where(api_clients.c.client_id == client_id)
+        if with_version:
+            stmt = stmt.add_columns(_current_version())
         if conn is not None:
             return conn.execute(stmt).first()
         with self.engine.connect() as own:
@@ -306,6 +326,15 @@ class ApiClients:
         token text); the client's row is read on every call (one primary-key lookup), so a
         revocation takes effect at once in every server process.
         """
+        found = self.read_token_and_version(token, now, conn)
+        return None if found is None else found[0]
+
+    def read_token_and_version(
+        self, token: str, now: float | None = None, conn: sa.Connection | None = None
+    ) -> tuple[tuple[ApiClient, frozenset[str]], int | None] | None:
+        """:meth:`read_token`, and the current roster version of the client's district read
+        in the same statement as the client's row: a provider request's first round trip to
+        the database answers both who is asking and which version to serve."""
         claims = self._tokens.get(token)
         if claims is None:
             claims = self._verify(token)
@@ -317,10 +346,12 @@ class ApiClients:
         expires, client_id, scopes = claims
         if expires < (now if now is not None else time.time()):
             return None
-        client = self.get(client_id, conn)
-        if client is None:
+        row = self._row(client_id, conn, with_version=True)
+        client = self._active(row)
+        if client is None or row is None:
             return None
-        return client, scopes & client.scopes
+        version = row._mapping[_CURRENT_VERSION]
+        return (client, scopes & client.scopes), None if version is None else int(version)
 
     def _verify(self, token: str) -> tuple[float, str, frozenset[str]] | None:
         body, sep, sig = token.partition(".")

@@ -162,14 +162,19 @@ def _latest(district_id: int) -> sa.Select[tuple[Any]]:
     )
 
 
-def begin_read(conn: sa.Connection, district_id: int) -> int | None:
+def begin_read(
+    conn: sa.Connection, district_id: int, already: tuple[int | None] | None = None
+) -> int | None:
     """The district's current roster version, read first by every request.
 
     Every later statement of the request carries :func:`version_guard`, so a publish that
     commits meanwhile makes it return nothing (then :class:`VersionMoved`, and a retry)
     instead of rows of another version than the cached counts and IDs describe.
+
+    ``already``: the version as this request's first statement on ``conn`` read it (with
+    the API client's row), so it costs no second round trip.
     """
-    value = conn.execute(_latest(district_id)).scalar()
+    value = already[0] if already is not None else conn.execute(_latest(district_id)).scalar()
     _refresh_retention(conn, district_id)
     return int(value) if value is not None else None
 
@@ -505,6 +510,17 @@ class Query:
             self.check_version(conn)
             return None, chosen
         return self.hide_related(conn, [dict(row)])[0], chosen
+
+    def exists_clause(
+        self, sourced_id: str, extra: Sequence[ColumnElement[bool]] = ()
+    ) -> ColumnElement[bool]:
+        """SQL: the object ``sourced_id`` exists and is visible (what :meth:`exists` asks), as
+        a condition of another statement."""
+        return sa.exists(
+            sa.select(self.table.c.sourcedId).where(
+                *self.base_conditions(), self.table.c.sourcedId == sourced_id, *extra
+            )
+        )
 
     def exists(
         self, conn: sa.Connection, sourced_id: str, extra: Sequence[ColumnElement[bool]] = ()
