@@ -24,32 +24,11 @@ import polars as pl
 
 from _common import emit, load_average, machine, peak_rss_mb, progress
 from rostersync.connectors.oneroster_csv import CsvOptions, OneRosterCsvConnector
+from rostersync.oneroster import FILE_SETS
 
 USERS = 1_000_000
 CLASSES_PER_PERSON = 6
-FILES_12 = [
-    "academicSessions",
-    "categories",
-    "classes",
-    "classResources",
-    "courseResources",
-    "courses",
-    "demographics",
-    "enrollments",
-    "lineItemLearningObjectiveIds",
-    "lineItems",
-    "lineItemScoreScales",
-    "orgs",
-    "resources",
-    "resultLearningObjectiveIds",
-    "results",
-    "resultScoreScales",
-    "roles",
-    "scoreScales",
-    "userProfiles",
-    "userResources",
-    "users",
-]
+FILES_12 = list(FILE_SETS["1.2"])
 
 
 def _ids(prefix: str, n: int) -> pl.Series:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from rostersync.connectors.health import HealthLedger, HealthProblem
-from rostersync.connectors.oneroster_csv._files import FILE_SETS, FILES, Column
+from rostersync.connectors.oneroster_csv._files import FILES, Column
 from rostersync.connectors.oneroster_csv._package import MANIFEST, Package
 from rostersync.connectors.oneroster_csv._read import (
     ROW,
@@ -25,6 +25,7 @@ from rostersync.connectors.oneroster_csv._read import (
 )
 from rostersync.connectors.oneroster_csv._report import ImportReport
 from rostersync.connectors.oneroster_csv.config import CsvOptions
+from rostersync.oneroster import FILE_SETS
 
 #: Entity a file's health problems are filed under (roles are part of the users).
 _ENTITY = {"roles": "users"}

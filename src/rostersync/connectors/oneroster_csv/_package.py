@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from rostersync.connectors.oneroster_csv._files import FILE_SETS, VERSIONS
+from rostersync.connectors.oneroster_csv._files import VERSIONS
 from rostersync.connectors.oneroster_csv._report import ImportReport
 from rostersync.connectors.oneroster_csv.config import CsvOptions
 from rostersync.errors import SourceDataError, SourceUnreachable
+from rostersync.oneroster import FILE_SETS
 
 Mode = Literal["bulk", "delta", "absent"]
 MODES: tuple[Mode, ...] = ("bulk", "delta", "absent")

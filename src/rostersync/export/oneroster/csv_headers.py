@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Final
 
+from rostersync.oneroster import FILE_SETS
+
+__all__ = ["FILE_SETS", "HEADERS"]
+
 _HEAD: Final = ("sourcedId", "status", "dateLastModified")
 
 ACADEMIC_SESSIONS: Final = (
@@ -122,48 +126,6 @@ ROLES_1P2: Final = (
     "orgSourcedId",
     "userProfileSourcedId",
 )
-
-#: Every data file of each version, in manifest order.
-FILE_SETS: Final[dict[str, tuple[str, ...]]] = {
-    "1.1": (
-        "academicSessions",
-        "categories",
-        "classes",
-        "classResources",
-        "courses",
-        "courseResources",
-        "demographics",
-        "enrollments",
-        "lineItems",
-        "orgs",
-        "resources",
-        "results",
-        "users",
-    ),
-    "1.2": (
-        "academicSessions",
-        "categories",
-        "classes",
-        "classResources",
-        "courseResources",
-        "courses",
-        "demographics",
-        "enrollments",
-        "lineItemLearningObjectiveIds",
-        "lineItems",
-        "lineItemScoreScales",
-        "orgs",
-        "resources",
-        "resultLearningObjectiveIds",
-        "results",
-        "resultScoreScales",
-        "roles",
-        "scoreScales",
-        "userProfiles",
-        "userResources",
-        "users",
-    ),
-}
 
 #: Headers of the files rostersync fills, per version.
 HEADERS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
