@@ -27,6 +27,11 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/rostersync
 
+# Two processes, each test file whole in one of them (module fixtures and file order kept):
+# 3,786 tests in about 11 minutes on 2 cores (one process had done a fifth of them in 14).
+# `make pytest PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -48,6 +48,8 @@ def test_a_reused_pid_is_not_its_old_owner() -> None:
         f"{hostname()}:not-a-pid:1",
         "garbage",
     ],
+    # named without the pid, so parallel test processes collect the same tests
+    ids=["none", "empty", "no-start-time", "old-format", "another-host", "not-a-pid", "garbage"],
 )
 def test_what_cannot_be_told_is_none(owner: str | None) -> None:
     assert owner_alive(owner) is None
