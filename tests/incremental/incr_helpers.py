@@ -68,8 +68,9 @@ async def extract(
     baseline: Baseline | None = None,
     plan: ExtractPlan = PLAN,
     schools: list[str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Extraction:
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, transport=transport) as client:
         conn = PowerSchoolConnector.create(
             client, url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, plan=plan, options=options
         )
