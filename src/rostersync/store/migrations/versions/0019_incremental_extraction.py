@@ -21,17 +21,22 @@ depends_on: str | Sequence[str] | None = None
 TS = sa.DateTime(timezone=True)
 
 
+def _district_key() -> sa.Column[int]:
+    """The district a per-district row belongs to (first part of its primary key)."""
+    return sa.Column(
+        "district_id",
+        sa.Integer,
+        sa.ForeignKey("districts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+
+
 def upgrade() -> None:
     """Upgrade schema."""
     op.create_table(
         "extraction_baselines",
-        sa.Column(
-            "district_id",
-            sa.Integer,
-            sa.ForeignKey("districts.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        ),
+        _district_key(),
         sa.Column("source", sa.Text, primary_key=True),
         sa.Column("cursor", sa.Text, nullable=False),
         sa.Column("fingerprint", sa.Text, nullable=False),
@@ -60,25 +65,13 @@ def upgrade() -> None:
     op.create_index("ix_roster_events_district", "roster_events", ["district_id", "id"])
     op.create_table(
         "roster_event_marks",
-        sa.Column(
-            "district_id",
-            sa.Integer,
-            sa.ForeignKey("districts.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        ),
+        _district_key(),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("pruned_below", sa.BigInteger, nullable=True),
     )
     op.create_table(
         "early_access",
-        sa.Column(
-            "district_id",
-            sa.Integer,
-            sa.ForeignKey("districts.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        ),
+        _district_key(),
         sa.Column("opted_in", sa.Boolean, nullable=False),
         sa.Column("changed_by", sa.Text, nullable=False),
         sa.Column("changed_at", TS, nullable=False),
@@ -86,13 +79,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "sis_calendars",
-        sa.Column(
-            "district_id",
-            sa.Integer,
-            sa.ForeignKey("districts.id", ondelete="CASCADE"),
-            primary_key=True,
-            autoincrement=False,
-        ),
+        _district_key(),
         sa.Column("source", sa.Text, primary_key=True),
         sa.Column("first_day", sa.Date, nullable=True),
         sa.Column("seen_at", TS, nullable=False),
