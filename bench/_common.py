@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import platform
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+import httpx
 
 
 def peak_rss_mb() -> float:
@@ -109,3 +112,25 @@ def progress(message: str) -> None:
 def emit(result: dict[str, Any]) -> None:
     """Print the benchmark's result as one JSON object."""
     print(json.dumps(result, indent=2, default=str), flush=True)
+
+
+def launch_simulator(args: list[str], ready_seconds: float) -> tuple[subprocess.Popen[str], str]:
+    """``rostersync simulate ARGS`` in a child process and its URL, once it answers
+    ``/ws/v1/time`` (waiting up to ``ready_seconds``: a large district takes a while to build)."""
+    cmd = [sys.executable, "-m", "rostersync", "simulate", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    url = next((w for w in line.split() if w.startswith("http://")), None)
+    if url is None:
+        proc.kill()
+        raise SystemExit(f"simulator did not start: {line!r}")
+    deadline = time.monotonic() + ready_seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/ws/v1/time", timeout=2).status_code < 500:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("simulator did not answer")

@@ -26,7 +26,6 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,7 +36,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from _common import emit, load_average, machine, peak_rss_mb, progress
+from _common import emit, launch_simulator, load_average, machine, peak_rss_mb, progress
 from rostersync.config import validate_config
 from rostersync.connectors.powerschool import ExtractPlan
 from rostersync.connectors.powerschool.plugin import write_plugin
@@ -57,41 +56,10 @@ PLAN = ExtractPlan(
 
 
 def start_simulator(size: str, latency_ms: int, plugin: Path) -> tuple[subprocess.Popen[str], str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "rostersync",
-        "simulate",
-        "powerschool",
-        "--size",
-        size,
-        "--port",
-        "0",
-        "--latency-ms",
-        str(latency_ms),
-        "--plugin",
-        str(plugin),
-        "--enable-control",
-        # A live SIS's data version is never 0 (which PowerQueries may take as "everything").
-        "--day",
-        "1",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    url = next((w for w in line.split() if w.startswith("http://")), None)
-    if url is None:
-        proc.kill()
-        raise SystemExit(f"simulator did not start: {line!r}")
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/ws/v1/time", timeout=2).status_code < 500:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("simulator did not answer")
+    args = ["powerschool", "--size", size, "--port", "0", "--latency-ms", str(latency_ms)]
+    args += ["--plugin", str(plugin), "--enable-control"]
+    # A live SIS's data version is never 0 (which PowerQueries may take as "everything").
+    return launch_simulator([*args, "--day", "1"], ready_seconds=600)
 
 
 def child_peak_rss_mb(pid: int) -> float | None:
