@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from incr_helpers import (
@@ -98,6 +99,30 @@ def test_the_law_holds_for_a_scope_of_schools() -> None:
         folded = asyncio.run(extract(running.url, baseline=previous.baseline, schools=[school]))
         assert folded.stats["incremental"]["mode"] == "incremental"
         full = asyncio.run(extract(running.url, options=FULL, schools=[school]))
+        assert_same_roster(folded.roster, full.roster)
+
+
+def test_the_law_holds_when_the_sis_deletes_an_enrollment() -> None:
+    # A CC row entered in error is deleted, not dropped: change tracking lists its key, and
+    # the enrollments query no longer returns it. (Core tables are not writable over the
+    # API, so the simulated SIS deletes it itself and logs the change as PowerSchool does.)
+    district = generate_district("tiny", seed=33, day=1)
+    with serve(district) as running:
+        previous = asyncio.run(extract(running.url))
+        sim = running.simulator
+        with sim.lock:
+            d = sim.district
+            dcid = int(d["cc"]["dcid"][0])
+            d.tables["cc"] = d["cc"].filter(pl.col("dcid") != dcid)
+            entry = {"day": [d.day], "table": ["cc"], "action": ["delete"], "key": [dcid]}
+            d.changes = pl.concat(
+                [d.changes, pl.DataFrame({**entry, "what": ["entered in error"]}, d.changes.schema)]
+            )
+            d.revision += 1
+        folded = asyncio.run(extract(running.url, baseline=previous.baseline))
+        assert folded.stats["incremental"]["changed"] == {"cc": 1}
+        full = asyncio.run(extract(running.url, options=FULL))
+        assert full.roster["enrollments"].height < previous.roster["enrollments"].height
         assert_same_roster(folded.roster, full.roster)
 
 

@@ -234,19 +234,23 @@ class IncrementalRead:
         return replace_rows(old, fresh, "student_dcid", {str(k) for k in keys})
 
     async def enrollments(
-        self, changed: Collection[str], sections: pl.DataFrame, new_sections: Sequence[str]
+        self,
+        changed: Mapping[str, Collection[int]],
+        sections: pl.DataFrame,
+        new_sections: Sequence[str],
     ) -> pl.DataFrame:
         """The baseline's enrollments with the changed CC rows folded in (``changed``: the
-        tables change tracking reported)."""
-        changed = set(changed)
+        tables and keys change tracking reported; a changed CC key the query no longer
+        returns was deleted)."""
         folded = self.frames["cc"]
-        if changed & ENROLLMENT_TABLES:  # else the query would return nothing: not asked
+        if set(changed) & ENROLLMENT_TABLES:  # else the query would return nothing: not asked
             app = self.connector.options.dataversion_application
             session = self.connector.session
             size = self.connector.page_size("schema_table_query_max_page_size")
             fresh = await changed_enrollments(session, app, self.baseline.cursor, size)
             self.executor.tracker("enrollments").on_page(fresh.height, 1, None)
-            folded = replace_rows(folded, fresh, "cc_dcid", ())
+            gone = {str(k) for k in changed.get("cc", ())}
+            folded = replace_rows(folded, fresh, "cc_dcid", gone)
         if new_sections:
             results = await asyncio.gather(
                 *(
