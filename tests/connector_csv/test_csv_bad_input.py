@@ -252,6 +252,27 @@ def test_a_truncated_zip_is_refused(make_package: PackageFactory, tmp_path: Path
     assert "cut.zip is not a readable zip file" in error.message
 
 
+def _encrypt_flag(path: Path) -> Path:
+    """Mark every member of the zip at ``path`` as stored encrypted (as ``zip -e`` does)."""
+    raw = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = raw.find(signature)
+        while at != -1:
+            raw[at + flag_at] |= 0x1
+            at = raw.find(signature, at + 4)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_a_password_protected_zip_is_refused(make_package: PackageFactory, tmp_path: Path) -> None:
+    members = _members(make_package("1.2"))
+    error = failure(_encrypt_flag(_zip(tmp_path / "locked.zip", members)))
+    assert error.message.startswith(
+        f"locked.zip: refused, {len(members)} password-protected members: "
+    )
+    assert "without a zip password" in (error.hint or "")
+
+
 def test_a_zip_of_several_folders_is_refused(make_package: PackageFactory, tmp_path: Path) -> None:
     members = {f"a/{k}": v for k, v in _members(make_package("1.2")).items()}
     members["b/orgs.csv"] = b"x"
