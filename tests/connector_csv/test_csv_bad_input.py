@@ -3,13 +3,14 @@ partial import. The circuit breaker's cases fail as health verdicts (nothing is 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from csv_helpers import PackageFactory, edit, failure, lines, set_manifest
+from csv_helpers import PackageFactory, connector, edit, failure, lines, set_manifest
 
 from rostersync.errors import SourceDataError, SourceHealthError, SourceUnreachable
 
@@ -304,3 +305,17 @@ def test_a_file_that_is_no_zip_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "export.zip"
     path.write_bytes(io.BytesIO(b"sourcedId,name\r\n").getvalue())
     assert "export.zip is not a readable zip file" in failure(path).message
+
+
+def test_a_schools_mapping_naming_an_unknown_school_is_refused(
+    make_package: PackageFactory,
+) -> None:
+    conn = connector(make_package("1.2"))
+    school = asyncio.run(conn.list_schools())[0]
+    assert asyncio.run(conn.extract([school.source_id])).roster["orgs"].height
+    with pytest.raises(SourceDataError) as caught:
+        asyncio.run(conn.extract([school.source_id, "no-such-school"]))
+    assert caught.value.message == (
+        "schools_mapping names schools the package does not have: no-such-school"
+    )
+    assert "Test connection" in (caught.value.hint or "")
