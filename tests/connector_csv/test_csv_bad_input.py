@@ -3,13 +3,14 @@ partial import. The circuit breaker's cases fail as health verdicts (nothing is 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from csv_helpers import PackageFactory, edit, failure, lines, set_manifest
+from csv_helpers import PackageFactory, connector, edit, failure, lines, set_manifest
 
 from rostersync.errors import SourceDataError, SourceHealthError, SourceUnreachable
 
@@ -252,6 +253,27 @@ def test_a_truncated_zip_is_refused(make_package: PackageFactory, tmp_path: Path
     assert "cut.zip is not a readable zip file" in error.message
 
 
+def _encrypt_flag(path: Path) -> Path:
+    """Mark every member of the zip at ``path`` as stored encrypted (as ``zip -e`` does)."""
+    raw = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = raw.find(signature)
+        while at != -1:
+            raw[at + flag_at] |= 0x1
+            at = raw.find(signature, at + 4)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_a_password_protected_zip_is_refused(make_package: PackageFactory, tmp_path: Path) -> None:
+    members = _members(make_package("1.2"))
+    error = failure(_encrypt_flag(_zip(tmp_path / "locked.zip", members)))
+    assert error.message.startswith(
+        f"locked.zip: refused, {len(members)} password-protected members: "
+    )
+    assert "without a zip password" in (error.hint or "")
+
+
 def test_a_zip_of_several_folders_is_refused(make_package: PackageFactory, tmp_path: Path) -> None:
     members = {f"a/{k}": v for k, v in _members(make_package("1.2")).items()}
     members["b/orgs.csv"] = b"x"
@@ -283,3 +305,17 @@ def test_a_file_that_is_no_zip_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "export.zip"
     path.write_bytes(io.BytesIO(b"sourcedId,name\r\n").getvalue())
     assert "export.zip is not a readable zip file" in failure(path).message
+
+
+def test_a_schools_mapping_naming_an_unknown_school_is_refused(
+    make_package: PackageFactory,
+) -> None:
+    conn = connector(make_package("1.2"))
+    school = asyncio.run(conn.list_schools())[0]
+    assert asyncio.run(conn.extract([school.source_id])).roster["orgs"].height
+    with pytest.raises(SourceDataError) as caught:
+        asyncio.run(conn.extract([school.source_id, "no-such-school"]))
+    assert caught.value.message == (
+        "schools_mapping names schools the package does not have: no-such-school"
+    )
+    assert "Test connection" in (caught.value.hint or "")

@@ -83,6 +83,19 @@ def test_a_package_dropped_twice_is_filed_under_a_new_name(
     ]
 
 
+def test_a_dangling_link_in_the_drop_folder_is_not_a_package(
+    make_package: PackageFactory, tmp_path: Path
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "gone.zip").symlink_to(tmp_path / "nowhere.zip")
+    connector = _connector(drop)
+    assert asyncio.run(connector.test_connection()).details == {"pending": 0}
+    _age(make_package("1.2", "p", zip=True).rename(drop / "p.zip"), 60)
+    assert asyncio.run(connector.extract()).stats["package"] == "p.zip"
+    assert (drop / "gone.zip").is_symlink()  # left where it is
+
+
 def test_the_connection_test_says_what_waits(make_package: PackageFactory, tmp_path: Path) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()

@@ -177,3 +177,18 @@ def test_a_field_of_the_wrong_shape_is_named(provider: Provider) -> None:
     error = _fails(provider, _edit_users(all_nested))
     assert "users: field givenName is Struct" in error.message
     assert "not text as OneRoster has it" in error.message
+
+
+def test_a_schools_mapping_naming_an_unknown_school_is_refused(provider: Provider) -> None:
+    async def go() -> Extraction:
+        async with httpx.AsyncClient(timeout=10) as client:
+            conn = make(client, provider.url, provider.client_id, provider.secret)
+            schools = [s.source_id for s in await conn.list_schools()]
+            return await conn.extract([schools[0], "no-such-school"])
+
+    with pytest.raises(SourceDataError) as caught:
+        asyncio.run(go())
+    assert caught.value.message == (
+        "schools_mapping names schools the provider does not have: no-such-school"
+    )
+    assert "Test connection" in (caught.value.hint or "")

@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from rostersync.oneroster import FILE_SETS
 from rostersync.simulators.powerschool import District
 
 SUFFIX = "dc=demo,dc=k12"
@@ -31,11 +32,7 @@ USERS_1P1 = [
     "sms", "phone", "agentSourcedIds", "grades", "password",
 ]  # fmt: skip
 #: The package's other files: none is sent (users only).
-ABSENT = (
-    "academicSessions", "categories", "classes", "classResources", "courses",
-    "courseResources", "demographics", "enrollments", "lineItems", "orgs", "resources",
-    "results",
-)  # fmt: skip
+ABSENT = tuple(name for name in FILE_SETS["1.1"] if name != "users")
 
 
 def _login(first: pl.Expr, last: pl.Expr, number: pl.Expr) -> pl.Expr:

@@ -6,20 +6,18 @@ the management API gives, for a configuration file.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from rostersync.admin.secrets import lookup_by_district_name
-from rostersync.cli._app import console, get_settings
-from rostersync.config import DistrictConfig, SourceConfig, load_config
+from rostersync.cli._app import console
+from rostersync.cli._source import call_connector, print_failure
+from rostersync.config import DistrictConfig, SourceConfig
 from rostersync.connectors.ldap import LdapConnector
 from rostersync.errors import ConfigurationError
-from rostersync.sync.sources import resolve_client_secret
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The district configuration.")]
 SourceOption = Annotated[
@@ -42,14 +40,6 @@ def pick_source(config: DistrictConfig, name: str | None) -> tuple[int, SourceCo
     )
 
 
-def _connector(config_path: Path, source_name: str | None) -> tuple[LdapConnector, Any]:
-    config = load_config(config_path)
-    index, source = pick_source(config, source_name)
-    lookup = lookup_by_district_name(get_settings(), config.district)  # store:NAME references
-    secret = resolve_client_secret(source, get_settings(), index, store_lookup=lookup)
-    return LdapConnector.from_source(source, secret)
-
-
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
         help="LDAP / Active Directory: connection test, schools.", no_args_is_help=True
@@ -61,15 +51,9 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption, source: SourceOption = None, as_json: JsonOption = False
     ) -> None:
         """Test the connection: reach the server, bind, read the first entry of every search."""
-        connector, client = _connector(config, source)
-
-        async def go() -> Any:
-            try:
-                return await connector.test_connection()
-            finally:
-                await client.aclose()
-
-        report = asyncio.run(go())
+        report = call_connector(
+            config, source, pick_source, LdapConnector.from_source, LdapConnector.test_connection
+        )
         if as_json:
             print(json.dumps(report.to_dict(), indent=2))
         elif report.ok:
@@ -78,9 +62,7 @@ def register(app: typer.Typer) -> None:
                 lacks = ", ".join(found["first_entry_lacks"]) or "nothing"
                 console.print(f"{name}: the first entry lacks {lacks}")
         else:
-            console.print(f"[red]failed[/red] {report.message}")
-            if report.hint:
-                console.print(f"hint: {report.hint}")
+            print_failure(report)
         if not report.ok:
             raise typer.Exit(3)
 
@@ -89,15 +71,9 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption, source: SourceOption = None, as_json: JsonOption = False
     ) -> None:
         """List the schools the directory holds (IDs for schools_mapping)."""
-        connector, client = _connector(config, source)
-
-        async def go() -> Any:
-            try:
-                return await connector.list_schools()
-            finally:
-                await client.aclose()
-
-        found = asyncio.run(go())
+        found = call_connector(
+            config, source, pick_source, LdapConnector.from_source, LdapConnector.list_schools
+        )
         if as_json:
             print(json.dumps([{"source_id": s.source_id, "name": s.name} for s in found]))
             return

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from rostersync.admin.secrets import lookup_by_district_name
-from rostersync.cli._app import console, get_settings
+from rostersync.cli._app import console
+from rostersync.cli._source import call_connector, print_failure
 from rostersync.config import DistrictConfig, SourceConfig, load_config
 from rostersync.connectors.powerschool import ExtractPlan, PowerSchoolConnector, access_fields
 from rostersync.connectors.powerschool.plugin import write_plugin
 from rostersync.errors import ConfigurationError
-from rostersync.sync.sources import resolve_client_secret
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="The district configuration file (YAML).")
@@ -44,14 +42,6 @@ def pick_source(config: DistrictConfig, name: str | None) -> tuple[int, SourceCo
             hint="add a source with `app: powerschool`",
         )
     return candidates[0]
-
-
-def _connector(config_path: Path, source_name: str | None) -> tuple[PowerSchoolConnector, Any]:
-    config = load_config(config_path)
-    index, source = pick_source(config, source_name)
-    lookup = lookup_by_district_name(get_settings(), config.district)  # store:NAME references
-    secret = resolve_client_secret(source, get_settings(), index, store_lookup=lookup)
-    return PowerSchoolConnector.from_source(source, secret)
 
 
 def register(app: typer.Typer) -> None:
@@ -104,15 +94,13 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     ) -> None:
         """Test the connection: reachability, credentials, plugin access and page sizes."""
-        connector, client = _connector(config, source)
-
-        async def go() -> Any:
-            try:
-                return await connector.test_connection()
-            finally:
-                await client.aclose()
-
-        report = asyncio.run(go())
+        report = call_connector(
+            config,
+            source,
+            pick_source,
+            PowerSchoolConnector.from_source,
+            PowerSchoolConnector.test_connection,
+        )
         if as_json:
             print(json.dumps(report.to_dict(), indent=2))
         elif report.ok:
@@ -120,9 +108,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"[green]ok[/green] {report.message}")
             console.print(f"page sizes: {sizes}")
         else:
-            console.print(f"[red]failed[/red] {report.message}")
-            if report.hint:
-                console.print(f"hint: {report.hint}")
+            print_failure(report)
         if not report.ok:
             raise typer.Exit(3)
 
@@ -133,15 +119,13 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
     ) -> None:
         """List the district's schools (IDs for schools_mapping)."""
-        connector, client = _connector(config, source)
-
-        async def go() -> Any:
-            try:
-                return await connector.list_schools()
-            finally:
-                await client.aclose()
-
-        found = asyncio.run(go())
+        found = call_connector(
+            config,
+            source,
+            pick_source,
+            PowerSchoolConnector.from_source,
+            PowerSchoolConnector.list_schools,
+        )
         if as_json:
             print(json.dumps([s.__dict__ for s in found], indent=2))
             return

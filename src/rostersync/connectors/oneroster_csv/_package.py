@@ -28,6 +28,8 @@ Mode = Literal["bulk", "delta", "absent"]
 MODES: tuple[Mode, ...] = ("bulk", "delta", "absent")
 MANIFEST = "manifest.csv"
 _CHUNK = 1 << 20
+#: The general-purpose flag bit of a zip member stored encrypted.
+_ENCRYPTED = 0x1
 
 
 class UnsafePackage(SourceDataError):
@@ -70,6 +72,11 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, where:
             f"{where}: {info.filename} is damaged or truncated ({exc})",
             hint="send the package again; the file did not arrive whole",
         ) from exc
+    except NotImplementedError as exc:  # a compression method zipfile lacks (Deflate64, …)
+        raise SourceDataError(
+            f"{where}: {info.filename} is compressed with a method that cannot be read ({exc})",
+            hint="zip the package again with ordinary (Deflate) compression",
+        ) from exc
     return out.getvalue()
 
 
@@ -91,6 +98,13 @@ def _open_zip(path: Path, options: CsvOptions, report: ImportReport) -> dict[str
                 f"{where}: refused, member names leave the package folder (zip slip): "
                 + ", ".join(unsafe[:5]),
                 hint="a OneRoster package holds its CSV files at the root of the zip",
+            )
+        locked = [i.filename for i in infos if i.flag_bits & _ENCRYPTED]
+        if locked:
+            raise SourceDataError(
+                f"{where}: refused, {len(locked)} password-protected members: "
+                + ", ".join(locked[:5]),
+                hint="send the package without a zip password (protect it in transit instead)",
             )
         if len(infos) > options.max_files:
             raise UnsafePackage(

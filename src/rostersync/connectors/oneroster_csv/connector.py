@@ -39,7 +39,8 @@ from rostersync.connectors.oneroster_csv._report import (
 from rostersync.connectors.oneroster_csv.config import CsvOptions, parse_options
 from rostersync.connectors.oneroster_csv.drop import FAILED, PROCESSED, DropFolder
 from rostersync.connectors.oneroster_csv.mapping import build_roster
-from rostersync.errors import SourceDataError, SourceError
+from rostersync.connectors.scope import check_scope
+from rostersync.errors import SourceError
 from rostersync.model import Roster
 
 if TYPE_CHECKING:
@@ -190,7 +191,13 @@ class OneRosterCsvConnector:
         drop = self.drop_folder
         try:
             read = await asyncio.to_thread(self.read, path)
-            self._check_scope(read.roster, schools)
+            check_scope(
+                read.roster["orgs"],
+                schools,
+                source=self.source,
+                holder="the package",
+                hint="list the package's schools with Test connection, or use auto mapping",
+            )
         except SourceError as exc:
             if drop is not None:
                 report = getattr(exc, "report", None)
@@ -212,19 +219,6 @@ class OneRosterCsvConnector:
             for name, table in read.roster.items():
                 progress(ProgressEvent(name, table.height, 1, 1, finished=True))
         return Extraction(read.roster, stats)
-
-    def _check_scope(self, roster: Roster, schools: Sequence[str] | None) -> None:
-        if schools is None:
-            return
-        orgs = roster["orgs"].filter(pl.col("type") == "school")
-        known = set(orgs["sourcedId"].to_list()) | set(orgs["identifier"].drop_nulls().to_list())
-        unknown = [s for s in map(str, schools) if s not in known]
-        if unknown:
-            raise SourceDataError(
-                "schools_mapping names schools the package does not have: " + ", ".join(unknown),
-                source=self.source,
-                hint="list the package's schools with Test connection, or use auto mapping",
-            )
 
 
 if TYPE_CHECKING:

@@ -51,18 +51,23 @@ class DropFolder:
                 ) from exc
 
     def pending(self) -> list[Path]:
-        """Packages waiting, oldest first."""
+        """Packages waiting, oldest first. An entry gone between listing and reading it (moved
+        away by its sender, a dangling link) is not one."""
         self.check()
         now = time.time()
-        found = [
-            p
-            for p in self.path.iterdir()
-            if not p.name.startswith(".")
-            and p.name not in (PROCESSED, FAILED)
-            and (p.suffix.lower() == ".zip" or (p / "manifest.csv").is_file())
-            and now - p.stat().st_mtime >= self.settle_seconds
-        ]
-        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+        found: list[tuple[float, str, Path]] = []
+        for p in self.path.iterdir():
+            if p.name.startswith(".") or p.name in (PROCESSED, FAILED):
+                continue
+            if p.suffix.lower() != ".zip" and not (p / "manifest.csv").is_file():
+                continue
+            try:
+                mtime = p.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if now - mtime >= self.settle_seconds:
+                found.append((mtime, p.name, p))
+        return [p for _, _, p in sorted(found)]
 
     def next_package(self) -> Path:
         """The oldest pending package; a clear error when none waits."""

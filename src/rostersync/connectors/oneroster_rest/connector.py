@@ -39,6 +39,7 @@ from rostersync.connectors.oneroster_rest.mapping import (
     canonical,
     raw_frame,
 )
+from rostersync.connectors.scope import check_scope
 from rostersync.errors import SourceDataError, SourceError
 
 if TYPE_CHECKING:
@@ -190,7 +191,13 @@ class OneRosterRestConnector:
                 "changed": inc.changed_counts(result.roster),
             }
             cursor = inc.cursor_of(result.roster, baseline.cursor)
-        self._check_scope(roster, schools)
+        check_scope(
+            roster["orgs"],
+            schools,
+            source=self.session.source,
+            holder="the provider",
+            hint="list the provider's schools with Test connection, or use auto mapping",
+        )
         result.stats["incremental"] = mode
         kept = Baseline(cursor or "", roster, mark, full_at) if cursor else None
         return Extraction(roster, result.stats, result.health, result.requests, kept)
@@ -246,19 +253,6 @@ class OneRosterRestConnector:
             "entities": {e: t.height for e, t in tables.items()},
         }
         return Extraction(roster, stats, health, self.session.stats)
-
-    def _check_scope(self, roster: dict[str, pl.DataFrame], schools: Sequence[str] | None) -> None:
-        if schools is None:
-            return
-        orgs = roster["orgs"].filter(pl.col("type") == "school")
-        known = set(orgs["sourcedId"].to_list()) | set(orgs["identifier"].drop_nulls().to_list())
-        unknown = [s for s in map(str, schools) if s not in known]
-        if unknown:
-            raise SourceDataError(
-                "schools_mapping names schools the provider does not have: " + ", ".join(unknown),
-                source=self.session.source,
-                hint="list the provider's schools with Test connection, or use auto mapping",
-            )
 
 
 if TYPE_CHECKING:
